@@ -1,0 +1,142 @@
+"""Checking and normalising the plain values a command arrives with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from inventory.domain.errors import InvalidInput
+from inventory.domain.values import normalise_code, positive_quantity
+
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_COUNT = 100_000
+REFILL_REASONS = ("used_on_overdose", "lost", "stolen", "expired", "given_away", "first_kit", "other")
+
+
+@dataclass(frozen=True)
+class IssueLine:
+    """One line of an issue: a quantity of one SKU, optionally from a named lot."""
+
+    sku: str
+    quantity: int
+    lot: str | None = None
+
+
+def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
+    """When it happened, in UTC: now if not given; never in the future; always with a zone."""
+    now = now or datetime.now(UTC)
+    if occurred_at is None:
+        return now
+    if not isinstance(occurred_at, datetime):
+        raise InvalidInput("occurred_at must be a date and time.", field="occurred_at")
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        raise InvalidInput(
+            "occurred_at must include a time zone (for example 2026-03-01T18:30:00-05:00).",
+            field="occurred_at",
+        )
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"occurred_at {occurred_at.isoformat(timespec='minutes')} is in the future; "
+            "enter when it actually happened.",
+            field="occurred_at",
+        )
+    return occurred_at.astimezone(UTC)
+
+
+def a_date(value: date | str | None, field: str, required: bool = False) -> date | None:
+    """A calendar date, from a date or an ISO string."""
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{field} is required.", field=field)
+        return None
+    if isinstance(value, datetime):
+        raise InvalidInput(f"{field} must be a date without a time.", field=field)
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date like 2027-06-30 (got {value!r}).", field=field) from None
+
+
+def money(value: Decimal | int | str | None, field: str = "unit_cost") -> Decimal | None:
+    """A non-negative amount of money, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError):
+        raise InvalidInput(f"{field} must be a number like 12.50 (got {value!r}).", field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(f"{field} must be 0 or more.", field=field)
+    return amount
+
+
+def tally(value: int | None, field: str) -> int:
+    """A count reported in an encounter (reversals, syringes collected): 0 or more."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{field} must be a whole number, 0 or more.", field=field)
+    if value > MAX_COUNT:
+        raise InvalidInput(f"{field} must be at most {MAX_COUNT}.", field=field)
+    return value
+
+
+def optional_lot(value: str | None) -> str | None:
+    """A lot code as printed on the box, trimmed; None when blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > 60:
+        raise InvalidInput("lot must be at most 60 characters.", field="lot")
+    return text or None
+
+
+def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine]:
+    """Normalise the lines of an encounter or transfer; at least one, no (SKU, lot) twice."""
+    if not lines:
+        raise InvalidInput("Add at least one item with a quantity.", field="lines")
+    parsed: list[IssueLine] = []
+    seen: set[tuple[str, str | None]] = set()
+    for index, raw in enumerate(lines):
+        row = raw if isinstance(raw, dict) else raw.__dict__
+        prefix = f"lines[{index}]"
+        sku = normalise_code(str(row.get("sku") or ""), f"{prefix}.sku")
+        quantity = positive_quantity(row.get("quantity"), f"{prefix}.quantity")  # type: ignore[arg-type]
+        lot = optional_lot(row.get("lot"))
+        if (sku, lot) in seen:
+            raise InvalidInput(f"{sku} appears twice; put its total on one line.", field=prefix)
+        seen.add((sku, lot))
+        parsed.append(IssueLine(sku, quantity, lot))
+    return parsed
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    """A stable digest of a request, to tell a repeat from a different request with the same key."""
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def client_key(key: str) -> str:
+    """An idempotency key from a client: 8 to 100 visible characters."""
+    text = (key or "").strip()
+    if not 8 <= len(text) <= 100 or not text.isprintable():
+        raise InvalidInput("The request key must be 8 to 100 printable characters.", field="key")
+    return text
+
+
+def refill_reason(value: str | None) -> str | None:
+    """A naloxone refill reason from the fixed list (never free text about a person)."""
+    if value is None or value == "":
+        return None
+    if value not in REFILL_REASONS:
+        raise InvalidInput(f"refill_reason must be one of: {', '.join(REFILL_REASONS)}.", field="refill_reason")
+    return value

@@ -1,0 +1,22 @@
+"""The domain model: aggregates, their events and the errors a coordinator can act on.
+
+Imports only the standard library and `eventsourcing`.
+"""
+
+from inventory.domain.catalog import FundingSource, Item, Site
+from inventory.domain.encounter import Encounter, encounter_id
+from inventory.domain.ledger import StockLedger, ledger_id
+from inventory.domain.purchasing import PurchaseOrder
+from inventory.domain.transfer import Transfer
+
+__all__ = [
+    "Encounter",
+    "FundingSource",
+    "Item",
+    "PurchaseOrder",
+    "Site",
+    "StockLedger",
+    "Transfer",
+    "encounter_id",
+    "ledger_id",
+]

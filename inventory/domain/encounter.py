@@ -1,0 +1,47 @@
+"""One anonymous visit at one site, named by the client's idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+def encounter_id(key: str) -> UUID:
+    """The id of the encounter recorded with this client key."""
+    return uuid5(NAMESPACE_URL, f"/encounters/{key}")
+
+
+class Encounter(Aggregate):
+    """What one visitor received. Lines hold the lots issued, so a repeat answers the same."""
+
+    @staticmethod
+    def create_id(key: str, **_: Any) -> UUID:
+        return encounter_id(key)
+
+    @event("Recorded")
+    def __init__(
+        self,
+        key: str,
+        fingerprint: str,
+        site: str,
+        lines: list[dict[str, Any]],
+        participant_code: str | None,
+        reversals_reported: int,
+        syringes_collected: int,
+        refill_reason: str | None,
+        actor: str,
+        occurred_at: datetime,
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.site = site
+        self.lines = lines
+        self.participant_code = participant_code
+        self.reversals_reported = reversals_reported
+        self.syringes_collected = syringes_collected
+        self.refill_reason = refill_reason
+        self.actor = actor
+        self.occurred_at = occurred_at

@@ -1,0 +1,56 @@
+"""The optional anonymous participant code: short, random or self-chosen, never a birth date."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from inventory.domain.errors import InvalidInput
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9]{4,12}$")
+
+# Digit runs that read as a date (YYYYMMDD, DDMMYYYY, MMDDYYYY, YYMMDD, DDMMYY, MMDDYY).
+_DATE_SHAPES = (
+    ("%Y%m%d", 8),
+    ("%d%m%Y", 8),
+    ("%m%d%Y", 8),
+    ("%y%m%d", 6),
+    ("%d%m%y", 6),
+    ("%m%d%y", 6),
+)
+
+
+def _looks_like_date(digits: str) -> bool:
+    from datetime import datetime
+
+    for fmt, width in _DATE_SHAPES:
+        for start in range(len(digits) - width + 1):
+            chunk = digits[start : start + width]
+            try:
+                parsed = datetime.strptime(chunk, fmt).date()
+            except ValueError:
+                continue
+            if date(1900, 1, 1) <= parsed <= date(2100, 12, 31):
+                return True
+    return False
+
+
+def check_participant_code(raw: str | None, pattern: re.Pattern[str] = CODE_PATTERN) -> str | None:
+    """Normalise an optional participant code, refusing anything that could identify a person."""
+    if raw is None:
+        return None
+    code = raw.strip().upper()
+    if not code:
+        return None
+    if not pattern.match(code):
+        raise InvalidInput(
+            "Participant code must be 4 to 12 letters and digits, with no spaces or symbols.",
+            field="participant_code",
+        )
+    for run in re.findall(r"\d{6,}", code):
+        if _looks_like_date(run):
+            raise InvalidInput(
+                "Participant code must not contain a date. Use a random code instead.",
+                field="participant_code",
+            )
+    return code

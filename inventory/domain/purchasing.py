@@ -1,0 +1,70 @@
+"""Purchase orders: raised, submitted, received in part or whole, closed or cancelled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from inventory.domain.errors import InvalidState
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+PARTLY_RECEIVED = "partly_received"
+RECEIVED = "received"
+CANCELLED = "cancelled"
+CLOSED = "closed"
+
+
+class PurchaseOrder(Aggregate):
+    """Lines hold sku, quantity ordered and unit cost; receipts add to `received`."""
+
+    @event("Raised")
+    def __init__(
+        self,
+        number: str,
+        supplier: str,
+        site: str,
+        funding_source: str,
+        lines: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+    ) -> None:
+        self.number = number
+        self.supplier = supplier
+        self.site = site
+        self.funding_source = funding_source
+        self.lines = lines
+        self.received: dict[str, int] = {line["sku"]: 0 for line in lines}
+        self.status = DRAFT
+
+    def outstanding(self, sku: str) -> int:
+        """Units of `sku` ordered and not yet received."""
+        ordered = sum(line["quantity"] for line in self.lines if line["sku"] == sku)
+        return max(ordered - self.received.get(sku, 0), 0)
+
+    def check_status(self, allowed: tuple[str, ...], verb: str) -> None:
+        if self.status not in allowed:
+            raise InvalidState(
+                f"Purchase order {self.number} is {self.status.replace('_', ' ')}; it cannot be {verb}."
+            )
+
+    @event("Submitted")
+    def submit(self, actor: str, occurred_at: datetime) -> None:
+        self.status = SUBMITTED
+
+    @event("ReceiptRecorded")
+    def record_receipt(self, lines: list[dict[str, Any]], actor: str, occurred_at: datetime) -> None:
+        for line in lines:
+            self.received[line["sku"]] = self.received.get(line["sku"], 0) + line["quantity"]
+        done = all(self.outstanding(line["sku"]) == 0 for line in self.lines)
+        self.status = RECEIVED if done else PARTLY_RECEIVED
+
+    @event("Cancelled")
+    def cancel(self, reason: str, actor: str, occurred_at: datetime) -> None:
+        self.status = CANCELLED
+
+    @event("Closed")
+    def close(self, actor: str, occurred_at: datetime) -> None:
+        self.status = CLOSED

@@ -1,0 +1,54 @@
+"""Stock moving between two sites: dispatched, in transit, then received or cancelled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from inventory.domain.errors import InvalidState
+
+IN_TRANSIT = "in_transit"
+RECEIVED = "received"
+CANCELLED = "cancelled"
+
+
+class Transfer(Aggregate):
+    """Lines carry sku, lot, quantity, expiry and funding source as they left the sender."""
+
+    @event("Dispatched")
+    def __init__(
+        self, from_site: str, to_site: str, lines: list[dict[str, Any]], actor: str, occurred_at: datetime
+    ) -> None:
+        self.from_site = from_site
+        self.to_site = to_site
+        self.lines = lines
+        self.status = IN_TRANSIT
+        self.received: list[dict[str, Any]] = []
+        self.shortfall: list[dict[str, Any]] = []
+
+    def check_in_transit(self, verb: str) -> None:
+        """Refuse a step on a transfer that is no longer in transit."""
+        if self.status != IN_TRANSIT:
+            raise InvalidState(
+                f"Transfer {self.id} from {self.from_site} to {self.to_site} is {self.status.replace('_', ' ')}; "
+                f"it cannot be {verb}."
+            )
+
+    @event("Received")
+    def receive(
+        self,
+        received: list[dict[str, Any]],
+        shortfall: list[dict[str, Any]],
+        note: str,
+        actor: str,
+        occurred_at: datetime,
+    ) -> None:
+        self.received = received
+        self.shortfall = shortfall
+        self.status = RECEIVED
+
+    @event("Cancelled")
+    def cancel(self, reason: str, actor: str, occurred_at: datetime) -> None:
+        self.status = CANCELLED

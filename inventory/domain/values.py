@@ -1,0 +1,116 @@
+"""Small value types shared by the aggregates: categories, lots, lines and restrictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from inventory.domain.errors import InvalidInput
+
+
+class Category(str, Enum):
+    NALOXONE = "naloxone"
+    SYRINGE = "syringe"
+    TEST_STRIP = "test_strip"
+    SHARPS = "sharps"
+    WOUND_CARE = "wound_care"
+    SAFER_SMOKING = "safer_smoking"
+    OTHER = "other"
+
+
+class SiteKind(str, Enum):
+    WAREHOUSE = "warehouse"
+    FIXED = "fixed"
+    MOBILE = "mobile"
+
+
+class AdjustmentReason(str, Enum):
+    DAMAGED = "damaged"
+    LOST = "lost"
+    EXPIRED = "expired"
+    FOUND = "found"
+    RETURNED = "returned"
+    CORRECTION = "correction"
+
+
+def parse_enum(kind: type[Enum], value: str, field: str) -> str:
+    """Return the enum value named by `value`, or raise InvalidInput listing the choices."""
+    try:
+        return str(kind(value).value)
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in kind)
+        raise InvalidInput(f"{field} must be one of: {choices} (got {value!r}).", field=field) from None
+
+
+def positive_quantity(quantity: int, field: str = "quantity") -> int:
+    """Check that a quantity is a whole number above zero."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidInput(f"{field} must be a whole number (got {quantity!r}).", field=field)
+    if quantity <= 0:
+        raise InvalidInput(f"{field} must be at least 1 (got {quantity}).", field=field)
+    return quantity
+
+
+def required_text(value: str, field: str, max_length: int = 80) -> str:
+    """Strip a required short text and check its length."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field} is required.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters.", field=field)
+    return text
+
+
+def normalise_code(value: str, field: str) -> str:
+    """Upper-case a site code, SKU or funding code and check it is usable in URLs."""
+    code = required_text(value, field, 40).upper()
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+    bad = sorted(set(code) - allowed)
+    if bad:
+        raise InvalidInput(
+            f"{field} may use letters, digits, '-', '_' and '.' only (not {''.join(bad)!r}).",
+            field=field,
+        )
+    return code
+
+
+@dataclass
+class Lot:
+    """One lot of one item at one site: what is left of it, when it expires, who paid."""
+
+    code: str
+    quantity: int
+    expires_on: date | None
+    funding_source: str | None
+
+    def is_expired_on(self, day: date) -> bool:
+        """A lot can be issued up to and including its expiry date."""
+        return self.expires_on is not None and day > self.expires_on
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A funding rule: this source may not pay for `category` from `starts_on` to `ends_on`."""
+
+    category: str
+    starts_on: date
+    ends_on: date | None = None
+
+    def covers(self, category: str, day: date) -> bool:
+        """True when the rule forbids buying `category` on `day`."""
+        if category != self.category or day < self.starts_on:
+            return False
+        return self.ends_on is None or day <= self.ends_on
+
+    def describe(self) -> str:
+        until = f"to {self.ends_on.isoformat()}" if self.ends_on else "with no end date"
+        return f"no {self.category} purchases from {self.starts_on.isoformat()} {until}"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Quantity taken from (or put into) one lot by one movement."""
+
+    lot: str
+    quantity: int
