@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -57,6 +58,7 @@ from inventory.domain.values import (
     SiteKind,
     normalise_code,
     parse_enum,
+    positive_quantity,
     required_text,
 )
 from inventory.locks import StripedLocks
@@ -68,6 +70,7 @@ from inventory.views import (
     transfer_view,
 )
 
+REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
 T = TypeVar("T")
 A = TypeVar("A")
 
@@ -77,7 +80,7 @@ class InventoryApplication(Application[UUID]):
 
     name = "Inventory"
     snapshotting_intervals = {StockLedger: 100}
-    max_attempts = 8
+    max_attempts = 20
 
     def __init__(
         self,
@@ -87,11 +90,16 @@ class InventoryApplication(Application[UUID]):
         env: dict[str, str] | None = None,
     ) -> None:
         settings = persistence_env(database_url or default_database_url())
-        settings.setdefault("AGGREGATE_CACHE_MAXSIZE", "10000")
+        # Cached aggregates are used as they are, with no query to fast-forward them: every change
+        # to them is made under this process's lock for their id and cached on save. Another
+        # process's change shows up as a conflict on save, which evicts them and retries.
+        settings.setdefault("AGGREGATE_CACHE_MAXSIZE", "20000")
+        settings.setdefault("AGGREGATE_CACHE_FASTFORWARD", "n")
         settings.update(env or {})
         super().__init__(env=settings)
         self.zone = ZoneInfo(timezone_name)
         self.locks = StripedLocks()
+        self._loaded_at: dict[UUID, float] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -105,16 +113,50 @@ class InventoryApplication(Application[UUID]):
         return moment.astimezone(self.zone).date()
 
     def _get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The cached aggregate itself (no copy): change it only under the lock for its id."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, kind), f"{aggregate_id} is a {type(aggregate).__name__}"
         return aggregate
 
+    def _reference(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """A site, item or funding source, reloaded when the cached copy is older than REFERENCE_TTL.
+
+        Commands read these without saving them, so another process's change (a site closed, an
+        item retired) would never show up as a conflict; a short time-to-live bounds how stale
+        they can be.
+        """
+        now = time.monotonic()
+        if now - self._loaded_at.get(aggregate_id, 0.0) > REFERENCE_TTL:
+            self._forget([aggregate_id])
+            self._loaded_at[aggregate_id] = now
+        return self._get(kind, aggregate_id)
+
+    def _forget_unsaved(self, ids: Iterable[UUID]) -> None:
+        """Evict cached aggregates that hold events not saved (a command changed them, then failed)."""
+        cache = self.repository.cache
+        assert cache is not None
+        for aggregate_id in ids:
+            try:
+                aggregate = cache.get(aggregate_id)
+            except KeyError:
+                continue
+            if getattr(aggregate, "pending_events", None):
+                self._forget([aggregate_id])
+
+    def _forget(self, ids: Iterable[UUID]) -> None:
+        """Evict aggregates from the cache so the next read loads them from the log."""
+        cache = self.repository.cache
+        assert cache is not None
+        for aggregate_id in ids:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
     def _site(self, code: str, *, field: str = "site", must_be_open: bool = True) -> Site:
         code = normalise_code(code, field)
-        site = self._get(Site, Site.create_id(code))
+        site = self._reference(Site, Site.create_id(code))
         if site is None:
             raise UnknownSite(f"There is no site with code {code}.", field=field)
         if must_be_open and not site.is_open:
@@ -123,7 +165,7 @@ class InventoryApplication(Application[UUID]):
 
     def _item(self, sku: str, *, field: str = "sku", must_be_active: bool = True) -> ItemType:
         sku = normalise_code(sku, field)
-        item = self._get(Item, Item.create_id(sku))
+        item = self._reference(Item, Item.create_id(sku))
         if item is None:
             raise UnknownItem(f"There is no item with SKU {sku}.", field=field)
         if must_be_active and item.retired:
@@ -132,7 +174,7 @@ class InventoryApplication(Application[UUID]):
 
     def _funding(self, code: str, *, field: str = "funding_source") -> FundingSource:
         code = normalise_code(code, field)
-        source = self._get(FundingSource, FundingSource.create_id(code))
+        source = self._reference(FundingSource, FundingSource.create_id(code))
         if source is None:
             raise UnknownFundingSource(f"There is no funding source with code {code}.", field=field)
         return source
@@ -149,7 +191,9 @@ class InventoryApplication(Application[UUID]):
     def _stocked_ledger(self, site: Site, item: ItemType, field: str = "sku") -> StockLedger:
         ledger = self._ledger(site, item)
         if ledger is None:
-            raise InsufficientStock(f"There is no {item.sku} at {site.code}: none has been received there.", field=field)
+            raise InsufficientStock(
+                f"There is no {item.sku} at {site.code}: none has been received there.", field=field
+            )
         return ledger
 
     def _check_funding(self, source: FundingSource, item: ItemType, day: date) -> None:
@@ -170,8 +214,15 @@ class InventoryApplication(Application[UUID]):
                 try:
                     return attempt()
                 except IntegrityError:
-                    # Another process saved first: the next attempt reloads from the log.
-                    time.sleep(random.uniform(0, 0.005 * (2**attempt_number)))
+                    # Another process saved first: the next attempt reloads from the log. Retry at
+                    # once a few times (sleeping only lets the winner win again), then back off.
+                    self._forget(ids)
+                    if attempt_number >= 2:
+                        time.sleep(random.uniform(0, min(0.002 * 2**attempt_number, 0.2)))
+                except Exception:
+                    # A refused command may have changed cached aggregates it did not save.
+                    self._forget_unsaved(ids)
+                    raise
         raise ConcurrentUpdate(
             "Others kept changing the same stock at the same moment; nothing was recorded. Try again."
         )
@@ -213,11 +264,16 @@ class InventoryApplication(Application[UUID]):
 
     def retire_item(self, *, sku: str, actor: str) -> dict[str, Any]:
         """Stop stocking and issuing an item; its history stays."""
-        item = self._item(sku, must_be_active=False)
-        if not item.retired:
-            item.retire(actor=actor)
-            self.save(item)
-        return self.item(item.sku)
+        the_id = Item.create_id(normalise_code(sku, "sku"))
+
+        def attempt() -> dict[str, Any]:
+            item = self._item(sku, must_be_active=False)
+            if not item.retired:
+                item.retire(actor=actor)
+                self.save(item)
+            return self.item(item.sku)
+
+        return self._retrying([the_id], attempt)
 
     def item(self, sku: str) -> dict[str, Any]:
         """An item's catalog entry."""
@@ -254,19 +310,29 @@ class InventoryApplication(Application[UUID]):
 
     def close_site(self, *, code: str, actor: str) -> dict[str, Any]:
         """Close a site: no stock can be recorded there until it reopens."""
-        site = self._site(code, field="code", must_be_open=False)
-        if site.is_open:
-            site.close(actor=actor)
-            self.save(site)
-        return self.site(site.code)
+        the_id = Site.create_id(normalise_code(code, "code"))
+
+        def attempt() -> dict[str, Any]:
+            site = self._site(code, field="code", must_be_open=False)
+            if site.is_open:
+                site.close(actor=actor)
+                self.save(site)
+            return self.site(site.code)
+
+        return self._retrying([the_id], attempt)
 
     def reopen_site(self, *, code: str, actor: str) -> dict[str, Any]:
         """Reopen a closed site."""
-        site = self._site(code, field="code", must_be_open=False)
-        if not site.is_open:
-            site.reopen(actor=actor)
-            self.save(site)
-        return self.site(site.code)
+        the_id = Site.create_id(normalise_code(code, "code"))
+
+        def attempt() -> dict[str, Any]:
+            site = self._site(code, field="code", must_be_open=False)
+            if not site.is_open:
+                site.reopen(actor=actor)
+                self.save(site)
+            return self.site(site.code)
+
+        return self._retrying([the_id], attempt)
 
     def set_stock_level(
         self, *, site: str, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str
@@ -555,10 +621,12 @@ class InventoryApplication(Application[UUID]):
     def stock(self, site: str, sku: str) -> dict[str, Any]:
         """One ledger's lots as the aggregate holds them (tests and tools; screens use read models)."""
         place, item = self._site(site, must_be_open=False), self._item(sku, must_be_active=False)
-        ledger = self._ledger(place, item)
-        if ledger is None:
-            return {"site": place.code, "sku": item.sku, "on_hand": 0, "version": 0, "lots": []}
-        return ledger_view(ledger)
+        the_id = ledger_id(place.code, item.sku)
+        with self.locks.holding([the_id]):
+            ledger = self._ledger(place, item)
+            if ledger is None:
+                return {"site": place.code, "sku": item.sku, "on_hand": 0, "version": 0, "lots": []}
+            return ledger_view(ledger)
 
     def ledger_aggregate(self, site: str, sku: str) -> StockLedger | None:
         """The live ledger aggregate, for audits and tests."""
@@ -595,9 +663,7 @@ class InventoryApplication(Application[UUID]):
                 ledger = ledgers.get(item.sku) or self._stocked_ledger(sender, item, f"lines[{index}].sku")
                 ledgers[item.sku] = ledger
                 picks = ledger.plan_issue(line.quantity, day, line.lot)
-                ledger.dispatch(
-                    transfer_id=the_id, to_site=receiver.code, picks=picks, actor=actor, occurred_at=moment
-                )
+                ledger.dispatch(transfer_id=the_id, to_site=receiver.code, picks=picks, actor=actor, occurred_at=moment)
                 for pick in picks:
                     lot = ledger.lots[pick["lot"]]
                     sent.append(
@@ -669,7 +735,9 @@ class InventoryApplication(Application[UUID]):
                     transfer_id=transfer.id, from_site=transfer.from_site, lots=lots, actor=actor, occurred_at=moment
                 )
                 ledgers.append(ledger)
-            transfer.receive(received=arrived, shortfall=shortfall, note=(note or "").strip(), actor=actor, occurred_at=moment)
+            transfer.receive(
+                received=arrived, shortfall=shortfall, note=(note or "").strip(), actor=actor, occurred_at=moment
+            )
             self.save(transfer, *ledgers)
             return transfer_view(transfer)
 
@@ -736,7 +804,7 @@ class InventoryApplication(Application[UUID]):
             if any(line["sku"] == item.sku for line in ordered):
                 raise InvalidInput(f"{item.sku} appears twice; put its total on one line.", field=f"lines[{index}]")
             self._check_funding(source, item, self.business_day(moment))
-            quantity = check.positive_quantity(row.get("quantity"), f"lines[{index}].quantity")  # type: ignore[arg-type]
+            quantity = positive_quantity(row.get("quantity"), f"lines[{index}].quantity")  # type: ignore[arg-type]
             cost = check.money(row.get("unit_cost"), f"lines[{index}].unit_cost")
             ordered.append({"sku": item.sku, "quantity": quantity, "unit_cost": cost})
         the_id = uuid4()
@@ -793,22 +861,8 @@ class InventoryApplication(Application[UUID]):
         first = self._order(order_id)
         if not lines:
             raise InvalidInput("Add at least one line received.", field="lines")
-        rows = []
-        for index, row in enumerate(lines):
-            prefix = f"lines[{index}]"
-            lot = check.optional_lot(row.get("lot"))
-            if lot is None:
-                raise InvalidInput("lot is required: enter the lot number printed on the box.", field=f"{prefix}.lot")
-            rows.append(
-                {
-                    "sku": normalise_code(str(row.get("sku") or ""), f"{prefix}.sku"),
-                    "lot": lot,
-                    "quantity": check.positive_quantity(row.get("quantity"), f"{prefix}.quantity"),  # type: ignore[arg-type]
-                    "expires_on": check.a_date(row.get("expires_on"), f"{prefix}.expires_on"),
-                    "unit_cost": check.money(row.get("unit_cost"), f"{prefix}.unit_cost"),
-                }
-            )
-        skus = sorted({row["sku"] for row in rows})
+        rows = [check.receipt_line(row, f"lines[{index}]") for index, row in enumerate(lines)]
+        skus = sorted({row.sku for row in rows})
         place = self._site(first.site)
         items = {sku: self._item(sku) for sku in skus}
 
@@ -817,7 +871,7 @@ class InventoryApplication(Application[UUID]):
             order.check_status((SUBMITTED, PARTLY_RECEIVED), "received")
             costs = {line["sku"]: line["unit_cost"] for line in order.lines}
             for sku in skus:
-                wanted = sum(row["quantity"] for row in rows if row["sku"] == sku)
+                wanted = sum(row.quantity for row in rows if row.sku == sku)
                 if sku not in costs:
                     raise InvalidInput(f"{sku} is not on purchase order {order.number}.", field="lines")
                 if wanted > order.outstanding(sku):
@@ -828,21 +882,21 @@ class InventoryApplication(Application[UUID]):
                     )
             ledgers: dict[str, StockLedger] = {}
             for row in rows:
-                ledger = ledgers.get(row["sku"]) or self._open_ledger(place, items[row["sku"]])
-                ledgers[row["sku"]] = ledger
+                ledger = ledgers.get(row.sku) or self._open_ledger(place, items[row.sku])
+                ledgers[row.sku] = ledger
                 ledger.receive(
-                    lot=row["lot"],
-                    quantity=row["quantity"],
-                    expires_on=row["expires_on"],
+                    lot=row.lot,
+                    quantity=row.quantity,
+                    expires_on=row.expires_on,
                     funding_source=order.funding_source,
-                    unit_cost=row["unit_cost"] if row["unit_cost"] is not None else costs[row["sku"]],
+                    unit_cost=row.unit_cost if row.unit_cost is not None else costs[row.sku],
                     purchase_order=order.number,
                     reference=str(order.id),
                     actor=actor,
                     occurred_at=moment,
                 )
             order.record_receipt(
-                lines=[{"sku": r["sku"], "lot": r["lot"], "quantity": r["quantity"]} for r in rows],
+                lines=[{"sku": r.sku, "lot": r.lot, "quantity": r.quantity} for r in rows],
                 actor=actor,
                 occurred_at=moment,
             )
@@ -901,7 +955,9 @@ def _match_arrivals(
         lot = check.optional_lot(row.get("lot")) or ""
         quantity = row.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-            raise InvalidInput("quantity received must be a whole number, 0 or more.", field=f"received[{index}].quantity")
+            raise InvalidInput(
+                "quantity received must be a whole number, 0 or more.", field=f"received[{index}].quantity"
+            )
         if not any(line["sku"] == sku and line["lot"] == lot for line in sent):
             raise InvalidInput(f"Lot {lot} of {sku} was not sent in this transfer.", field=f"received[{index}]")
         counted[(sku, lot)] = counted.get((sku, lot), 0) + quantity

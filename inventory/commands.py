@@ -27,6 +27,31 @@ class IssueLine:
     lot: str | None = None
 
 
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line received against a purchase order."""
+
+    sku: str
+    lot: str
+    quantity: int
+    expires_on: date | None
+    unit_cost: Decimal | None
+
+
+def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
+    """Check one received line: SKU, lot, quantity, expiry and optional unit cost."""
+    lot = optional_lot(row.get("lot"))
+    if lot is None:
+        raise InvalidInput("lot is required: enter the lot number printed on the box.", field=f"{prefix}.lot")
+    return ReceiptLine(
+        sku=normalise_code(str(row.get("sku") or ""), f"{prefix}.sku"),
+        lot=lot,
+        quantity=positive_quantity(row.get("quantity"), f"{prefix}.quantity"),  # type: ignore[arg-type]
+        expires_on=a_date(row.get("expires_on"), f"{prefix}.expires_on"),
+        unit_cost=money(row.get("unit_cost"), f"{prefix}.unit_cost"),
+    )
+
+
 def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
     """When it happened, in UTC: now if not given; never in the future; always with a zone."""
     now = now or datetime.now(UTC)

@@ -13,7 +13,7 @@ DEFAULT_INSTANCE = Path("instance")
 
 def default_database_url(instance_path: Path | None = None) -> str:
     """The embedded default: a SQLite file under the instance folder."""
-    folder = Path(instance_path or os.environ.get("INVENTORY_INSTANCE_PATH", DEFAULT_INSTANCE)).resolve()
+    folder = Path(instance_path or os.environ.get("INVENTORY_INSTANCE_PATH") or DEFAULT_INSTANCE).resolve()
     return f"sqlite:///{folder / 'inventory.db'}"
 
 
@@ -24,7 +24,9 @@ def persistence_env(url: str) -> dict[str, str]:
         # sqlite:///relative/file.db and sqlite:////absolute/file.db, as SQLAlchemy spells them.
         path = unquote(parsed.path)[1:]
         if not path:
-            raise InvalidInput("INVENTORY_DATABASE_URL sqlite:/// needs a file path, e.g. sqlite:///instance/inventory.db")
+            raise InvalidInput(
+                "INVENTORY_DATABASE_URL sqlite:/// needs a file path, e.g. sqlite:///instance/inventory.db"
+            )
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}

@@ -58,9 +58,7 @@ class Site(Aggregate):
         self.levels: dict[str, dict[str, int]] = {}
 
     @event("StockLevelSet")
-    def set_level(
-        self, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str
-    ) -> None:
+    def set_level(self, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str) -> None:
         self.levels[sku] = {
             "reorder_point": reorder_point,
             "par_level": par_level,

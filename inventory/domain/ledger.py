@@ -134,9 +134,7 @@ class StockLedger(Aggregate):
         try:
             return self.lots[code]
         except KeyError:
-            raise UnknownLot(
-                f"There is no lot {code} of {self.sku} at {self.site}.", field="lot"
-            ) from None
+            raise UnknownLot(f"There is no lot {code} of {self.sku} at {self.site}.", field="lot") from None
 
     def plan_issue(self, quantity: int, day: date, lot: str | None = None) -> list[dict[str, Any]]:
         """Choose lots for an issue: the named one, or first-expiry-first-out."""
@@ -285,7 +283,9 @@ class StockLedger(Aggregate):
     ) -> None:
         """Correct a lot up or down with a reason; stock found in an unknown lot opens it."""
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity == 0:
-            raise InvalidInput("quantity must be a whole number other than 0 (negative takes stock out).", field="quantity")
+            raise InvalidInput(
+                "quantity must be a whole number other than 0 (negative takes stock out).", field="quantity"
+            )
         existing = self.lots.get(lot)
         if existing is None:
             if quantity < 0:

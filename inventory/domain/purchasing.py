@@ -41,14 +41,12 @@ class PurchaseOrder(Aggregate):
 
     def outstanding(self, sku: str) -> int:
         """Units of `sku` ordered and not yet received."""
-        ordered = sum(line["quantity"] for line in self.lines if line["sku"] == sku)
+        ordered = sum(int(line["quantity"]) for line in self.lines if line["sku"] == sku)
         return max(ordered - self.received.get(sku, 0), 0)
 
     def check_status(self, allowed: tuple[str, ...], verb: str) -> None:
         if self.status not in allowed:
-            raise InvalidState(
-                f"Purchase order {self.number} is {self.status.replace('_', ' ')}; it cannot be {verb}."
-            )
+            raise InvalidState(f"Purchase order {self.number} is {self.status.replace('_', ' ')}; it cannot be {verb}.")
 
     @event("Submitted")
     def submit(self, actor: str, occurred_at: datetime) -> None:

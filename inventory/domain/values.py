@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import Enum, StrEnum
 
 from inventory.domain.errors import InvalidInput
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     NALOXONE = "naloxone"
     SYRINGE = "syringe"
     TEST_STRIP = "test_strip"
@@ -19,13 +19,13 @@ class Category(str, Enum):
     OTHER = "other"
 
 
-class SiteKind(str, Enum):
+class SiteKind(StrEnum):
     WAREHOUSE = "warehouse"
     FIXED = "fixed"
     MOBILE = "mobile"
 
 
-class AdjustmentReason(str, Enum):
+class AdjustmentReason(StrEnum):
     DAMAGED = "damaged"
     LOST = "lost"
     EXPIRED = "expired"

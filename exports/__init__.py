@@ -1,0 +1,1 @@
+"""Excel workbooks for grant compliance, built from read models only."""

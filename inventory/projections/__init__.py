@@ -1,0 +1,1 @@
+"""Read models built from the event log (stock on hand, stock card, totals, audit)."""

@@ -1,0 +1,103 @@
+"""Shared fixtures: an application over a real SQLite file, and over a real PostgreSQL schema."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from inventory.application import InventoryApplication
+
+POSTGRES_URL = os.environ.get("INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ADMIN = "admin@example.org"
+
+
+def _postgres_or_skip() -> None:
+    """Reach the test PostgreSQL server; in CI a missing server fails instead of skipping."""
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_URL.split("?")[0], connect_timeout=3):
+            pass
+    except psycopg.OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI=true: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database URL for a fresh PostgreSQL schema, dropped afterwards."""
+    import psycopg
+
+    _postgres_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    base = POSTGRES_URL.split("?")[0]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{base}?schema={schema}&pool_size=10&max_overflow=10"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: os.PathLike[str]) -> str:
+    """A database URL for a fresh SQLite file."""
+    return f"sqlite:///{tmp_path}/inventory.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each integration test runs on a real SQLite file and on a real PostgreSQL schema."""
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[InventoryApplication]:
+    application = InventoryApplication(database_url)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str) -> Iterator[InventoryApplication]:
+    application = InventoryApplication(sqlite_url)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def days_ago(days: float) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(days=days)
+
+
+def seed_catalog(app: InventoryApplication) -> None:
+    """A small program: a warehouse, a van, naloxone, syringes, a federal and a state grant."""
+    app.register_site(code="WH", name="Central warehouse", kind="warehouse", actor=ADMIN)
+    app.register_site(code="VAN-1", name="Outreach van", kind="mobile", actor=ADMIN)
+    app.register_item(
+        sku="NALOX-4MG", name="Naloxone 4 mg nasal", category="naloxone", unit="kit", tracks_expiry=True, actor=ADMIN
+    )
+    app.register_item(
+        sku="SYR-1ML", name="Syringe 1 mL", category="syringe", unit="syringe", tracks_expiry=False, actor=ADMIN
+    )
+    app.register_funding_source(
+        code="SOR",
+        name="State Opioid Response (federal)",
+        federal=True,
+        restrictions=[{"category": "syringe", "starts_on": "2018-01-01"}],
+        actor=ADMIN,
+    )
+    app.register_funding_source(code="STATE", name="State harm reduction fund", federal=False, actor=ADMIN)
