@@ -657,24 +657,14 @@ class InventoryApplication(Application[UUID]):
         def attempt() -> dict[str, Any]:
             day = self.business_day(moment)
             ledgers: dict[str, StockLedger] = {}
-            sent = []
+            sent: list[dict[str, Any]] = []
             for index, line in enumerate(parsed):
                 item = items[line.sku]
                 ledger = ledgers.get(item.sku) or self._stocked_ledger(sender, item, f"lines[{index}].sku")
                 ledgers[item.sku] = ledger
                 picks = ledger.plan_issue(line.quantity, day, line.lot)
                 ledger.dispatch(transfer_id=the_id, to_site=receiver.code, picks=picks, actor=actor, occurred_at=moment)
-                for pick in picks:
-                    lot = ledger.lots[pick["lot"]]
-                    sent.append(
-                        {
-                            "sku": item.sku,
-                            "lot": lot.code,
-                            "quantity": pick["quantity"],
-                            "expires_on": lot.expires_on,
-                            "funding_source": lot.funding_source,
-                        }
-                    )
+                sent.extend(dict(pick, sku=item.sku) for pick in picks)
             # The id is chosen before the first attempt, so a retry records the same transfer.
             transfer = Transfer._create(
                 Transfer.Dispatched,  # type: ignore[attr-defined]

@@ -23,6 +23,16 @@ def ledger_id(site: str, sku: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/ledgers/{site}/{sku}")
 
 
+def _pick(lot: Lot, quantity: int) -> dict[str, Any]:
+    """What an issue takes from one lot; expiry and funding ride along so each event says it all."""
+    return {
+        "lot": lot.code,
+        "quantity": quantity,
+        "expires_on": lot.expires_on,
+        "funding_source": lot.funding_source,
+    }
+
+
 def _plural(quantity: int, unit: str) -> str:
     return unit if quantity == 1 or unit.endswith("s") else f"{unit}s"
 
@@ -101,6 +111,8 @@ class StockLedger(Aggregate):
         lot: str
         counted: int
         variance: int
+        expires_on: date | None
+        funding_source: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
             aggregate.lots[self.lot].quantity = self.counted
@@ -149,7 +161,7 @@ class StockLedger(Aggregate):
                 )
             if chosen.quantity < quantity:
                 raise self._shortage(chosen.quantity, quantity, f" in lot {lot}")
-            return [{"lot": lot, "quantity": quantity}]
+            return [_pick(chosen, quantity)]
         usable = sorted(
             (x for x in self.lots.values() if x.quantity > 0 and not x.is_expired_on(day)),
             key=lambda x: (x.expires_on or date.max, x.code),
@@ -158,7 +170,7 @@ class StockLedger(Aggregate):
         wanted = quantity
         for candidate in usable:
             take = min(wanted, candidate.quantity)
-            picks.append({"lot": candidate.code, "quantity": take})
+            picks.append(_pick(candidate, take))
             wanted -= take
             if wanted == 0:
                 return picks
@@ -311,8 +323,16 @@ class StockLedger(Aggregate):
         """Record a physical count of a lot; returns the variance (counted minus expected)."""
         if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
             raise InvalidInput("counted must be a whole number, 0 or more.", field="counted")
-        variance = counted - self.lot(lot).quantity
+        existing = self.lot(lot)
+        variance = counted - existing.quantity
         self.trigger_event(
-            self.Counted, lot=lot, counted=counted, variance=variance, actor=actor, occurred_at=occurred_at
+            self.Counted,
+            lot=lot,
+            counted=counted,
+            variance=variance,
+            expires_on=existing.expires_on,
+            funding_source=existing.funding_source,
+            actor=actor,
+            occurred_at=occurred_at,
         )
         return variance
