@@ -61,7 +61,7 @@ from inventory.domain.values import (
     positive_quantity,
     required_text,
 )
-from inventory.locks import StripedLocks
+from inventory.locks import AdvisoryLocks, FileRangeLocks, ProcessLocks, StripedLocks
 from inventory.transcodings import ALL as TRANSCODINGS
 from inventory.views import (
     encounter_view,
@@ -98,8 +98,12 @@ class InventoryApplication(Application[UUID]):
         settings.update(env or {})
         super().__init__(env=settings)
         self.zone = ZoneInfo(timezone_name)
-        self.locks = StripedLocks()
+        self.locks = StripedLocks(_process_locks(settings))
         self._loaded_at: dict[UUID, float] = {}
+
+    def close(self) -> None:
+        super().close()
+        self.locks.close()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -227,11 +231,11 @@ class InventoryApplication(Application[UUID]):
             "Others kept changing the same stock at the same moment; nothing was recorded. Try again."
         )
 
-    def _create(self, aggregate: Any, what: str) -> None:
+    def _create(self, aggregate: Any, what: str, field: str) -> None:
         try:
             self.save(aggregate)
         except IntegrityError:
-            raise AlreadyExists(f"{what} is already registered.") from None
+            raise AlreadyExists(f"{what} is already registered.", field=field) from None
 
     # ----- reference data -----------------------------------------------------------------
 
@@ -259,7 +263,7 @@ class InventoryApplication(Application[UUID]):
             pack_size=pack_size,
             actor=actor,
         )
-        self._create(item, f"An item with SKU {sku}")
+        self._create(item, f"An item with SKU {sku}", "sku")
         return self.item(sku)
 
     def retire_item(self, *, sku: str, actor: str) -> dict[str, Any]:
@@ -293,7 +297,7 @@ class InventoryApplication(Application[UUID]):
         """Add a warehouse, fixed site or mobile van."""
         code = normalise_code(code, "code")
         site = Site(code=code, name=required_text(name, "name"), kind=parse_enum(SiteKind, kind, "kind"), actor=actor)
-        self._create(site, f"A site with code {code}")
+        self._create(site, f"A site with code {code}", "code")
         return self.site(code)
 
     def site(self, code: str) -> dict[str, Any]:
@@ -383,7 +387,7 @@ class InventoryApplication(Application[UUID]):
             restrictions=self._restrictions(restrictions or []),
             actor=actor,
         )
-        self._create(source, f"A funding source with code {code}")
+        self._create(source, f"A funding source with code {code}", "code")
         return self.funding_source(code)
 
     def change_restrictions(self, *, code: str, restrictions: list[dict[str, Any]], actor: str) -> dict[str, Any]:
@@ -664,7 +668,8 @@ class InventoryApplication(Application[UUID]):
                 ledgers[item.sku] = ledger
                 picks = ledger.plan_issue(line.quantity, day, line.lot)
                 ledger.dispatch(transfer_id=the_id, to_site=receiver.code, picks=picks, actor=actor, occurred_at=moment)
-                sent.extend(dict(pick, sku=item.sku) for pick in picks)
+                for pick in picks:
+                    _add_line(sent, dict(pick, sku=item.sku))
             # The id is chosen before the first attempt, so a retry records the same transfer.
             transfer = Transfer._create(
                 Transfer.Dispatched,  # type: ignore[attr-defined]
@@ -870,6 +875,10 @@ class InventoryApplication(Application[UUID]):
                         f"{wanted} were entered.",
                         field="lines",
                     )
+            source = self._funding(order.funding_source)
+            for sku in skus:
+                # Rules are checked on the day stock arrives too: one may have started since the order.
+                self._check_funding(source, items[sku], self.business_day(moment))
             ledgers: dict[str, StockLedger] = {}
             for row in rows:
                 ledger = ledgers.get(row.sku) or self._open_ledger(place, items[row.sku])
@@ -931,6 +940,35 @@ class InventoryApplication(Application[UUID]):
     def purchase_order(self, order_id: UUID | str) -> dict[str, Any]:
         """A purchase order with what has been received against it."""
         return purchase_order_view(self._order(order_id))
+
+
+def _add_line(lines: list[dict[str, Any]], line: dict[str, Any]) -> None:
+    """Add a transfer line, merging it with an earlier line for the same SKU and lot."""
+    for existing in lines:
+        if existing["sku"] == line["sku"] and existing["lot"] == line["lot"]:
+            existing["quantity"] += line["quantity"]
+            return
+    lines.append(line)
+
+
+def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
+    """The lock that makes other processes on the same database queue for the same stock."""
+    if settings["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        path = settings["SQLITE_DBNAME"]
+        return None if ":memory:" in path or "mode=memory" in path else FileRangeLocks(f"{path}.locks")
+    conninfo = " ".join(
+        f"{key}={settings[name]!r}"
+        for key, name in (
+            ("host", "POSTGRES_HOST"),
+            ("port", "POSTGRES_PORT"),
+            ("dbname", "POSTGRES_DBNAME"),
+            ("user", "POSTGRES_USER"),
+            ("password", "POSTGRES_PASSWORD"),
+        )
+        if settings.get(name)
+    )
+    namespace = f"{settings['POSTGRES_DBNAME']}/{settings.get('POSTGRES_SCHEMA', 'public')}"
+    return AdvisoryLocks(conninfo, max_size=int(settings.get("POSTGRES_POOL_SIZE", "10")), namespace=namespace)
 
 
 def _match_arrivals(

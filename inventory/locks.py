@@ -1,30 +1,118 @@
-"""In-process locks per aggregate, so threads of one process queue instead of colliding."""
+"""Locks per aggregate, so commands on the same stock queue instead of colliding.
+
+Threads of one process queue on in-process locks. Processes sharing one database queue on a lock
+the database's host provides: byte ranges of a lock file beside a SQLite database, advisory locks
+on PostgreSQL. Without the second kind, optimistic retries alone let a process with a warm cache
+win every race against one that has to reload, and the loser gives up.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 from uuid import UUID
+
+STRIPES = 256
+
+
+class ProcessLocks(Protocol):
+    def acquire(self, stripe: int) -> None: ...
+
+    def release(self, stripe: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FileRangeLocks:
+    """One byte of a lock file per stripe, locked with POSIX record locks (per process)."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self, stripe: int) -> None:
+        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, stripe)
+
+    def release(self, stripe: int) -> None:
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, stripe)
+
+    def close(self) -> None:
+        # Safe to call twice (the library's Application.__del__ closes again): a second os.close
+        # could hit a descriptor number the process has since reused for another file.
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class AdvisoryLocks:
+    """PostgreSQL session advisory locks, one connection per thread that holds any."""
+
+    def __init__(self, conninfo: str, max_size: int, namespace: str) -> None:
+        from psycopg_pool import ConnectionPool
+
+        # Two-key advisory locks: the first key names this event store (database and schema), so
+        # two stores on one server never wait for each other; the second is the stripe.
+        self._space = zlib.crc32(namespace.encode()) - 2**31
+        self._pool = ConnectionPool(conninfo, min_size=0, max_size=max_size, kwargs={"autocommit": True}, open=True)
+        self._held = threading.local()
+
+    def acquire(self, stripe: int) -> None:
+        held: dict[int, object] = self._held.__dict__.setdefault("stripes", {})
+        if not held:
+            self._held.conn = self._pool.getconn()
+        self._held.conn.execute("SELECT pg_advisory_lock(%s, %s)", (self._space, stripe))
+        held[stripe] = True
+
+    def release(self, stripe: int) -> None:
+        held: dict[int, object] = self._held.__dict__.setdefault("stripes", {})
+        conn = self._held.conn
+        try:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (self._space, stripe))
+        finally:
+            held.pop(stripe, None)
+            if not held:
+                self._pool.putconn(conn)
+                self._held.conn = None
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 class StripedLocks:
-    """A fixed set of locks; an aggregate id always maps to the same one."""
+    """A fixed set of stripes; an aggregate id always maps to the same one."""
 
-    def __init__(self, stripes: int = 256) -> None:
+    def __init__(self, across_processes: ProcessLocks | None = None, stripes: int = STRIPES) -> None:
         self._locks = [threading.Lock() for _ in range(stripes)]
+        self._processes = across_processes
 
     @contextmanager
     def holding(self, ids: Iterable[UUID]) -> Iterator[None]:
         """Hold the locks of all `ids`, taken in a fixed order so two commands never deadlock."""
         indexes = sorted({uid.int % len(self._locks) for uid in ids})
-        taken: list[threading.Lock] = []
+        taken: list[int] = []
+        across: list[int] = []
         try:
             for index in indexes:
-                lock = self._locks[index]
-                lock.acquire()
-                taken.append(lock)
+                self._locks[index].acquire()
+                taken.append(index)
+            if self._processes is not None:
+                for index in indexes:
+                    self._processes.acquire(index)
+                    across.append(index)
             yield
         finally:
-            for lock in reversed(taken):
-                lock.release()
+            if self._processes is not None:
+                for index in reversed(across):
+                    self._processes.release(index)
+            for index in reversed(taken):
+                self._locks[index].release()
+
+    def close(self) -> None:
+        if self._processes is not None:
+            self._processes.close()

@@ -34,7 +34,9 @@ def _pick(lot: Lot, quantity: int) -> dict[str, Any]:
 
 
 def _plural(quantity: int, unit: str) -> str:
-    return unit if quantity == 1 or unit.endswith("s") else f"{unit}s"
+    if quantity == 1 or unit.endswith("s"):
+        return unit
+    return f"{unit}es" if unit.endswith(("x", "ch", "sh")) else f"{unit}s"
 
 
 class StockLedger(Aggregate):
