@@ -801,8 +801,8 @@ class InventoryApplication(Application[UUID]):
                     for row in transfer.lines
                     if row["sku"] == sku
                 ]
-                ledger.arrive(
-                    transfer_id=transfer.id, from_site=transfer.to_site, lots=lots, actor=actor, occurred_at=moment
+                ledger.take_back(
+                    transfer_id=transfer.id, to_site=transfer.to_site, lots=lots, actor=actor, occurred_at=moment
                 )
                 ledgers.append(ledger)
             transfer.cancel(reason=why, actor=actor, occurred_at=moment)

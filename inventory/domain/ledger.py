@@ -88,10 +88,21 @@ class StockLedger(Aggregate):
             aggregate._take(self.picks)
 
     class Arrived(Movement):
-        """Stock put in by a transfer: from another site, or back home when one is cancelled."""
+        """Stock put in by a transfer from another site."""
 
         transfer_id: UUID
         from_site: str
+        lots: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            for row in self.lots:
+                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"])
+
+    class Returned(Movement):
+        """Stock back in the sender's lots: its transfer was cancelled while in transit."""
+
+        transfer_id: UUID
+        to_site: str
         lots: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
@@ -280,6 +291,14 @@ class StockLedger(Aggregate):
             lots=rows,
             actor=actor,
             occurred_at=occurred_at,
+        )
+
+    def take_back(
+        self, *, transfer_id: UUID, to_site: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime
+    ) -> None:
+        """Put back stock dispatched in a transfer that was cancelled."""
+        self.trigger_event(
+            self.Returned, transfer_id=transfer_id, to_site=to_site, lots=lots, actor=actor, occurred_at=occurred_at
         )
 
     def adjust(
