@@ -17,7 +17,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from inventory import commands as check
-from inventory.config import default_database_url, persistence_env
+from inventory.config import default_database_url, persistence_env, postgres_conninfo, store_namespace
 from inventory.domain import (
     Encounter,
     FundingSource,
@@ -543,7 +543,7 @@ class InventoryApplication(Application[UUID]):
                 ledgers[item.sku] = ledger
                 picks = ledger.plan_issue(line.quantity, day, line.lot)
                 ledger.distribute(encounter_id=the_id, picks=picks, actor=actor, occurred_at=moment)
-                issued.append({"sku": item.sku, "quantity": line.quantity, "lots": picks})
+                issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
             encounter = Encounter(
                 key=key,
                 fingerprint=digest,
@@ -1005,18 +1005,8 @@ def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
     if settings["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         path = settings["SQLITE_DBNAME"]
         return None if ":memory:" in path or "mode=memory" in path else FileRangeLocks(f"{path}.locks")
-    conninfo = " ".join(
-        f"{key}={settings[name]!r}"
-        for key, name in (
-            ("host", "POSTGRES_HOST"),
-            ("port", "POSTGRES_PORT"),
-            ("dbname", "POSTGRES_DBNAME"),
-            ("user", "POSTGRES_USER"),
-            ("password", "POSTGRES_PASSWORD"),
-        )
-        if settings.get(name)
-    )
-    namespace = f"{settings['POSTGRES_DBNAME']}/{settings.get('POSTGRES_SCHEMA', 'public')}"
+    conninfo = postgres_conninfo(settings)
+    namespace = store_namespace(settings)
     return AdvisoryLocks(conninfo, max_size=int(settings.get("POSTGRES_POOL_SIZE", "10")), namespace=namespace)
 
 

@@ -49,3 +49,24 @@ def persistence_env(url: str) -> dict[str, str]:
     raise InvalidInput(
         f"INVENTORY_DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme or url!r})."
     )
+
+
+def postgres_conninfo(env: dict[str, str]) -> str:
+    """A libpq connection string from eventsourcing's POSTGRES_* settings."""
+    return " ".join(
+        f"{key}={env[name]!r}"
+        for key, name in (
+            ("host", "POSTGRES_HOST"),
+            ("port", "POSTGRES_PORT"),
+            ("dbname", "POSTGRES_DBNAME"),
+            ("user", "POSTGRES_USER"),
+            ("password", "POSTGRES_PASSWORD"),
+            ("connect_timeout", "POSTGRES_CONNECT_TIMEOUT"),
+        )
+        if env.get(name)
+    )
+
+
+def store_namespace(env: dict[str, str]) -> str:
+    """Names one PostgreSQL event store (database and schema), for its advisory locks."""
+    return f"{env['POSTGRES_DBNAME']}/{env.get('POSTGRES_SCHEMA', 'public')}"

@@ -57,6 +57,10 @@ class StockLedger(Aggregate):
     # ----- events -------------------------------------------------------------------------
 
     class Movement(Aggregate.Event):
+        """A change to the stock. Site and SKU ride along so each event can be read on its own."""
+
+        site: str
+        sku: str
         actor: str
         occurred_at: datetime
 
@@ -129,6 +133,9 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             aggregate.lots[self.lot].quantity = self.counted
+
+    def _move(self, event_class: type[StockLedger.Movement], **kwargs: Any) -> None:
+        self.trigger_event(event_class, site=self.site, sku=self.sku, **kwargs)
 
     # ----- state helpers (run on replay too: no checks here) ------------------------------
 
@@ -218,7 +225,7 @@ class StockLedger(Aggregate):
         self._check_new_lot(lot, expires_on, funding_source)
         if unit_cost is not None and unit_cost < 0:
             raise InvalidInput("unit_cost must not be negative.", field="unit_cost")
-        self.trigger_event(
+        self._move(
             self.Received,
             lot=lot,
             quantity=quantity,
@@ -258,7 +265,7 @@ class StockLedger(Aggregate):
 
     def distribute(self, *, encounter_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime) -> None:
         """Record stock handed out in an encounter (picks come from `plan_issue`)."""
-        self.trigger_event(
+        self._move(
             self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at
         )
 
@@ -266,7 +273,7 @@ class StockLedger(Aggregate):
         self, *, transfer_id: UUID, to_site: str, picks: list[dict[str, Any]], actor: str, occurred_at: datetime
     ) -> None:
         """Record stock leaving in a transfer (picks come from `plan_issue`)."""
-        self.trigger_event(
+        self._move(
             self.Dispatched,
             transfer_id=transfer_id,
             to_site=to_site,
@@ -284,7 +291,7 @@ class StockLedger(Aggregate):
             self._check_new_lot(row["lot"], row["expires_on"], row["funding_source"])
         if not rows:
             return
-        self.trigger_event(
+        self._move(
             self.Arrived,
             transfer_id=transfer_id,
             from_site=from_site,
@@ -297,7 +304,7 @@ class StockLedger(Aggregate):
         self, *, transfer_id: UUID, to_site: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime
     ) -> None:
         """Put back stock dispatched in a transfer that was cancelled."""
-        self.trigger_event(
+        self._move(
             self.Returned, transfer_id=transfer_id, to_site=to_site, lots=lots, actor=actor, occurred_at=occurred_at
         )
 
@@ -328,7 +335,7 @@ class StockLedger(Aggregate):
             expires_on, funding_source = existing.expires_on, existing.funding_source
             if existing.quantity + quantity < 0:
                 raise self._shortage(existing.quantity, -quantity, f" in lot {lot}")
-        self.trigger_event(
+        self._move(
             self.Adjusted,
             lot=lot,
             quantity=quantity,
@@ -346,7 +353,7 @@ class StockLedger(Aggregate):
             raise InvalidInput("counted must be a whole number, 0 or more.", field="counted")
         existing = self.lot(lot)
         variance = counted - existing.quantity
-        self.trigger_event(
+        self._move(
             self.Counted,
             lot=lot,
             counted=counted,

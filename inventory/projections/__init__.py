@@ -1,1 +1,25 @@
-"""Read models built from the event log (stock on hand, stock card, totals, audit)."""
+"""Read models built from the event log: every screen, alert and export reads these."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from inventory.projections.audit_log import AuditLog
+from inventory.projections.base import Projection
+from inventory.projections.catalog import Catalog
+from inventory.projections.distribution import Distribution
+from inventory.projections.seal import Seal
+from inventory.projections.stock_card import StockCard
+from inventory.projections.stock_on_hand import StockOnHand
+
+
+def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
+    """Every read model, in the order a batch is written."""
+    return [
+        Catalog(zone),
+        StockOnHand(zone),
+        StockCard(zone),
+        Distribution(zone),
+        AuditLog(zone),
+        Seal(zone, seal_key),
+    ]

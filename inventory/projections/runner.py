@@ -1,0 +1,185 @@
+"""Catching read models up with the log: by polling, in batches, one transaction per batch.
+
+Every batch writes all its rows and each projection's new position in one transaction, under a
+lock only one projector holds at a time. A projector killed mid-batch leaves nothing behind, and
+any process may catch up (the worker all the time, a web request to show its own write), because
+each batch starts from the positions committed by the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import Application
+
+from inventory.projections.base import Projection, Recorded
+from inventory.projections.store import ReadStore, Tx
+
+log = logging.getLogger(__name__)
+
+TRACKING_DDL = """CREATE TABLE IF NOT EXISTS projection_tracking (
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+    version: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class Projector:
+    """Runs a set of projections over one application's log into one read store."""
+
+    def __init__(self, app: Application[Any], store: ReadStore, projections: Sequence[Projection]) -> None:
+        self.app = app
+        self.store = store
+        self.projections = list(projections)
+        self._ready = False
+        self._setup_lock = threading.Lock()
+
+    def by_name(self, name: str) -> Projection:
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        names = ", ".join(p.name for p in self.projections)
+        raise KeyError(f"There is no projection called {name!r}; there are: {names}.")
+
+    # ----- schema ---------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create tables; a projection whose code version changed is dropped and starts again."""
+        with self._setup_lock:
+            if self._ready:
+                return
+            with self.store.transaction() as tx:
+                tx.execute(TRACKING_DDL)
+                known = {
+                    name: int(version) for name, version in tx.fetchall("SELECT name, version FROM projection_tracking")
+                }
+                for projection in self.projections:
+                    if projection.name in known and known[projection.name] != projection.version:
+                        log.warning(
+                            "projection %s changed (v%s to v%s): rebuilding",
+                            projection.name,
+                            known[projection.name],
+                            projection.version,
+                        )
+                        self._reset(tx, projection)
+                    else:
+                        for statement in projection.ddl:
+                            tx.execute(statement)
+                        if projection.name not in known:
+                            self._track(tx, projection, 0)
+            self._ready = True
+
+    def _reset(self, tx: Tx, projection: Projection) -> None:
+        for table in projection.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in projection.ddl:
+            tx.execute(statement)
+        tx.execute("DELETE FROM projection_tracking WHERE name = ?", (projection.name,))
+        self._track(tx, projection, 0)
+
+    @staticmethod
+    def _track(tx: Tx, projection: Projection, position: int) -> None:
+        tx.execute(
+            "INSERT INTO projection_tracking (name, position, version, updated_at) VALUES (?, ?, ?, ?)",
+            (projection.name, position, projection.version, _now()),
+        )
+
+    # ----- catching up ----------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The log's last position."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def catch_up(
+        self,
+        until: int | None = None,
+        *,
+        batch_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Project new events until every projection reaches `until` (default: the head as found)."""
+        self.setup()
+        target = self.head() if until is None else until
+        while True:
+            done, count, reached = self._one_batch(target, batch_size)
+            if progress and count:
+                progress(count)
+            if done:
+                return reached
+
+    def _one_batch(self, target: int, batch_size: int) -> tuple[bool, int, int]:
+        with self.store.transaction() as tx:
+            positions: dict[str, int] = dict(tx.fetchall("SELECT name, position FROM projection_tracking"))
+            start = min(int(positions.get(p.name, 0)) for p in self.projections)
+            if start >= target:
+                return True, 0, start
+            notifications = self.app.recorder.select_notifications(
+                start=start + 1, limit=min(batch_size, target - start)
+            )
+            if not notifications:
+                return True, 0, start
+            to_event = self.app.mapper.to_domain_event
+            batch = [Recorded(n.id, to_event(n), n) for n in notifications]
+            last = batch[-1].position
+            stamp = _now()
+            for projection in self.projections:
+                position = int(positions.get(projection.name, 0))
+                todo = batch if position == start else [r for r in batch if r.position > position]
+                if not todo:
+                    continue
+                projection.process(todo, tx)
+                tx.execute(
+                    "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
+                    (last, stamp, projection.name),
+                )
+            return last >= target, len(batch), last
+
+    def rebuild(self, names: Sequence[str] = (), *, progress: Callable[[int], None] | None = None) -> int:
+        """Drop the named projections (all by default) and project the whole log again."""
+        self.setup()
+        chosen = [self.by_name(name) for name in names] if names else self.projections
+        with self.store.transaction() as tx:
+            for projection in chosen:
+                self._reset(tx, projection)
+        return self.catch_up(batch_size=5000, progress=progress)
+
+    def status(self) -> list[Status]:
+        """Each projection's position against the log's head."""
+        self.setup()
+        head = self.head()
+        rows = {
+            name: (int(pos), int(ver))
+            for name, pos, ver in self.store.fetchall("SELECT name, position, version FROM projection_tracking")
+        }
+        return [
+            Status(p.name, rows.get(p.name, (0, 0))[0], head, rows.get(p.name, (0, 0))[1]) for p in self.projections
+        ]
+
+    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Catch up, then poll for new events until `stop` is set. Errors are logged and retried."""
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("catching up projections failed; retrying")
+                stop.wait(min(interval * 10, 10))
+                continue
+            stop.wait(interval)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

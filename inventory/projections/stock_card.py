@@ -1,0 +1,123 @@
+"""The stock card: every movement, by business date, and each day's net change per lot.
+
+Stock at the end of any date is one query over `stock_daily` (a row per site, item, lot and day
+with movement, carrying the lot's funding source and expiry), and a movement entered late with an
+earlier `occurred_at` simply lands on its own date: running balances are summed when read, so
+nothing after it needs rewriting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from inventory.domain import StockLedger
+from inventory.projections.base import Projection, Recorded, iso
+from inventory.projections.store import Tx
+
+# Columns of stock_daily that a movement kind adds to.
+KINDS = ("received", "distributed", "transfer_out", "transfer_in", "returned", "adjusted", "counted")
+
+
+class StockCard(Projection):
+    name = "stock_card"
+    tables = ("stock_movements", "stock_daily")
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS stock_movements (
+            position BIGINT NOT NULL, seq INTEGER NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL,
+            lot TEXT NOT NULL, funding_source TEXT, expires_on TEXT, business_date TEXT NOT NULL,
+            occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, kind TEXT NOT NULL, quantity BIGINT NOT NULL,
+            reason TEXT, reference TEXT, other_site TEXT, actor TEXT NOT NULL, PRIMARY KEY (position, seq))""",
+        """CREATE INDEX IF NOT EXISTS stock_movements_card
+            ON stock_movements (site, sku, business_date, occurred_at, position)""",
+        "CREATE INDEX IF NOT EXISTS stock_movements_date ON stock_movements (business_date)",
+        """CREATE TABLE IF NOT EXISTS stock_daily (
+            site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, business_date TEXT NOT NULL,
+            funding_source TEXT, expires_on TEXT,
+            received BIGINT NOT NULL DEFAULT 0, distributed BIGINT NOT NULL DEFAULT 0,
+            transfer_out BIGINT NOT NULL DEFAULT 0, transfer_in BIGINT NOT NULL DEFAULT 0,
+            returned BIGINT NOT NULL DEFAULT 0, adjusted BIGINT NOT NULL DEFAULT 0,
+            counted BIGINT NOT NULL DEFAULT 0, net BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (site, sku, lot, business_date))""",
+        "CREATE INDEX IF NOT EXISTS stock_daily_date ON stock_daily (business_date)",
+    )
+
+    def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
+        rows: list[tuple[Any, ...]] = []
+        daily: dict[tuple[str, str, str, str, str | None, str | None], list[int]] = defaultdict(
+            lambda: [0] * (len(KINDS) + 1)
+        )
+        for recorded in batch:
+            event = recorded.event
+            movements = _movements(event)
+            if not movements:
+                continue
+            day = self.day(event.occurred_at)
+            occurred, logged = iso(event.occurred_at), iso(event.timestamp)
+            for seq, (kind, row, quantity, reason, reference, other) in enumerate(movements):
+                expires = iso(row["expires_on"])
+                rows.append(
+                    (
+                        recorded.position,
+                        seq,
+                        event.site,
+                        event.sku,
+                        row["lot"],
+                        row["funding_source"],
+                        expires,
+                        day,
+                        occurred,
+                        logged,
+                        kind,
+                        quantity,
+                        reason,
+                        reference,
+                        other,
+                        event.actor,
+                    )
+                )
+                totals = daily[(event.site, event.sku, row["lot"], day, row["funding_source"], expires)]
+                totals[KINDS.index(kind)] += quantity
+                totals[-1] += quantity
+        tx.executemany(
+            """INSERT INTO stock_movements (position, seq, site, sku, lot, funding_source, expires_on,
+               business_date, occurred_at, recorded_at, kind, quantity, reason, reference, other_site, actor)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows,
+        )
+        updates = ", ".join(f"{column} = stock_daily.{column} + excluded.{column}" for column in (*KINDS, "net"))
+        tx.executemany(
+            f"""INSERT INTO stock_daily (site, sku, lot, business_date, funding_source, expires_on,
+                    {", ".join(KINDS)}, net)
+                VALUES (?, ?, ?, ?, ?, ?, {", ".join("?" for _ in KINDS)}, ?)
+                ON CONFLICT (site, sku, lot, business_date) DO UPDATE SET {updates}""",
+            [(*key, *totals) for key, totals in daily.items()],
+        )
+
+
+Movement = tuple[str, dict[str, Any], int, str | None, str | None, str | None]
+
+
+def _movements(event: Any) -> list[Movement]:
+    """(kind, lot row, signed quantity, reason, reference, other site) for each lot a ledger event moves."""
+    kind = type(event)
+    if kind is StockLedger.Distributed:
+        return [("distributed", p, -p["quantity"], None, str(event.encounter_id), None) for p in event.picks]
+    if kind is StockLedger.Received:
+        reference = event.purchase_order or event.reference
+        return [("received", vars(event), event.quantity, None, reference, None)]
+    if kind is StockLedger.Dispatched:
+        return [("transfer_out", p, -p["quantity"], None, str(event.transfer_id), event.to_site) for p in event.picks]
+    if kind is StockLedger.Arrived:
+        return [("transfer_in", r, r["quantity"], None, str(event.transfer_id), event.from_site) for r in event.lots]
+    if kind is StockLedger.Returned:
+        return [
+            ("returned", r, r["quantity"], "transfer cancelled", str(event.transfer_id), event.to_site)
+            for r in event.lots
+        ]
+    if kind is StockLedger.Adjusted:
+        return [("adjusted", vars(event), event.quantity, event.reason, None, None)]
+    if kind is StockLedger.Counted:
+        return [("counted", vars(event), event.variance, "count_variance", None, None)]
+    return []

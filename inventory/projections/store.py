@@ -1,0 +1,182 @@
+"""Where read models live: a SQLite file beside the event store, or the same PostgreSQL database.
+
+SQL is written once, with `?` placeholders, in the subset both databases share (upserts with
+ON CONFLICT, window functions). On SQLite the read models get their own file, so the worker that
+writes them never holds the lock that commands need to append events.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from inventory.config import persistence_env, postgres_conninfo, store_namespace
+
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    """A transaction on the read store."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class ReadStore(Protocol):
+    dialect: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One transaction, holding the projector lock: only one writer catches up at a time."""
+        ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def close(self) -> None: ...
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+
+class SqliteReadStore:
+    """Read models in a SQLite file (or in memory, for a one-off replay)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._memory = path == ":memory:"
+        self._local = threading.local()
+        self._shared: sqlite3.Connection | None = None
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._memory:
+            if self._shared is None:
+                self._shared = self._open()
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+            # Read models can always be rebuilt from the log, and each batch commits its rows with
+            # its tracking position, so a lost last commit is simply projected again.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        with self._guard:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._shared = None
+        self._local = threading.local()
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _pg(sql: str) -> str:
+    return _PLACEHOLDER.sub("%s", sql)
+
+
+class _PostgresTx:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_pg(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(_pg(sql), rows)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(self._conn.execute(_pg(sql), params).fetchall())
+
+
+class PostgresReadStore:
+    """Read models in the event store's PostgreSQL database and schema."""
+
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str | None, namespace: str, max_size: int = 4) -> None:
+        from psycopg_pool import ConnectionPool
+
+        options = f"-c search_path={schema}" if schema else None
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if options:
+            kwargs["options"] = options
+        self._pool = ConnectionPool(conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True)
+        # The projector lock: one advisory lock per event store, held for one batch.
+        self._lock_key = zlib.crc32(f"projections:{namespace}".encode()) - 2**31
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            yield _PostgresTx(conn)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._pool.connection() as conn:
+            return list(conn.execute(_pg(sql), params).fetchall())
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def read_store_for(database_url: str) -> SqliteReadStore | PostgresReadStore:
+    """The read store that goes with an event store."""
+    env = persistence_env(database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        path = env["SQLITE_DBNAME"]
+        if ":memory:" in path or "mode=memory" in path:
+            return SqliteReadStore(":memory:")
+        events = Path(path)
+        return SqliteReadStore(str(events.with_name(f"{events.stem}.readmodels{events.suffix or '.db'}")))
+    return PostgresReadStore(postgres_conninfo(env), env.get("POSTGRES_SCHEMA"), namespace=store_namespace(env))
