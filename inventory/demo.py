@@ -56,6 +56,9 @@ SUPPLY = {
     "SHARPS-1QT": ("DONATIONS", 400, "2.40", None),
 }
 
+# Lot numbers as the manufacturers print them: a prefix, then year, month and a sequence.
+LOT_PREFIX = {"NALOX-4MG": "NX4", "NALOX-INJ": "NXI", "SYR-1ML": "BD", "FTS": "FTS", "XTS": "XTS", "SHARPS-1QT": "SC"}
+
 # reorder point, par level at each kind of site
 LEVELS = {
     "warehouse": {

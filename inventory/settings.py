@@ -19,6 +19,7 @@ class Settings:
     timezone: str
     instance_path: Path
     secret_key: str
+    seal_key: bytes
 
 
 def load_settings(overrides: dict[str, str] | None = None) -> Settings:
@@ -38,4 +39,5 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         timezone=zone,
         instance_path=instance,
         secret_key=values.get("INVENTORY_SECRET_KEY") or "dev-only-not-secret",
+        seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
     )

@@ -265,9 +265,7 @@ class StockLedger(Aggregate):
 
     def distribute(self, *, encounter_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime) -> None:
         """Record stock handed out in an encounter (picks come from `plan_issue`)."""
-        self._move(
-            self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at
-        )
+        self._move(self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at)
 
     def dispatch(
         self, *, transfer_id: UUID, to_site: str, picks: list[dict[str, Any]], actor: str, occurred_at: datetime

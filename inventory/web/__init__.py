@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Flask, current_app, render_template_string
 
-from inventory.application import InventoryApplication
+from inventory.projections import queries
+from inventory.services import Services, build_services
 from inventory.settings import load_settings
 
 _HOME = """<!doctype html>
@@ -16,36 +17,67 @@ _HOME = """<!doctype html>
 <body>
 <main>
 <h1>Supply inventory</h1>
-<p>The service is running on {{ backend }}. The event log holds {{ head }} events.</p>
+<p>Running on {{ backend }}. The event log holds {{ head }} events; the read models are at {{ position }}.</p>
+<table>
+<caption>Stock by site and item</caption>
+<thead><tr><th scope="col">Site</th><th scope="col">Item</th><th scope="col">On hand</th>
+<th scope="col">In transit</th><th scope="col">Reorder at</th><th scope="col">Par</th></tr></thead>
+<tbody>
+{% for row in levels %}<tr><td>{{ row.site }}</td><td>{{ row.sku }}</td><td>{{ row.on_hand }}</td>
+<td>{{ row.in_transit }}</td><td>{{ row.reorder_point if row.reorder_point is not none else "" }}</td>
+<td>{{ row.par_level if row.par_level is not none else "" }}</td></tr>
+{% endfor %}</tbody></table>
 </main>
 </body></html>"""
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web application around one InventoryApplication."""
+    """Build the web application around one set of services (application, read store, projector)."""
     app = Flask(__name__, instance_relative_config=False)
     overrides = {k: str(v) for k, v in (test_config or {}).items() if k.startswith("INVENTORY_")}
     settings = load_settings(overrides)
     app.config.from_mapping(SECRET_KEY=settings.secret_key, INVENTORY_SETTINGS=settings)
     if test_config:
         app.config.update(test_config)
-    app.extensions["inventory"] = InventoryApplication(settings.database_url, timezone_name=settings.timezone)
+    app.extensions["inventory"] = build_services(settings)
 
     @app.get("/")
     def home() -> str:
-        inventory = inventory_app()
+        found = services()
         backend = "PostgreSQL" if "postgres" in settings.database_url else "SQLite"
-        return render_template_string(_HOME, backend=backend, head=inventory.recorder.max_notification_id() or 0)
+        status = found.projector.status()
+        return render_template_string(
+            _HOME,
+            backend=backend,
+            head=found.projector.head(),
+            position=min((s.position for s in status), default=0),
+            levels=queries.stock_levels(found.store),
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/api/v1/audit/verify")
+    def audit_verify() -> dict[str, Any]:
+        from inventory.projections.seal import verify
+
+        found = services()
+        check = verify(found.app.recorder, found.store, found.settings.seal_key)
+        return {
+            "ok": check.ok,
+            "head_position": check.head_position,
+            "head_hash": check.head_hash,
+            "first_bad_position": check.first_bad_position,
+            "problem": check.problem,
+            "unsealed": check.unsealed,
+        }
+
     return app
 
 
-def inventory_app() -> InventoryApplication:
-    """The InventoryApplication of the current Flask app."""
-    application = current_app.extensions["inventory"]
-    assert isinstance(application, InventoryApplication)
-    return application
+def services() -> Services:
+    """The services of the current Flask app."""
+    found = current_app.extensions["inventory"]
+    assert isinstance(found, Services)
+    return found

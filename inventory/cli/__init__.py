@@ -1,0 +1,101 @@
+"""The `inventory` command: a Flask CLI group with the product's own commands."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from inventory.cli.audit import audit
+from inventory.cli.projections import projections
+from inventory.demo import already_loaded, seed_demo
+from inventory.web import create_app, services
+
+
+def _create_app() -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Supply inventory for harm reduction programs."""
+
+
+main.add_command(projections)
+main.add_command(audit)
+
+
+@main.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the event store's and read models' tables (safe to run again)."""
+    found = services()
+    found.projector.setup()
+    click.echo(f"Event store and read models ready; the log holds {found.projector.head()} events.")
+
+
+@main.command("demo")
+@click.option("--days", default=90, show_default=True, help="Days of activity to record.")
+@click.option("--seed", default=20261123, show_default=True, help="Random seed (same seed, same events).")
+@with_appcontext
+def demo_command(days: int, seed: int) -> None:
+    """Load a realistic demo program (skipped when the log already holds data)."""
+    found = services()
+    if already_loaded(found.app):
+        click.echo("The log already holds data; demo not loaded again.")
+        return
+    with click.progressbar(length=days, label="Recording demo days") as bar:
+        summary = seed_demo(found.app, days=days, seed=seed, progress=bar.update)
+    click.echo(
+        f"Demo loaded: {summary.encounters} encounters, {summary.receipts} receipts, "
+        f"{summary.transfers} transfers, {summary.adjustments} adjustments, {summary.counts} counts "
+        f"({summary.events} events)."
+    )
+    with click.progressbar(length=summary.events, label="Building read models") as bar:
+        found.projector.catch_up(progress=bar.update)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option(
+    "--projector/--no-projector",
+    default=True,
+    show_default=True,
+    help="Keep read models up to date in this process (for running without `inventory worker`).",
+)
+@with_appcontext
+def serve_command(host: str, port: int, projector: bool) -> None:
+    """Run the development server (use gunicorn in production)."""
+    from flask import current_app
+
+    if projector:
+        stop = threading.Event()
+        threading.Thread(target=services().projector.run, args=(stop,), daemon=True, name="projector").start()
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command("worker")
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between polls of the log.")
+@with_appcontext
+def worker_command(interval: float) -> None:
+    """Keep the read models caught up with the log until stopped (SIGTERM or Ctrl+C)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        click.echo("Stopping after the current batch.")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    found = services()
+    found.projector.setup()
+    click.echo(f"Worker running: projecting {found.projector.head()} events and polling every {interval}s.")
+    found.projector.run(stop, interval=interval)

@@ -1,0 +1,40 @@
+"""`inventory projections rebuild|status`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from inventory.web import services
+
+
+@click.group("projections")
+def projections() -> None:
+    """Read models: rebuild them from the log, or see how far behind they are."""
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1)
+@with_appcontext
+def rebuild(names: tuple[str, ...]) -> None:
+    """Drop and rebuild the named read models (all of them by default) from the event log."""
+    projector = services().projector
+    try:
+        chosen = [projector.by_name(name).name for name in names] or [p.name for p in projector.projections]
+    except KeyError as error:
+        raise click.BadParameter(str(error.args[0]), param_hint="NAMES") from None
+    head = projector.head()
+    with click.progressbar(length=head, label=f"Rebuilding {', '.join(chosen)}") as bar:
+        projector.rebuild(chosen, progress=bar.update)
+    click.echo(f"Rebuilt {len(chosen)} read model(s) up to position {head}.")
+
+
+@projections.command("status")
+@with_appcontext
+def status() -> None:
+    """Each read model's position against the log's head."""
+    rows = services().projector.status()
+    width = max(len(row.name) for row in rows)
+    click.echo(f"{'read model':<{width}}  {'position':>10}  {'head':>10}  {'behind':>8}")
+    for row in rows:
+        click.echo(f"{row.name:<{width}}  {row.position:>10}  {row.head:>10}  {row.lag:>8}")

@@ -1,0 +1,227 @@
+"""Questions the read models answer. Each is a query or two; none replays the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from inventory.projections.store import ReadStore
+
+
+def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    parts = [f"{column} = ?" for column, value in filters.items() if value is not None]
+    params = [value for value in filters.values() if value is not None]
+    return (" AND ".join(parts) or "1 = 1"), params
+
+
+def stock_on_hand(store: ReadStore, site: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+    """Lots on hand now: site, sku, lot, expiry, funding source, quantity (empty lots left out)."""
+    where, params = _where({"site": site, "sku": sku})
+    rows = store.fetchall(
+        f"""SELECT site, sku, lot, expires_on, funding_source, quantity FROM stock_on_hand
+            WHERE {where} AND quantity <> 0 ORDER BY site, sku, expires_on, lot""",
+        params,
+    )
+    keys = ("site", "sku", "lot", "expires_on", "funding_source", "quantity")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def stock_levels(store: ReadStore, site: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+    """Per site and item: on hand, on order, in transit, and the reorder point and par level."""
+    where, params = _where({"k.site": site, "k.sku": sku})
+    rows = store.fetchall(
+        f"""WITH keys AS (
+                SELECT site, sku FROM stock_on_hand UNION SELECT site, sku FROM stock_pipeline
+                UNION SELECT site, sku FROM stock_levels)
+            SELECT k.site, k.sku,
+                   COALESCE((SELECT SUM(quantity) FROM stock_on_hand s WHERE s.site = k.site AND s.sku = k.sku), 0),
+                   COALESCE(p.on_order, 0), COALESCE(p.in_transit, 0),
+                   l.reorder_point, l.par_level, l.lead_time_days
+            FROM keys k
+            LEFT JOIN stock_pipeline p ON p.site = k.site AND p.sku = k.sku
+            LEFT JOIN stock_levels l ON l.site = k.site AND l.sku = k.sku
+            WHERE {where} ORDER BY k.site, k.sku""",
+        params,
+    )
+    keys = ("site", "sku", "on_hand", "on_order", "in_transit", "reorder_point", "par_level", "lead_time_days")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def stock_as_of(store: ReadStore, day: date, site: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
+    """Lots on hand at the end of `day` (business date), as the log knows it now."""
+    where, params = _where({"site": site, "sku": sku})
+    rows = store.fetchall(
+        f"""SELECT site, sku, lot, MAX(expires_on), MAX(funding_source), SUM(net) FROM stock_daily
+            WHERE business_date <= ? AND {where}
+            GROUP BY site, sku, lot HAVING SUM(net) <> 0 ORDER BY site, sku, MAX(expires_on), lot""",
+        [day.isoformat(), *params],
+    )
+    keys = ("site", "sku", "lot", "expires_on", "funding_source", "quantity")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class StockCard:
+    site: str
+    sku: str
+    opening: int
+    rows: list[dict[str, Any]]
+    closing: int
+    warnings: list[str]
+
+
+def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) -> StockCard:
+    """Every movement from `start` to `end` by business date, with the running balance.
+
+    A date on which the running balance goes below zero (a backdated issue before the receipt it
+    came from was entered, say) is flagged as a data-quality warning, not refused.
+    """
+    [(opening,)] = store.fetchall(
+        "SELECT COALESCE(SUM(net), 0) FROM stock_daily WHERE site = ? AND sku = ? AND business_date < ?",
+        (site, sku, start.isoformat()),
+    )
+    movements = store.fetchall(
+        """SELECT position, business_date, occurred_at, recorded_at, kind, lot, funding_source, expires_on,
+                  quantity, reason, reference, other_site, actor
+           FROM stock_movements WHERE site = ? AND sku = ? AND business_date BETWEEN ? AND ?
+           ORDER BY business_date, occurred_at, position, seq""",
+        (site, sku, start.isoformat(), end.isoformat()),
+    )
+    keys = (
+        "position",
+        "business_date",
+        "occurred_at",
+        "recorded_at",
+        "kind",
+        "lot",
+        "funding_source",
+        "expires_on",
+        "quantity",
+        "reason",
+        "reference",
+        "other_site",
+        "actor",
+    )
+    balance = int(opening)
+    rows, negative_days = [], []
+    for movement in movements:
+        row = dict(zip(keys, movement, strict=True))
+        balance += int(row["quantity"])
+        row["balance"] = balance
+        row["warning"] = balance < 0
+        if balance < 0 and row["business_date"] not in negative_days:
+            negative_days.append(row["business_date"])
+        rows.append(row)
+    warnings = [
+        f"The running balance of {sku} at {site} goes below zero on {day}: check for a movement "
+        "entered with the wrong date, or a receipt not yet entered."
+        for day in negative_days
+    ]
+    return StockCard(site, sku, int(opening), rows, balance, warnings)
+
+
+def daily_totals(store: ReadStore, start: date, end: date, site: str | None = None) -> list[dict[str, Any]]:
+    """Per day, site, item and funding source: quantity handed out and encounters that included it."""
+    where, params = _where({"site": site})
+    rows = store.fetchall(
+        f"""SELECT business_date, site, sku, funding_source, quantity, encounters FROM daily_distribution
+            WHERE business_date BETWEEN ? AND ? AND {where} ORDER BY business_date, site, sku, funding_source""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    keys = ("date", "site", "sku", "funding_source", "quantity", "encounters")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def daily_encounters(store: ReadStore, start: date, end: date, site: str | None = None) -> list[dict[str, Any]]:
+    """Per day and site: encounters, overdose reversals reported, syringes handed out and collected."""
+    where, params = _where({"site": site})
+    rows = store.fetchall(
+        f"""SELECT business_date, site, encounters, reversals_reported, syringes_distributed, syringes_collected
+            FROM daily_encounters WHERE business_date BETWEEN ? AND ? AND {where} ORDER BY business_date, site""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    keys = ("date", "site", "encounters", "reversals_reported", "syringes_distributed", "syringes_collected")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def consumption(
+    store: ReadStore, today: date, window_days: int = 28, site: str | None = None, sku: str | None = None
+) -> list[dict[str, Any]]:
+    """Average daily use over the trailing window, counting only days the item was in stock, and days of supply.
+
+    A day counts as in stock when there was stock at its start or anything was handed out that day.
+    """
+    first = today - timedelta(days=window_days - 1)
+    where, params = _where({"site": site, "sku": sku})
+    opening = {
+        (s, k): int(q)
+        for s, k, q in store.fetchall(
+            f"""SELECT site, sku, SUM(net) FROM stock_daily WHERE business_date < ? AND {where}
+                GROUP BY site, sku""",
+            [first.isoformat(), *params],
+        )
+    }
+    days: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+    for s, k, day, used, net in store.fetchall(
+        f"""SELECT site, sku, business_date, -SUM(distributed), SUM(net) FROM stock_daily
+            WHERE business_date BETWEEN ? AND ? AND {where} GROUP BY site, sku, business_date""",
+        [first.isoformat(), today.isoformat(), *params],
+    ):
+        days.setdefault((s, k), {})[day] = (int(used), int(net))
+    on_hand = {(row["site"], row["sku"]): row["on_hand"] for row in stock_levels(store, site, sku)}
+    results = []
+    for key in sorted(set(opening) | set(days) | set(on_hand)):
+        balance, used_total, in_stock_days = opening.get(key, 0), 0, 0
+        for offset in range(window_days):
+            day = (first + timedelta(days=offset)).isoformat()
+            used, net = days.get(key, {}).get(day, (0, 0))
+            if balance > 0 or used > 0:
+                in_stock_days += 1
+            used_total += used
+            balance += net
+        average = used_total / in_stock_days if in_stock_days else 0.0
+        stock = int(on_hand.get(key, 0))
+        results.append(
+            {
+                "site": key[0],
+                "sku": key[1],
+                "used": used_total,
+                "days_in_stock": in_stock_days,
+                "average_daily_use": round(average, 2),
+                "on_hand": stock,
+                "days_of_supply": round(stock / average, 1) if average else None,
+            }
+        )
+    return results
+
+
+def audit_log(
+    store: ReadStore,
+    *,
+    site: str | None = None,
+    actor: str | None = None,
+    event_type: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The newest events first, filtered; page with `before` (a position)."""
+    where, params = _where({"site": site, "actor": actor, "event_type": event_type})
+    if start:
+        where += " AND recorded_at >= ?"
+        params.append(start.isoformat())
+    if end:
+        where += " AND recorded_at < ?"
+        params.append((end + timedelta(days=1)).isoformat())
+    if before:
+        where += " AND position < ?"
+        params.append(before)
+    rows = store.fetchall(
+        f"""SELECT position, recorded_at, actor, aggregate_type, event_type, site, business_date, summary
+            FROM audit_log WHERE {where} ORDER BY position DESC LIMIT ?""",
+        [*params, limit],
+    )
+    keys = ("position", "recorded_at", "actor", "aggregate_type", "event_type", "site", "business_date", "summary")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -1,0 +1,32 @@
+"""Everything a process needs, built in one place: the application, the read store, the projector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inventory.application import InventoryApplication
+from inventory.projections import all_projections
+from inventory.projections.runner import Projector
+from inventory.projections.store import ReadStore, read_store_for
+from inventory.settings import Settings, load_settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    app: InventoryApplication
+    store: ReadStore
+    projector: Projector
+
+    def close(self) -> None:
+        self.app.close()
+        self.store.close()
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """Build the application and its read models for these settings (default: the environment)."""
+    settings = settings or load_settings()
+    app = InventoryApplication(settings.database_url, timezone_name=settings.timezone)
+    store = read_store_for(settings.database_url)
+    projector = Projector(app, store, all_projections(app.zone, settings.seal_key))
+    return Services(settings, app, store, projector)
