@@ -1,0 +1,15 @@
+"""The inventory application: verbs that take and return plain values."""
+
+from __future__ import annotations
+
+from inventory.application.catalog import CatalogVerbs
+from inventory.application.purchasing import PurchasingVerbs
+from inventory.application.stock import StockVerbs
+from inventory.application.transfers import TransferVerbs
+
+
+class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs):
+    """Every change to stock goes through one of these verbs and lands as events in the log."""
+
+
+__all__ = ["InventoryApplication"]

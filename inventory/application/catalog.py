@@ -1,0 +1,218 @@
+"""Verbs for reference data: items, sites with their stock levels, funding sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import commands as check
+from inventory.application.core import InventoryCore
+from inventory.domain import (
+    FundingSource,
+    Item,
+    Site,
+)
+from inventory.domain.errors import (
+    InvalidInput,
+)
+from inventory.domain.values import (
+    Category,
+    Restriction,
+    SiteKind,
+    normalise_code,
+    parse_enum,
+    required_text,
+)
+
+
+class CatalogVerbs(InventoryCore):
+    """Register and change items, sites and funding sources."""
+
+    def register_item(
+        self,
+        *,
+        sku: str,
+        name: str,
+        category: str,
+        unit: str,
+        tracks_expiry: bool,
+        pack_size: int = 1,
+        actor: str,
+    ) -> dict[str, Any]:
+        """Add an item to the catalog."""
+        sku = normalise_code(sku, "sku")
+        if pack_size is None or isinstance(pack_size, bool) or not isinstance(pack_size, int) or pack_size < 1:
+            raise InvalidInput("pack_size must be a whole number, 1 or more.", field="pack_size")
+        item = Item(
+            sku=sku,
+            name=required_text(name, "name"),
+            category=parse_enum(Category, category, "category"),
+            unit=required_text(unit, "unit", 30),
+            tracks_expiry=bool(tracks_expiry),
+            pack_size=pack_size,
+            actor=actor,
+        )
+        self._create(item, f"An item with SKU {sku}", "sku")
+        return self.item(sku)
+
+    def retire_item(self, *, sku: str, actor: str) -> dict[str, Any]:
+        """Stop stocking and issuing an item; its history stays."""
+        the_id = Item.create_id(normalise_code(sku, "sku"))
+
+        def attempt() -> dict[str, Any]:
+            item = self._item(sku, must_be_active=False)
+            if not item.retired:
+                item.retire(actor=actor)
+                self.save(item)
+            return self.item(item.sku)
+
+        return self._retrying([the_id], attempt)
+
+    def item(self, sku: str) -> dict[str, Any]:
+        """An item's catalog entry."""
+        item = self._item(sku, must_be_active=False)
+        return {
+            "id": str(item.id),
+            "sku": item.sku,
+            "name": item.name,
+            "category": item.category,
+            "unit": item.unit,
+            "tracks_expiry": item.tracks_expiry,
+            "pack_size": item.pack_size,
+            "retired": item.retired,
+        }
+
+    def register_site(self, *, code: str, name: str, kind: str, actor: str) -> dict[str, Any]:
+        """Add a warehouse, fixed site or mobile van."""
+        code = normalise_code(code, "code")
+        site = Site(code=code, name=required_text(name, "name"), kind=parse_enum(SiteKind, kind, "kind"), actor=actor)
+        self._create(site, f"A site with code {code}", "code")
+        return self.site(code)
+
+    def site(self, code: str) -> dict[str, Any]:
+        """A site with its stock levels."""
+        site = self._site(code, field="code", must_be_open=False)
+        return {
+            "id": str(site.id),
+            "code": site.code,
+            "name": site.name,
+            "kind": site.kind,
+            "open": site.is_open,
+            "levels": {sku: dict(level) for sku, level in site.levels.items()},
+        }
+
+    def close_site(self, *, code: str, actor: str) -> dict[str, Any]:
+        """Close a site: no stock can be recorded there until it reopens."""
+        the_id = Site.create_id(normalise_code(code, "code"))
+
+        def attempt() -> dict[str, Any]:
+            site = self._site(code, field="code", must_be_open=False)
+            if site.is_open:
+                site.close(actor=actor)
+                self.save(site)
+            return self.site(site.code)
+
+        return self._retrying([the_id], attempt)
+
+    def reopen_site(self, *, code: str, actor: str) -> dict[str, Any]:
+        """Reopen a closed site."""
+        the_id = Site.create_id(normalise_code(code, "code"))
+
+        def attempt() -> dict[str, Any]:
+            site = self._site(code, field="code", must_be_open=False)
+            if not site.is_open:
+                site.reopen(actor=actor)
+                self.save(site)
+            return self.site(site.code)
+
+        return self._retrying([the_id], attempt)
+
+    def set_stock_level(
+        self, *, site: str, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str
+    ) -> dict[str, Any]:
+        """Set when to reorder an item at a site, how much to hold, and how long delivery takes."""
+        for field, value in (
+            ("reorder_point", reorder_point),
+            ("par_level", par_level),
+            ("lead_time_days", lead_time_days),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"{field} must be a whole number, 0 or more.", field=field)
+        if par_level < reorder_point:
+            raise InvalidInput(
+                f"par_level ({par_level}) must be at least the reorder_point ({reorder_point}).", field="par_level"
+            )
+        item = self._item(sku)
+
+        def attempt() -> dict[str, Any]:
+            place = self._site(site, must_be_open=False)
+            place.set_level(
+                sku=item.sku,
+                reorder_point=reorder_point,
+                par_level=par_level,
+                lead_time_days=lead_time_days,
+                actor=actor,
+            )
+            self.save(place)
+            return dict(place.levels[item.sku], site=place.code, sku=item.sku)
+
+        return self._retrying([Site.create_id(normalise_code(site, "site"))], attempt)
+
+    def register_funding_source(
+        self,
+        *,
+        code: str,
+        name: str,
+        federal: bool,
+        restrictions: list[dict[str, Any]] | None = None,
+        actor: str,
+    ) -> dict[str, Any]:
+        """Add a grant or donor, with the categories it may not pay for."""
+        code = normalise_code(code, "code")
+        source = FundingSource(
+            code=code,
+            name=required_text(name, "name"),
+            federal=bool(federal),
+            restrictions=self._restrictions(restrictions or []),
+            actor=actor,
+        )
+        self._create(source, f"A funding source with code {code}", "code")
+        return self.funding_source(code)
+
+    def change_restrictions(self, *, code: str, restrictions: list[dict[str, Any]], actor: str) -> dict[str, Any]:
+        """Replace a funding source's rules (each with its own start and end date)."""
+        rules = self._restrictions(restrictions)
+
+        def attempt() -> dict[str, Any]:
+            source = self._funding(code, field="code")
+            source.change_restrictions(restrictions=rules, actor=actor)
+            self.save(source)
+            return self.funding_source(source.code)
+
+        return self._retrying([FundingSource.create_id(normalise_code(code, "code"))], attempt)
+
+    @staticmethod
+    def _restrictions(rows: list[dict[str, Any]]) -> list[Restriction]:
+        rules = []
+        for index, row in enumerate(rows):
+            prefix = f"restrictions[{index}]"
+            category = parse_enum(Category, str(row.get("category")), f"{prefix}.category")
+            starts_on = check.a_date(row.get("starts_on"), f"{prefix}.starts_on", required=True)
+            ends_on = check.a_date(row.get("ends_on"), f"{prefix}.ends_on")
+            assert starts_on is not None
+            if ends_on is not None and ends_on < starts_on:
+                raise InvalidInput(f"{prefix}.ends_on must not be before starts_on.", field=f"{prefix}.ends_on")
+            rules.append(Restriction(category, starts_on, ends_on))
+        return rules
+
+    def funding_source(self, code: str) -> dict[str, Any]:
+        """A funding source with its restrictions."""
+        source = self._funding(code, field="code")
+        return {
+            "id": str(source.id),
+            "code": source.code,
+            "name": source.name,
+            "federal": source.federal,
+            "restrictions": [
+                {"category": r.category, "starts_on": r.starts_on, "ends_on": r.ends_on} for r in source.restrictions
+            ],
+        }

@@ -1,0 +1,245 @@
+"""The application's core: persistence settings, locks, caching, loading and retrying."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from inventory.config import default_database_url, persistence_env, postgres_conninfo, store_namespace
+from inventory.domain import (
+    FundingSource,
+    Item,
+    Site,
+    StockLedger,
+    ledger_id,
+)
+from inventory.domain.catalog import Item as ItemType
+from inventory.domain.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    FundingRestricted,
+    InsufficientStock,
+    ItemRetired,
+    SiteClosed,
+    UnknownFundingSource,
+    UnknownItem,
+    UnknownSite,
+)
+from inventory.domain.values import (
+    normalise_code,
+)
+from inventory.locks import AdvisoryLocks, FileRangeLocks, ProcessLocks, StripedLocks
+from inventory.transcodings import ALL as TRANSCODINGS
+
+REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
+T = TypeVar("T")
+A = TypeVar("A")
+
+
+class InventoryCore(Application[UUID]):
+    """What every verb relies on: loading aggregates, checking references, locking and retrying."""
+
+    name = "Inventory"
+    snapshotting_intervals = {StockLedger: 100}
+    max_attempts = 20
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        timezone_name: str = "UTC",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        settings = persistence_env(database_url or default_database_url())
+        # Cached aggregates are used as they are, with no query to fast-forward them: every change
+        # to them is made under this process's lock for their id and cached on save. Another
+        # process's change shows up as a conflict on save, which evicts them and retries.
+        settings.setdefault("AGGREGATE_CACHE_MAXSIZE", "20000")
+        settings.setdefault("AGGREGATE_CACHE_FASTFORWARD", "n")
+        settings.update(env or {})
+        super().__init__(env=settings)
+        self.zone = ZoneInfo(timezone_name)
+        self.locks = StripedLocks(_process_locks(settings))
+        self._loaded_at: dict[UUID, float] = {}
+
+    def close(self) -> None:
+        super().close()
+        self.locks.close()
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot from the aggregate in memory when it is at the snapshot's version.
+
+        The library reloads the aggregate from the database for every snapshot; the aggregate just
+        saved is already that state, so reloading is wasted work in the middle of a command.
+        """
+        if self.snapshots is None:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if aggregate is None or not interval or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([Snapshot.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in TRANSCODINGS:
+            transcoder.register(transcoding())
+
+    # ----- helpers ------------------------------------------------------------------------
+
+    def business_day(self, moment: datetime) -> date:
+        """The local calendar date of a moment, in the program's time zone."""
+        return moment.astimezone(self.zone).date()
+
+    def _get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The cached aggregate itself (no copy): change it only under the lock for its id."""
+        try:
+            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False, projector_func=replay_events)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, kind), f"{aggregate_id} is a {type(aggregate).__name__}"
+        return aggregate
+
+    def _reference(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """A site, item or funding source, reloaded when the cached copy is older than REFERENCE_TTL.
+
+        Commands read these without saving them, so another process's change (a site closed, an
+        item retired) would never show up as a conflict; a short time-to-live bounds how stale
+        they can be.
+        """
+        now = time.monotonic()
+        if now - self._loaded_at.get(aggregate_id, 0.0) > REFERENCE_TTL:
+            self._forget([aggregate_id])
+            self._loaded_at[aggregate_id] = now
+        return self._get(kind, aggregate_id)
+
+    def _forget_unsaved(self, ids: Iterable[UUID]) -> None:
+        """Evict cached aggregates that hold events not saved (a command changed them, then failed)."""
+        cache = self.repository.cache
+        assert cache is not None
+        for aggregate_id in ids:
+            try:
+                aggregate = cache.get(aggregate_id)
+            except KeyError:
+                continue
+            if getattr(aggregate, "pending_events", None):
+                self._forget([aggregate_id])
+
+    def _forget(self, ids: Iterable[UUID]) -> None:
+        """Evict aggregates from the cache so the next read loads them from the log."""
+        cache = self.repository.cache
+        assert cache is not None
+        for aggregate_id in ids:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def _site(self, code: str, *, field: str = "site", must_be_open: bool = True) -> Site:
+        code = normalise_code(code, field)
+        site = self._reference(Site, Site.create_id(code))
+        if site is None:
+            raise UnknownSite(f"There is no site with code {code}.", field=field)
+        if must_be_open and not site.is_open:
+            raise SiteClosed(f"Site {code} is closed; reopen it before recording stock there.", field=field)
+        return site
+
+    def _item(self, sku: str, *, field: str = "sku", must_be_active: bool = True) -> ItemType:
+        sku = normalise_code(sku, field)
+        item = self._reference(Item, Item.create_id(sku))
+        if item is None:
+            raise UnknownItem(f"There is no item with SKU {sku}.", field=field)
+        if must_be_active and item.retired:
+            raise ItemRetired(f"{sku} ({item.name}) is retired and can no longer be stocked or issued.", field=field)
+        return item
+
+    def _funding(self, code: str, *, field: str = "funding_source") -> FundingSource:
+        code = normalise_code(code, field)
+        source = self._reference(FundingSource, FundingSource.create_id(code))
+        if source is None:
+            raise UnknownFundingSource(f"There is no funding source with code {code}.", field=field)
+        return source
+
+    def _ledger(self, site: Site, item: ItemType) -> StockLedger | None:
+        return self._get(StockLedger, ledger_id(site.code, item.sku))
+
+    def _open_ledger(self, site: Site, item: ItemType) -> StockLedger:
+        ledger = self._ledger(site, item)
+        if ledger is None:
+            ledger = StockLedger(site.code, item.sku, item.unit, item.tracks_expiry)
+        return ledger
+
+    def _stocked_ledger(self, site: Site, item: ItemType, field: str = "sku") -> StockLedger:
+        ledger = self._ledger(site, item)
+        if ledger is None:
+            raise InsufficientStock(
+                f"There is no {item.sku} at {site.code}: none has been received there.", field=field
+            )
+        return ledger
+
+    def _check_funding(self, source: FundingSource, item: ItemType, day: date) -> None:
+        rule = source.restriction_on(item.category, day)
+        if rule is not None:
+            raise FundingRestricted(
+                f"Funding source {source.code} may not pay for {item.category} items such as "
+                f"{item.sku} on {day.isoformat()}: its rule is {rule.describe()}. "
+                "Book this stock to another funding source.",
+                field="funding_source",
+            )
+
+    def _retrying(self, ids: Iterable[UUID], attempt: Callable[[], T]) -> T:
+        """Run a command under the in-process locks of `ids`; on a conflicting save, reload and retry."""
+        ids = list(ids)
+        with self.locks.holding(ids):
+            for attempt_number in range(self.max_attempts):
+                try:
+                    return attempt()
+                except IntegrityError:
+                    # Another process saved first: the next attempt reloads from the log. Retry at
+                    # once a few times (sleeping only lets the winner win again), then back off.
+                    self._forget(ids)
+                    if attempt_number >= 2:
+                        time.sleep(random.uniform(0, min(0.002 * 2**attempt_number, 0.2)))
+                except Exception:
+                    # A refused command may have changed cached aggregates it did not save.
+                    self._forget_unsaved(ids)
+                    raise
+        raise ConcurrentUpdate(
+            "Others kept changing the same stock at the same moment; nothing was recorded. Try again."
+        )
+
+    def _create(self, aggregate: Any, what: str, field: str) -> None:
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            raise AlreadyExists(f"{what} is already registered.", field=field) from None
+
+
+def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply events in order: the library's projector, without its per-event runtime protocol
+    check (an isinstance against a Protocol, which costs more than applying the event)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
+    """The lock that makes other processes on the same database queue for the same stock."""
+    if settings["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        path = settings["SQLITE_DBNAME"]
+        return None if ":memory:" in path or "mode=memory" in path else FileRangeLocks(f"{path}.locks")
+    conninfo = postgres_conninfo(settings)
+    namespace = store_namespace(settings)
+    return AdvisoryLocks(conninfo, max_size=int(settings.get("POSTGRES_POOL_SIZE", "10")), namespace=namespace)

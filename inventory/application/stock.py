@@ -1,0 +1,264 @@
+"""Verbs that move stock at one site: receipts, encounters, adjustments and counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from inventory import commands as check
+from inventory.application.core import InventoryCore, replay_events
+from inventory.domain import (
+    Encounter,
+    StockLedger,
+    encounter_id,
+    ledger_id,
+)
+from inventory.domain.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+)
+from inventory.domain.participant import check_participant_code
+from inventory.domain.values import (
+    AdjustmentReason,
+    normalise_code,
+    parse_enum,
+)
+from inventory.views import (
+    encounter_view,
+    ledger_view,
+)
+
+
+class StockVerbs(InventoryCore):
+    """Receive, hand out, adjust and count stock."""
+
+    def receive_stock(
+        self,
+        *,
+        site: str,
+        sku: str,
+        lot: str,
+        quantity: int,
+        expires_on: date | str | None,
+        funding_source: str,
+        unit_cost: Decimal | str | None = None,
+        purchase_order: str | None = None,
+        reference: str | None = None,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record a delivery into a site's stock."""
+        moment = check.when(occurred_at)
+        expiry = check.a_date(expires_on, "expires_on")
+        cost = check.money(unit_cost)
+        lot_code = check.optional_lot(lot)
+        if lot_code is None:
+            raise InvalidInput("lot is required: enter the lot number printed on the box.", field="lot")
+        place, item = self._site(site), self._item(sku)
+        source = self._funding(funding_source)
+        self._check_funding(source, item, self.business_day(moment))
+
+        def attempt() -> dict[str, Any]:
+            ledger = self._open_ledger(place, item)
+            ledger.receive(
+                lot=lot_code,
+                quantity=quantity,
+                expires_on=expiry,
+                funding_source=source.code,
+                unit_cost=cost,
+                purchase_order=purchase_order,
+                reference=reference,
+                actor=actor,
+                occurred_at=moment,
+            )
+            recordings = self.save(ledger)
+            return dict(ledger_view(ledger), position=recordings[-1].notification.id)
+
+        return self._retrying([ledger_id(place.code, item.sku)], attempt)
+
+    def record_encounter(
+        self,
+        *,
+        key: str,
+        site: str,
+        lines: list[dict[str, Any]],
+        participant_code: str | None = None,
+        reversals_reported: int | None = 0,
+        syringes_collected: int | None = 0,
+        refill_reason: str | None = None,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record what one visitor received; a repeat of the same key returns the first result."""
+        key = check.client_key(key)
+        site_code = normalise_code(site, "site")
+        parsed = check.issue_lines(lines)
+        code = check_participant_code(participant_code)
+        reversals = check.tally(reversals_reported, "reversals_reported")
+        collected = check.tally(syringes_collected, "syringes_collected")
+        reason = check.refill_reason(refill_reason)
+        digest = check.fingerprint(
+            {
+                "site": site_code,
+                "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
+                "participant_code": code,
+                "reversals": reversals,
+                "collected": collected,
+                "refill_reason": reason,
+                "occurred_at": occurred_at,
+            }
+        )
+        moment = check.when(occurred_at)
+        the_id = encounter_id(key)
+
+        def attempt() -> dict[str, Any]:
+            earlier = self._earlier_encounter(the_id)
+            if earlier is not None:
+                return self._repeat(earlier, digest)
+            place = self._site(site_code)
+            day = self.business_day(moment)
+            ledgers: dict[str, StockLedger] = {}
+            issued = []
+            for index, line in enumerate(parsed):
+                item = self._item(line.sku, field=f"lines[{index}].sku")
+                ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
+                ledgers[item.sku] = ledger
+                picks = ledger.plan_issue(line.quantity, day, line.lot)
+                ledger.distribute(encounter_id=the_id, picks=picks, actor=actor, occurred_at=moment)
+                issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
+            encounter = Encounter(
+                key=key,
+                fingerprint=digest,
+                site=place.code,
+                lines=issued,
+                participant_code=code,
+                reversals_reported=reversals,
+                syringes_collected=collected,
+                refill_reason=reason,
+                actor=actor,
+                occurred_at=moment,
+            )
+            self.save(encounter, *ledgers.values())
+            return encounter_view(encounter)
+
+        ids = [the_id, *(ledger_id(site_code, line.sku) for line in parsed)]
+        return self._retrying(ids, attempt)
+
+    def _earlier_encounter(self, the_id: UUID) -> Encounter | None:
+        """The encounter already recorded with this id, if any: one indexed query when there is none.
+
+        (Encounters are never snapshotted, so the repository's look in the snapshot table is skipped.)
+        """
+        assert self.repository.cache is not None
+        try:
+            cached = self.repository.cache.get(the_id)
+        except KeyError:
+            if not list(self.events.get(the_id, limit=1)):
+                return None
+            return self._get(Encounter, the_id)
+        assert isinstance(cached, Encounter)
+        return cached
+
+    @staticmethod
+    def _repeat(earlier: Encounter, digest: str) -> dict[str, Any]:
+        if earlier.fingerprint != digest:
+            raise IdempotencyConflict(
+                "This request key was already used for a different encounter. "
+                "Reload the form to get a new key and enter the visit again.",
+                field="key",
+            )
+        return encounter_view(earlier)
+
+    def encounter(self, key: str) -> dict[str, Any]:
+        """An encounter as recorded, by its client key."""
+        found = self._get(Encounter, encounter_id(check.client_key(key)))
+        if found is None:
+            raise InvalidInput(f"No encounter was recorded with key {key}.", field="key")
+        return encounter_view(found)
+
+    def adjust_stock(
+        self,
+        *,
+        site: str,
+        sku: str,
+        lot: str,
+        quantity: int,
+        reason: str,
+        note: str = "",
+        expires_on: date | str | None = None,
+        funding_source: str | None = None,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Correct a lot with a reason: damaged, lost, expired, found, returned, correction."""
+        moment = check.when(occurred_at)
+        why = parse_enum(AdjustmentReason, reason, "reason")
+        lot_code = check.optional_lot(lot)
+        if lot_code is None:
+            raise InvalidInput("lot is required.", field="lot")
+        if len(note or "") > 200:
+            raise InvalidInput("note must be at most 200 characters.", field="note")
+        expiry = check.a_date(expires_on, "expires_on")
+        place, item = self._site(site), self._item(sku, must_be_active=False)
+        funding = self._funding(funding_source).code if funding_source else None
+
+        def attempt() -> dict[str, Any]:
+            ledger = self._open_ledger(place, item)
+            ledger.adjust(
+                lot=lot_code,
+                quantity=quantity,
+                reason=why,
+                note=(note or "").strip(),
+                day=self.business_day(moment),
+                expires_on=expiry,
+                funding_source=funding,
+                actor=actor,
+                occurred_at=moment,
+            )
+            recordings = self.save(ledger)
+            return dict(ledger_view(ledger), position=recordings[-1].notification.id)
+
+        return self._retrying([ledger_id(place.code, item.sku)], attempt)
+
+    def count_stock(
+        self, *, site: str, sku: str, lot: str, counted: int, actor: str, occurred_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Record a physical count of one lot; the difference is booked as a count variance."""
+        moment = check.when(occurred_at)
+        lot_code = check.optional_lot(lot)
+        if lot_code is None:
+            raise InvalidInput("lot is required.", field="lot")
+        place, item = self._site(site), self._item(sku, must_be_active=False)
+
+        def attempt() -> dict[str, Any]:
+            ledger = self._stocked_ledger(place, item)
+            variance = ledger.count(lot=lot_code, counted=counted, actor=actor, occurred_at=moment)
+            recordings = self.save(ledger)
+            return dict(ledger_view(ledger), variance=variance, position=recordings[-1].notification.id)
+
+        return self._retrying([ledger_id(place.code, item.sku)], attempt)
+
+    def stock(self, site: str, sku: str) -> dict[str, Any]:
+        """One ledger's lots as the aggregate holds them (tests and tools; screens use read models)."""
+        place, item = self._site(site, must_be_open=False), self._item(sku, must_be_active=False)
+        the_id = ledger_id(place.code, item.sku)
+        with self.locks.holding([the_id]):
+            ledger = self._ledger(place, item)
+            if ledger is None:
+                return {"site": place.code, "sku": item.sku, "on_hand": 0, "version": 0, "lots": []}
+            return ledger_view(ledger)
+
+    def aggregate(self, aggregate_id: UUID) -> Any:
+        """Any aggregate as the application loads it (cache, snapshot, events), for audits and tools."""
+        try:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=False, projector_func=replay_events)
+        except AggregateNotFoundError:
+            return None
+
+    def ledger_aggregate(self, site: str, sku: str) -> StockLedger | None:
+        """The live ledger aggregate, for audits and tests."""
+        return self._get(StockLedger, ledger_id(normalise_code(site, "site"), normalise_code(sku, "sku")))
