@@ -1,9 +1,9 @@
 """Locks per aggregate, so commands on the same stock queue instead of colliding.
 
 Threads of one process queue on in-process locks. Processes sharing one database queue on a lock
-the database's host provides: byte ranges of a lock file beside a SQLite database, advisory locks
-on PostgreSQL. Without the second kind, optimistic retries alone let a process with a warm cache
-win every race against one that has to reload, and the loser gives up.
+the database's host provides: lock files beside a SQLite database, advisory locks on PostgreSQL.
+Without the second kind, optimistic retries alone let a process with a warm cache win every race
+against one that has to reload, and the loser gives up.
 """
 
 from __future__ import annotations
@@ -29,23 +29,38 @@ class ProcessLocks(Protocol):
     def close(self) -> None: ...
 
 
-class FileRangeLocks:
-    """One byte of a lock file per stripe, locked with POSIX record locks (per process)."""
+class LockFiles:
+    """One lock file per stripe in a folder beside a SQLite database, locked with flock.
 
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    flock belongs to the open file, not the process, so two application instances (even in one
+    process, as in the tests) exclude each other; the kernel drops the lock if a process dies.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self._folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self._fds: dict[int, int] = {}
+        self._guard = threading.Lock()
+
+    def _fd(self, stripe: int) -> int:
+        with self._guard:
+            fd = self._fds.get(stripe)
+            if fd is None:
+                fd = os.open(os.path.join(self._folder, f"{stripe:03d}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+                self._fds[stripe] = fd
+            return fd
 
     def acquire(self, stripe: int) -> None:
-        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, stripe)
+        fcntl.flock(self._fd(stripe), fcntl.LOCK_EX)
 
     def release(self, stripe: int) -> None:
-        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, stripe)
+        fcntl.flock(self._fd(stripe), fcntl.LOCK_UN)
 
     def close(self) -> None:
-        # Safe to call twice (the library's Application.__del__ closes again): a second os.close
-        # could hit a descriptor number the process has since reused for another file.
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
+        # Safe to call twice (the library's Application.__del__ closes again).
+        with self._guard:
+            fds, self._fds = list(self._fds.values()), {}
+        for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
 

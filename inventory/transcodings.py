@@ -31,6 +31,8 @@ class LotAsDict(Transcoding):
             "quantity": obj.quantity,
             "expires_on": obj.expires_on,
             "funding_source": obj.funding_source,
+            "last_moved_at": obj.last_moved_at,
+            "counted_at": obj.counted_at,
         }
 
     def decode(self, data: dict[str, Any]) -> Lot:

@@ -38,7 +38,7 @@ from inventory.domain.errors import (
 from inventory.domain.values import (
     normalise_code,
 )
-from inventory.locks import AdvisoryLocks, FileRangeLocks, ProcessLocks, StripedLocks
+from inventory.locks import AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks
 from inventory.transcodings import ALL as TRANSCODINGS
 
 REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
@@ -239,7 +239,7 @@ def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
     """The lock that makes other processes on the same database queue for the same stock."""
     if settings["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         path = settings["SQLITE_DBNAME"]
-        return None if ":memory:" in path or "mode=memory" in path else FileRangeLocks(f"{path}.locks")
+        return None if ":memory:" in path or "mode=memory" in path else LockFiles(f"{path}.locks")
     conninfo = postgres_conninfo(settings)
     namespace = store_namespace(settings)
     return AdvisoryLocks(conninfo, max_size=int(settings.get("POSTGRES_POOL_SIZE", "10")), namespace=namespace)

@@ -82,6 +82,12 @@ class ItemRetired(Conflict):
     code = "item_retired"
 
 
+class CountConflict(Conflict):
+    """An entry dated across a physical count of the same lot: it would be counted twice or lost."""
+
+    code = "count_conflict"
+
+
 class InvalidState(Conflict):
     """A transfer or purchase order is not in a state that allows this step."""
 

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from inventory.domain.errors import (
+    CountConflict,
     InsufficientStock,
     InvalidInput,
     LotExpired,
@@ -74,14 +75,14 @@ class StockLedger(Aggregate):
         reference: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source)
+            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self.occurred_at)
 
     class Distributed(Movement):
         encounter_id: UUID
         picks: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._take(self.picks)
+            aggregate._take(self.picks, self.occurred_at)
 
     class Dispatched(Movement):
         transfer_id: UUID
@@ -89,7 +90,7 @@ class StockLedger(Aggregate):
         picks: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._take(self.picks)
+            aggregate._take(self.picks, self.occurred_at)
 
     class Arrived(Movement):
         """Stock put in by a transfer from another site."""
@@ -100,7 +101,7 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             for row in self.lots:
-                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"])
+                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self.occurred_at)
 
     class Returned(Movement):
         """Stock back in the sender's lots: its transfer was cancelled while in transit."""
@@ -111,7 +112,7 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             for row in self.lots:
-                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"])
+                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self.occurred_at)
 
     class Adjusted(Movement):
         lot: str
@@ -122,7 +123,7 @@ class StockLedger(Aggregate):
         funding_source: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source)
+            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self.occurred_at)
 
     class Counted(Movement):
         lot: str
@@ -132,23 +133,43 @@ class StockLedger(Aggregate):
         funding_source: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate.lots[self.lot].quantity = self.counted
+            lot = aggregate.lots[self.lot]
+            lot.quantity = self.counted
+            lot.counted_at = self.occurred_at
+            lot.moved(self.occurred_at)
 
     def _move(self, event_class: type[StockLedger.Movement], **kwargs: Any) -> None:
         self.trigger_event(event_class, site=self.site, sku=self.sku, **kwargs)
 
     # ----- state helpers (run on replay too: no checks here) ------------------------------
 
-    def _put(self, code: str, quantity: int, expires_on: date | None, funding: str | None) -> None:
+    def _put(self, code: str, quantity: int, expires_on: date | None, funding: str | None, at: datetime) -> None:
         lot = self.lots.get(code)
         if lot is None:
-            self.lots[code] = Lot(code, quantity, expires_on, funding)
-        else:
-            lot.quantity += quantity
+            lot = self.lots[code] = Lot(code, 0, expires_on, funding)
+        lot.quantity += quantity
+        lot.moved(at)
 
-    def _take(self, picks: list[dict[str, Any]]) -> None:
+    def _take(self, picks: list[dict[str, Any]], at: datetime) -> None:
         for pick in picks:
-            self.lots[pick["lot"]].quantity -= pick["quantity"]
+            lot = self.lots[pick["lot"]]
+            lot.quantity -= pick["quantity"]
+            lot.moved(at)
+
+    def _check_picks(self, picks: list[dict[str, Any]], at: datetime) -> None:
+        for pick in picks:
+            self._check_after_count(self.lot(pick["lot"]), at)
+
+    def _check_after_count(self, lot: Lot, at: datetime) -> None:
+        """Refuse an entry dated before the lot's last count: the count already reflects it."""
+        if lot.counted_at is not None and at < lot.counted_at:
+            raise CountConflict(
+                f"Lot {lot.code} of {self.sku} at {self.site} was counted at "
+                f"{lot.counted_at.isoformat(timespec='minutes')}, after this entry's time "
+                f"{at.isoformat(timespec='minutes')}; the count already includes it. Date the entry after "
+                "the count, or record the difference as an adjustment.",
+                field="occurred_at",
+            )
 
     # ----- queries ------------------------------------------------------------------------
 
@@ -222,7 +243,7 @@ class StockLedger(Aggregate):
     ) -> None:
         """Record stock arriving from a supplier (or an opening balance)."""
         positive_quantity(quantity)
-        self._check_new_lot(lot, expires_on, funding_source)
+        self._check_new_lot(lot, expires_on, funding_source, occurred_at)
         if unit_cost is not None and unit_cost < 0:
             raise InvalidInput("unit_cost must not be negative.", field="unit_cost")
         self._move(
@@ -238,7 +259,7 @@ class StockLedger(Aggregate):
             occurred_at=occurred_at,
         )
 
-    def _check_new_lot(self, lot: str, expires_on: date | None, funding: str | None) -> None:
+    def _check_new_lot(self, lot: str, expires_on: date | None, funding: str | None, at: datetime) -> None:
         if not lot:
             raise InvalidInput("lot is required.", field="lot")
         if self.tracks_expiry and expires_on is None:
@@ -249,6 +270,7 @@ class StockLedger(Aggregate):
         existing = self.lots.get(lot)
         if existing is None:
             return
+        self._check_after_count(existing, at)
         if existing.expires_on != expires_on:
             raise InvalidInput(
                 f"Lot {lot} of {self.sku} at {self.site} is recorded with expiry "
@@ -265,12 +287,14 @@ class StockLedger(Aggregate):
 
     def distribute(self, *, encounter_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime) -> None:
         """Record stock handed out in an encounter (picks come from `plan_issue`)."""
+        self._check_picks(picks, occurred_at)
         self._move(self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at)
 
     def dispatch(
         self, *, transfer_id: UUID, to_site: str, picks: list[dict[str, Any]], actor: str, occurred_at: datetime
     ) -> None:
         """Record stock leaving in a transfer (picks come from `plan_issue`)."""
+        self._check_picks(picks, occurred_at)
         self._move(
             self.Dispatched,
             transfer_id=transfer_id,
@@ -286,7 +310,7 @@ class StockLedger(Aggregate):
         """Record stock put in by a transfer; zero-quantity rows (all missing) are dropped."""
         rows = [row for row in lots if row["quantity"] > 0]
         for row in rows:
-            self._check_new_lot(row["lot"], row["expires_on"], row["funding_source"])
+            self._check_new_lot(row["lot"], row["expires_on"], row["funding_source"], occurred_at)
         if not rows:
             return
         self._move(
@@ -328,8 +352,9 @@ class StockLedger(Aggregate):
         if existing is None:
             if quantity < 0:
                 self.lot(lot)  # raises UnknownLot
-            self._check_new_lot(lot, expires_on, funding_source)
+            self._check_new_lot(lot, expires_on, funding_source, occurred_at)
         else:
+            self._check_after_count(existing, occurred_at)
             expires_on, funding_source = existing.expires_on, existing.funding_source
             if existing.quantity + quantity < 0:
                 raise self._shortage(existing.quantity, -quantity, f" in lot {lot}")
@@ -350,6 +375,14 @@ class StockLedger(Aggregate):
         if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
             raise InvalidInput("counted must be a whole number, 0 or more.", field="counted")
         existing = self.lot(lot)
+        if existing.last_moved_at is not None and occurred_at < existing.last_moved_at:
+            raise CountConflict(
+                f"Lot {lot} of {self.sku} at {self.site} has entries up to "
+                f"{existing.last_moved_at.isoformat(timespec='minutes')}, after this count's time "
+                f"{occurred_at.isoformat(timespec='minutes')}, so the stock the count is compared with is not "
+                "known. Count again and date the count now.",
+                field="occurred_at",
+            )
         variance = counted - existing.quantity
         self._move(
             self.Counted,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum, StrEnum
 
 from inventory.domain.errors import InvalidInput
@@ -77,12 +77,22 @@ def normalise_code(value: str, field: str) -> str:
 
 @dataclass
 class Lot:
-    """One lot of one item at one site: what is left of it, when it expires, who paid."""
+    """One lot of one item at one site: what is left of it, when it expires, who paid.
+
+    `last_moved_at` and `counted_at` are business times (`occurred_at`) of the latest movement and
+    the latest count, so that entries dated across a count can be refused instead of double counted.
+    """
 
     code: str
     quantity: int
     expires_on: date | None
     funding_source: str | None
+    last_moved_at: datetime | None = None
+    counted_at: datetime | None = None
+
+    def moved(self, at: datetime) -> None:
+        if self.last_moved_at is None or at > self.last_moved_at:
+            self.last_moved_at = at
 
     def is_expired_on(self, day: date) -> bool:
         """A lot can be issued up to and including its expiry date."""

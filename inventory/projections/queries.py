@@ -104,7 +104,8 @@ def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) ->
         "actor",
     )
     balance = int(opening)
-    rows, negative_days = [], []
+    rows: list[dict[str, Any]] = []
+    negative_days = [start.isoformat()] if balance < 0 else []
     for movement in movements:
         row = dict(zip(keys, movement, strict=True))
         balance += int(row["quantity"])

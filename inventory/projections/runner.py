@@ -127,9 +127,9 @@ class Projector:
             start = min(int(positions.get(p.name, 0)) for p in self.projections)
             if start >= target:
                 return True, 0, start
-            notifications = self.app.recorder.select_notifications(
-                start=start + 1, limit=min(batch_size, target - start)
-            )
+            # `stop` bounds positions, not just the count: the log may have gaps (PostgreSQL
+            # sequence numbers lost to a conflicting save), and a replay "until P" must end at P.
+            notifications = self.app.recorder.select_notifications(start=start + 1, limit=batch_size, stop=target)
             if not notifications:
                 return True, 0, start
             to_event = self.app.mapper.to_domain_event

@@ -33,7 +33,11 @@ def link(key: bytes, previous: bytes, notification: Notification) -> bytes:
     mac.update(notification.originator_version.to_bytes(8, "big"))
     topic = notification.topic.encode()
     mac.update(len(topic).to_bytes(4, "big") + topic)
-    mac.update(len(notification.state).to_bytes(8, "big") + bytes(notification.state))
+    state = notification.state
+    # SQLite lets a BLOB column hold TEXT. The library only ever writes bytes, so a TEXT state was
+    # rewritten even when its characters match: it is hashed with its own tag, and never matches.
+    data = b"T" + state.encode("utf-8", "surrogateescape") if isinstance(state, str) else bytes(state)
+    mac.update(len(data).to_bytes(8, "big") + data)
     return mac.digest()
 
 
