@@ -6,9 +6,10 @@ from inventory.application.catalog import CatalogVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
 from inventory.application.transfers import TransferVerbs
+from inventory.application.users import UserVerbs
 
 
-class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs):
+class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs, UserVerbs):
     """Every change to stock goes through one of these verbs and lands as events in the log."""
 
 

@@ -8,6 +8,7 @@ from inventory.domain.encounter import Encounter, encounter_id
 from inventory.domain.ledger import StockLedger, ledger_id
 from inventory.domain.purchasing import PurchaseOrder
 from inventory.domain.transfer import Transfer
+from inventory.domain.users import User
 
 __all__ = [
     "Encounter",
@@ -17,6 +18,7 @@ __all__ = [
     "Site",
     "StockLedger",
     "Transfer",
+    "User",
     "encounter_id",
     "ledger_id",
 ]

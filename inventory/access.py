@@ -1,0 +1,76 @@
+"""Who may do what, and where: one table that the web pages and the API both enforce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from inventory.domain.users import Role
+
+
+class Action(StrEnum):
+    READ_STOCK = "read_stock"
+    RECORD_ENCOUNTER = "record_encounter"
+    RECEIVE_STOCK = "receive_stock"
+    TRANSFER = "transfer"
+    ADJUST_STOCK = "adjust_stock"
+    COUNT_STOCK = "count_stock"
+    MANAGE_CATALOG = "manage_catalog"
+    SET_LEVELS = "set_levels"
+    PURCHASE = "purchase"
+    READ_ALERTS = "read_alerts"
+    READ_AUDIT = "read_audit"
+    EXPORT = "export"
+    MANAGE_USERS = "manage_users"
+
+
+_ALL = frozenset(Action)
+PERMISSIONS: dict[str, frozenset[Action]] = {
+    Role.ADMIN: _ALL,
+    Role.COORDINATOR: frozenset(
+        {
+            Action.READ_STOCK,
+            Action.RECORD_ENCOUNTER,
+            Action.RECEIVE_STOCK,
+            Action.TRANSFER,
+            Action.ADJUST_STOCK,
+            Action.COUNT_STOCK,
+            Action.READ_ALERTS,
+        }
+    ),
+    Role.PURCHASING: frozenset(
+        {Action.READ_STOCK, Action.RECEIVE_STOCK, Action.SET_LEVELS, Action.PURCHASE, Action.READ_ALERTS}
+    ),
+    Role.GRANT_MANAGER: frozenset({Action.READ_STOCK, Action.EXPORT, Action.READ_ALERTS}),
+    Role.AUDITOR: frozenset({Action.READ_STOCK, Action.READ_ALERTS, Action.READ_AUDIT, Action.EXPORT}),
+}
+
+# Roles that see and act only at the sites they are given; every other role covers all sites.
+SITE_SCOPED = frozenset({Role.COORDINATOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request: signed in on a page or holding an API token."""
+
+    email: str
+    role: str
+    sites: frozenset[str]
+
+    def can(self, action: Action, site: str | None = None) -> bool:
+        """May this person do `action` (at `site`, when the action concerns one)?"""
+        if action not in PERMISSIONS.get(self.role, frozenset()):
+            return False
+        if site is None or self.role not in SITE_SCOPED:
+            return True
+        return site.upper() in self.sites
+
+    def visible_sites(self, all_sites: list[str]) -> list[str]:
+        """The sites whose data this person may see."""
+        if self.role in SITE_SCOPED:
+            return [site for site in all_sites if site in self.sites]
+        return list(all_sites)
+
+    @property
+    def all_sites(self) -> bool:
+        return self.role not in SITE_SCOPED

@@ -1,0 +1,68 @@
+"""Staff who use the product: their role, the sites they work at, and their API tokens.
+
+Users are staff, never participants. Their email is their key. A password is stored only as an
+argon2id hash; an API token only as the SHA-256 of its secret part.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    PURCHASING = "purchasing"
+    GRANT_MANAGER = "grant_manager"
+    AUDITOR = "auditor"
+
+
+def user_id(email: str) -> UUID:
+    """The id of the user with this email (emails are compared lower-cased)."""
+    return uuid5(NAMESPACE_URL, f"/users/{email.strip().lower()}")
+
+
+class User(Aggregate):
+    """A member of staff with one role; coordinators work only at the sites they are given."""
+
+    @staticmethod
+    def create_id(email: str, **_: Any) -> UUID:
+        return user_id(email)
+
+    @event("Registered")
+    def __init__(self, email: str, role: str, sites: list[str], actor: str) -> None:
+        self.email = email
+        self.role = role
+        self.sites = list(sites)
+        self.active = True
+        self.password_hash: str | None = None
+        self.tokens: dict[str, dict[str, Any]] = {}
+
+    @event("AccessChanged")
+    def change_access(self, role: str, sites: list[str], actor: str) -> None:
+        self.role = role
+        self.sites = list(sites)
+
+    @event("PasswordSet")
+    def set_password(self, password_hash: str, actor: str) -> None:
+        self.password_hash = password_hash
+
+    @event("Deactivated")
+    def deactivate(self, actor: str) -> None:
+        self.active = False
+
+    @event("Reactivated")
+    def reactivate(self, actor: str) -> None:
+        self.active = True
+
+    @event("TokenIssued")
+    def issue_token(self, token_id: str, secret_hash: str, label: str, actor: str) -> None:
+        self.tokens[token_id] = {"secret_hash": secret_hash, "label": label, "revoked": False}
+
+    @event("TokenRevoked")
+    def revoke_token(self, token_id: str, actor: str) -> None:
+        self.tokens[token_id]["revoked"] = True
