@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from inventory.cli.audit import audit
 from inventory.cli.projections import projections
+from inventory.cli.users import users
 from inventory.demo import already_loaded, seed_demo
 from inventory.web import create_app, services
 
@@ -28,6 +29,7 @@ def main() -> None:
 
 main.add_command(projections)
 main.add_command(audit)
+main.add_command(users)
 
 
 @main.command("init")

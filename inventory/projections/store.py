@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -85,7 +86,18 @@ class SqliteReadStore:
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         if not self._memory:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            # WAL is a property of the file, set once; switching needs a moment with no other
+            # connection busy, and that wait ignores the busy timeout, so retry it.
+            for attempt in range(100):
+                try:
+                    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        conn.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 99:
+                        raise
+                    time.sleep(0.05)
             # Read models can always be rebuilt from the log, and each batch commits its rows with
             # its tracking position, so a lost last commit is simply projected again.
             conn.execute("PRAGMA synchronous=NORMAL")

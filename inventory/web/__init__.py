@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template_string
+from flask import Flask, render_template_string
 
+from inventory.domain.errors import InventoryError
 from inventory.projections import queries
-from inventory.services import Services, build_services
+from inventory.services import build_services
 from inventory.settings import load_settings
+from inventory.web.api import register_api
+from inventory.web.errors import domain_error, unexpected_error
+from inventory.web.services import services
 
 _HOME = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -29,6 +33,9 @@ _HOME = """<!doctype html>
 {% endfor %}</tbody></table>
 </main>
 </body></html>"""
+
+
+__all__ = ["create_app", "services"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -58,26 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/v1/audit/verify")
-    def audit_verify() -> dict[str, Any]:
-        from inventory.projections.seal import verify
-
-        found = services()
-        check = verify(found.app.recorder, found.store, found.settings.seal_key)
-        return {
-            "ok": check.ok,
-            "head_position": check.head_position,
-            "head_hash": check.head_hash,
-            "first_bad_position": check.first_bad_position,
-            "problem": check.problem,
-            "unsealed": check.unsealed,
-        }
-
+    register_api(app)
+    app.register_error_handler(InventoryError, domain_error)
+    app.register_error_handler(Exception, unexpected_error)
     return app
-
-
-def services() -> Services:
-    """The services of the current Flask app."""
-    found = current_app.extensions["inventory"]
-    assert isinstance(found, Services)
-    return found

@@ -391,9 +391,15 @@ def test_the_verify_endpoint_answers_ok_then_names_the_first_bad_position(sealed
     web = create_app({"INVENTORY_DATABASE_URL": sealed.url, "INVENTORY_SEAL_KEY": KEY.decode(), "TESTING": True})
     try:
         client = web.test_client()
+        services = web.extensions["inventory"]
+        services.app.register_user(email="auditor@example.org", role="auditor", actor=ADMIN)
+        token = services.app.issue_token(email="auditor@example.org", actor=ADMIN)
+        services.projector.catch_up()
+        auditor = {"Authorization": f"Bearer {token}"}
         head_position, head_hash = seal_head(sealed.store)
 
-        untouched = client.get("/api/v1/audit/verify")
+        assert client.get("/api/v1/audit/verify").status_code == 401
+        untouched = client.get("/api/v1/audit/verify", headers=auditor)
         assert untouched.status_code == 200
         assert untouched.get_json() == {
             "ok": True,
@@ -406,7 +412,7 @@ def test_the_verify_endpoint_answers_ok_then_names_the_first_bad_position(sealed
 
         position = position_of(sealed, receipt_of("NALOX-4MG", "N-2"))
         tamper(sealed, (APPEND_A_SPACE % "rowid = ?", (position,)))
-        tampered = client.get("/api/v1/audit/verify").get_json()
+        tampered = client.get("/api/v1/audit/verify", headers=auditor).get_json()
 
         assert tampered["ok"] is False
         assert tampered["first_bad_position"] == position

@@ -1,0 +1,99 @@
+"""What every API call that records something does around its view: who, once only, read-your-writes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import abort
+
+from inventory.web.api.auth import caller
+from inventory.web.api.idempotency import IdempotencyStore, body_hash
+from inventory.web.services import services
+
+KEY_HEADER = "Idempotency-Key"
+log = logging.getLogger(__name__)
+
+
+def idempotency() -> IdempotencyStore:
+    store = current_app.extensions.get("idempotency")
+    if store is None:
+        store = current_app.extensions["idempotency"] = IdempotencyStore(services().store)
+    assert isinstance(store, IdempotencyStore)
+    return store
+
+
+def request_key(required: bool = False) -> str | None:
+    """The Idempotency-Key header, checked."""
+    key = request.headers.get(KEY_HEADER, "").strip()
+    if not key:
+        if required:
+            abort(400, message=f"Send an {KEY_HEADER} header (8 to 100 characters, new for each visit).")
+        return None
+    if not 8 <= len(key) <= 100 or not key.isprintable():
+        abort(400, message=f"The {KEY_HEADER} header must be 8 to 100 printable characters.")
+    return key
+
+
+def command(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Authenticate, honour Idempotency-Key, and catch the read models up before answering."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        principal = caller()
+        key = request_key()
+        store = idempotency()
+        if key is not None:
+            claim = store.claim(
+                principal.email,
+                key,
+                request.method,
+                request.path,
+                body_hash(request.method, request.path, request.get_data()),
+            )
+            if claim.state == "mismatch":
+                abort(
+                    422,
+                    message=f"This {KEY_HEADER} was used before with a different request. Use a new key.",
+                    errors={KEY_HEADER: ["already used for a different request"]},
+                )
+            if claim.state == "running":
+                abort(
+                    409,
+                    message="A request with this key is still being processed, or was interrupted. "
+                    "Check whether it was recorded before sending it again with a new key.",
+                    headers={"Retry-After": "1"},
+                )
+            if claim.state == "done":
+                response = current_app.response_class(
+                    json.dumps(claim.body), status=claim.status, mimetype="application/json"
+                )
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            # Nothing was recorded (a refusal, a bad field, the database away): free the key so the
+            # same request can be sent again once it can succeed.
+            if key is not None:
+                store.release(principal.email, key)
+            raise
+        if key is not None:
+            store.finish(principal.email, key, response.status_code, response.get_json(silent=True))
+        _catch_up()
+        return response
+
+    return wrapper
+
+
+def _catch_up() -> None:
+    """Read-your-writes: the next page or GET shows what was just recorded. Best effort: the
+    command is already recorded, and the worker will catch up if this fails."""
+    try:
+        services().projector.catch_up()
+    except Exception:
+        log.exception("catching up after a command failed; the worker will catch up")

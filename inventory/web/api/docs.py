@@ -1,0 +1,36 @@
+"""The error answers each operation documents, so clients and schema checkers know every shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from inventory.web.api.schemas import ErrorResponse
+
+# alt_response only writes documentation onto the view; any blueprint instance can do that.
+_DOCS = Blueprint("api_docs", __name__)
+
+DESCRIPTIONS = {
+    400: "A header is missing or malformed.",
+    401: "No token, or a token that is unknown or revoked.",
+    403: "The caller's role or sites do not allow this.",
+    404: "No such resource.",
+    409: "The stock or record does not allow this now (insufficient stock, expired lot, restricted funding, "
+    "a request with the same key still running).",
+    422: "A field is missing or wrong; `fields` says which and why.",
+    503: "The database is busy or unreachable; retry after the Retry-After seconds.",
+}
+ERRORS = (400, 401, 403, 409, 422, 503)
+
+
+def documented(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare error answers (JSON envelope) for an operation in the OpenAPI document."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for status in statuses:
+            view = _DOCS.alt_response(status, schema=ErrorResponse, description=DESCRIPTIONS[status])(view)
+        return view
+
+    return decorate

@@ -1,0 +1,408 @@
+"""Marshmallow schemas for every request and response of API v1."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from inventory.domain.users import Role
+from inventory.domain.values import AdjustmentReason, Category, SiteKind
+
+CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1 to 40 letters, digits, '.', '_' or '-'.")
+QUANTITY = validate.Range(min=1, max=10_000_000, error="Enter a whole number from 1 to 10,000,000.")
+COUNT = validate.Range(min=0, max=10_000_000, error="Enter a whole number from 0 to 10,000,000.")
+TEXT = validate.Length(min=1, max=80)
+
+
+class Strict(Schema):
+    """Unknown fields are refused, so a typo is reported rather than ignored."""
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    field_errors = fields.Dict(required=True, data_key="fields")
+
+
+class ErrorResponse(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+# ----- catalog -----------------------------------------------------------------------------
+
+
+class SiteIn(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=TEXT)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in SiteKind]))
+
+
+class LevelOut(Schema):
+    reorder_point = fields.Integer(required=True)
+    par_level = fields.Integer(required=True)
+    lead_time_days = fields.Integer(required=True)
+
+
+class SiteOut(Schema):
+    id = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    open = fields.Boolean(required=True)
+    levels = fields.Dict(keys=fields.String(), values=fields.Nested(LevelOut), required=True)
+
+
+class ItemIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=TEXT)
+    category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    tracks_expiry = fields.Boolean(required=True)
+    pack_size = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class ItemOut(Schema):
+    id = fields.String(required=True)
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True)
+    unit = fields.String(required=True)
+    tracks_expiry = fields.Boolean(required=True)
+    pack_size = fields.Integer(required=True)
+    retired = fields.Boolean(required=True)
+
+
+class RestrictionSchema(Strict):
+    category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+
+
+class FundingSourceIn(Strict):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=TEXT)
+    federal = fields.Boolean(required=True)
+    restrictions = fields.List(fields.Nested(RestrictionSchema), load_default=list, validate=validate.Length(max=50))
+
+
+class FundingSourceOut(Schema):
+    id = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    federal = fields.Boolean(required=True)
+    restrictions = fields.List(fields.Nested(RestrictionSchema), required=True)
+
+
+class LevelIn(Strict):
+    reorder_point = fields.Integer(required=True, validate=COUNT)
+    par_level = fields.Integer(required=True, validate=COUNT)
+    lead_time_days = fields.Integer(required=True, validate=validate.Range(min=0, max=365))
+
+
+class LevelSetOut(LevelOut):
+    site = fields.String(required=True)
+    sku = fields.String(required=True)
+
+
+# ----- stock -------------------------------------------------------------------------------
+
+
+class LotOut(Schema):
+    lot = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    expires_on = fields.Date(required=True, allow_none=True)
+    funding_source = fields.String(required=True, allow_none=True)
+
+
+class LedgerOut(Schema):
+    site = fields.String(required=True)
+    sku = fields.String(required=True)
+    on_hand = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    lots = fields.List(fields.Nested(LotOut), required=True)
+    position = fields.Integer(required=True)
+    variance = fields.Integer()
+
+
+class ReceiptIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    sku = fields.String(required=True, validate=CODE)
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    quantity = fields.Integer(required=True, validate=QUANTITY)
+    expires_on = fields.Date(load_default=None, allow_none=True)
+    funding_source = fields.String(required=True, validate=CODE)
+    unit_cost = fields.Decimal(
+        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    purchase_order = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+
+class IssueLineIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    quantity = fields.Integer(required=True, validate=QUANTITY)
+    lot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+
+
+class EncounterIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=30))
+    participant_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
+    reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
+    syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+    refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class PickOut(LotOut):
+    pass
+
+
+class EncounterLineOut(Schema):
+    sku = fields.String(required=True)
+    category = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    lots = fields.List(fields.Nested(PickOut), required=True)
+
+
+class EncounterOut(Schema):
+    id = fields.String(required=True)
+    key = fields.String(required=True)
+    site = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    recorded_at = fields.DateTime(required=True)
+    lines = fields.List(fields.Nested(EncounterLineOut), required=True)
+    participant_code = fields.String(required=True, allow_none=True)
+    reversals_reported = fields.Integer(required=True)
+    syringes_collected = fields.Integer(required=True)
+    refill_reason = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True)
+
+
+class AdjustmentIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    sku = fields.String(required=True, validate=CODE)
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    quantity = fields.Integer(required=True, validate=validate.Range(min=-10_000_000, max=10_000_000))
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in AdjustmentReason]))
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    expires_on = fields.Date(load_default=None, allow_none=True)
+    funding_source = fields.String(load_default=None, allow_none=True, validate=CODE)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CountIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    sku = fields.String(required=True, validate=CODE)
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    counted = fields.Integer(required=True, validate=COUNT)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class StockQuery(Strict):
+    site = fields.String(load_default=None, validate=CODE)
+    sku = fields.String(load_default=None, validate=CODE)
+    as_of = fields.Date(load_default=None, metadata={"description": "Stock at the end of this business day."})
+
+
+class StockRowOut(LotOut):
+    site = fields.String(required=True)
+    sku = fields.String(required=True)
+
+
+class StockCardQuery(Strict):
+    site = fields.String(required=True, validate=CODE)
+    sku = fields.String(required=True, validate=CODE)
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+
+class MovementOut(Schema):
+    position = fields.Integer(required=True)
+    business_date = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    recorded_at = fields.String(required=True)
+    kind = fields.String(required=True)
+    lot = fields.String(required=True)
+    funding_source = fields.String(required=True, allow_none=True)
+    expires_on = fields.String(required=True, allow_none=True)
+    quantity = fields.Integer(required=True)
+    reason = fields.String(required=True, allow_none=True)
+    reference = fields.String(required=True, allow_none=True)
+    other_site = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True)
+    balance = fields.Integer(required=True)
+    warning = fields.Boolean(required=True)
+
+
+class StockCardOut(Schema):
+    site = fields.String(required=True)
+    sku = fields.String(required=True)
+    opening = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(MovementOut), required=True)
+    closing = fields.Integer(required=True)
+    warnings = fields.List(fields.String(), required=True)
+
+
+# ----- transfers and purchase orders ------------------------------------------------------------
+
+
+class TransferIn(Strict):
+    from_site = fields.String(required=True, validate=CODE)
+    to_site = fields.String(required=True, validate=CODE)
+    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=100))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ReceivedLineIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    quantity = fields.Integer(required=True, validate=COUNT)
+
+
+class TransferReceiveIn(Strict):
+    received = fields.List(
+        fields.Nested(ReceivedLineIn),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "What arrived, lot by lot; leave out if all arrived as sent."},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class TransferCancelIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class TransferLineOut(LotOut):
+    sku = fields.String(required=True)
+
+
+class TransferOut(Schema):
+    id = fields.String(required=True)
+    from_site = fields.String(required=True)
+    to_site = fields.String(required=True)
+    status = fields.String(required=True)
+    lines = fields.List(fields.Nested(TransferLineOut), required=True)
+    received = fields.List(fields.Nested(TransferLineOut), required=True)
+    shortfall = fields.List(fields.Nested(TransferLineOut), required=True)
+
+
+class OrderLineIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    quantity = fields.Integer(required=True, validate=QUANTITY)
+    unit_cost = fields.Decimal(
+        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+
+
+class PurchaseOrderIn(Strict):
+    supplier = fields.String(required=True, validate=TEXT)
+    site = fields.String(required=True, validate=CODE)
+    funding_source = fields.String(required=True, validate=CODE)
+    lines = fields.List(fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=100))
+    number = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class OrderReceiptLineIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    quantity = fields.Integer(required=True, validate=QUANTITY)
+    expires_on = fields.Date(load_default=None, allow_none=True)
+    unit_cost = fields.Decimal(
+        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+
+
+class OrderReceiptIn(Strict):
+    lines = fields.List(fields.Nested(OrderReceiptLineIn), required=True, validate=validate.Length(min=1, max=100))
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class OrderStepIn(Strict):
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class OrderLineOut(Schema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_cost = fields.Decimal(required=True, allow_none=True, as_string=True)
+    received = fields.Integer(required=True)
+    outstanding = fields.Integer(required=True)
+
+
+class PurchaseOrderOut(Schema):
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    supplier = fields.String(required=True)
+    site = fields.String(required=True)
+    funding_source = fields.String(required=True)
+    status = fields.String(required=True)
+    lines = fields.List(fields.Nested(OrderLineOut), required=True)
+
+
+# ----- alerts, audit and tokens -------------------------------------------------------------------
+
+
+class AlertQuery(Strict):
+    site = fields.String(load_default=None, validate=CODE)
+    kind = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["below_reorder_point", "out_of_stock", "expiring_soon", "expired_on_hand"]),
+    )
+
+
+class AlertOut(Schema):
+    kind = fields.String(required=True)
+    site = fields.String(required=True)
+    sku = fields.String(required=True)
+    lot = fields.String(required=True, allow_none=True)
+    on_hand = fields.Integer(required=True)
+    reorder_point = fields.Integer(required=True, allow_none=True)
+    expires_on = fields.String(required=True, allow_none=True)
+    message = fields.String(required=True)
+
+
+class EventsQuery(Strict):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class EventOut(Schema):
+    position = fields.Integer(required=True)
+    recorded_at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    type = fields.String(required=True)
+    aggregate_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    data = fields.Dict(required=True)
+
+
+class EventsOut(Schema):
+    events = fields.List(fields.Nested(EventOut), required=True)
+    next_after = fields.Integer(required=True)
+    head = fields.Integer(required=True)
+
+
+class VerifyOut(Schema):
+    ok = fields.Boolean(required=True)
+    head_position = fields.Integer(required=True)
+    head_hash = fields.String(required=True)
+    first_bad_position = fields.Integer(required=True, allow_none=True)
+    problem = fields.String(required=True, allow_none=True)
+    unsealed = fields.Integer(required=True)
+
+
+class TokenIn(Strict):
+    email = fields.Email(required=True)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    label = fields.String(load_default="api", validate=validate.Length(max=80))
+
+
+class TokenOut(Schema):
+    token = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    sites = fields.List(fields.String(), required=True)

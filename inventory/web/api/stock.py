@@ -1,0 +1,124 @@
+"""API v1: receipts, encounters, adjustments, counts; stock, stock card and alerts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from inventory.access import Action
+from inventory.projections import queries
+from inventory.web.api import schemas as s
+from inventory.web.api.auth import require
+from inventory.web.api.commands import command, request_key
+from inventory.web.api.docs import ERRORS, documented
+from inventory.web.services import services
+
+blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
+
+
+def _today() -> date:
+    return datetime.now(services().app.zone).date()
+
+
+def _dated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Read-model rows carry ISO strings; the schemas speak dates."""
+    return [dict(row, expires_on=date.fromisoformat(row["expires_on"]) if row["expires_on"] else None) for row in rows]
+
+
+@blp.route("/receipts")
+class Receipts(MethodView):
+    @command
+    @blp.arguments(s.ReceiptIn)
+    @blp.response(201, s.LedgerOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a delivery into a site's stock (lot, expiry, funding source, cost)."""
+        principal = require(Action.RECEIVE_STOCK, body["site"])
+        return services().app.receive_stock(actor=principal.email, **body)
+
+
+@blp.route("/encounters")
+class Encounters(MethodView):
+    @command
+    @blp.arguments(s.EncounterIn)
+    @blp.response(201, s.EncounterOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Record one anonymous visit. The Idempotency-Key header is required and names the visit."""
+        principal = require(Action.RECORD_ENCOUNTER, body["site"])
+        key = request_key(required=True)
+        assert key is not None
+        return services().app.record_encounter(key=key, actor=principal.email, **body)
+
+
+@blp.route("/adjustments")
+class Adjustments(MethodView):
+    @command
+    @blp.arguments(s.AdjustmentIn)
+    @blp.response(201, s.LedgerOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Correct a lot up or down with a reason (damaged, lost, expired, found, returned, correction)."""
+        principal = require(Action.ADJUST_STOCK, body["site"])
+        return services().app.adjust_stock(actor=principal.email, **body)
+
+
+@blp.route("/counts")
+class Counts(MethodView):
+    @command
+    @blp.arguments(s.CountIn)
+    @blp.response(201, s.LedgerOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a physical count of a lot; the answer includes the variance."""
+        principal = require(Action.COUNT_STOCK, body["site"])
+        return services().app.count_stock(actor=principal.email, **body)
+
+
+@blp.route("/stock")
+class Stock(MethodView):
+    @blp.arguments(s.StockQuery, location="query")
+    @blp.response(200, s.StockRowOut(many=True))
+    @documented(401, 403, 422)
+    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Lots on hand by site, item and lot; with as_of, at the end of that business day."""
+        site, sku, as_of = query["site"], query["sku"], query["as_of"]
+        principal = require(Action.READ_STOCK, site)
+        store = services().store
+        rows = queries.stock_as_of(store, as_of, site, sku) if as_of else queries.stock_on_hand(store, site, sku)
+        if not principal.all_sites:
+            rows = [row for row in rows if row["site"] in principal.sites]
+        return _dated(rows)
+
+
+@blp.route("/stock-card")
+class StockCard(MethodView):
+    @blp.arguments(s.StockCardQuery, location="query")
+    @blp.response(200, s.StockCardOut)
+    @documented(401, 403, 422)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Every movement of an item at a site between two business dates, with the running balance."""
+        site, sku = query["site"].upper(), query["sku"].upper()
+        require(Action.READ_STOCK, site)
+        if query["to"] < query["from_"]:
+            abort(422, message="'to' must not be before 'from'.", errors={"to": ["must not be before 'from'"]})
+        card = queries.stock_card(services().store, site, sku, query["from_"], query["to"])
+        return vars(card)
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    @blp.arguments(s.AlertQuery, location="query")
+    @blp.response(200, s.AlertOut(many=True))
+    @documented(401, 403, 422)
+    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """What is out of stock, below its reorder point, expiring within 60 days or expired on hand."""
+        site = query["site"].upper() if query["site"] else None
+        principal = require(Action.READ_ALERTS, site)
+        alerts = queries.current_alerts(services().store, _today(), site=site, kind=query["kind"])
+        if not principal.all_sites:
+            alerts = [alert for alert in alerts if alert["site"] in principal.sites]
+        return alerts

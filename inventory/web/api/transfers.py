@@ -1,0 +1,118 @@
+"""API v1: transfers between sites, and purchase orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from inventory.access import Action
+from inventory.web.api import schemas as s
+from inventory.web.api.auth import require
+from inventory.web.api.commands import command
+from inventory.web.api.docs import ERRORS, documented
+from inventory.web.services import services
+
+blp = Blueprint("api_transfers", __name__, url_prefix="/api/v1", description="Transfers and purchase orders")
+
+
+@blp.route("/transfers")
+class Transfers(MethodView):
+    @command
+    @blp.arguments(s.TransferIn)
+    @blp.response(201, s.TransferOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send stock from one site to another: it leaves the sender now and is in transit."""
+        principal = require(Action.TRANSFER, body["from_site"])
+        return services().app.dispatch_transfer(actor=principal.email, **body)
+
+
+@blp.route("/transfers/<uuid:transfer_id>")
+class TransferOne(MethodView):
+    @blp.response(200, s.TransferOut)
+    @documented(401, 403, 404)
+    def get(self, transfer_id: Any) -> dict[str, Any]:
+        """A transfer with what was sent, what arrived and any shortfall."""
+        principal = require(Action.READ_STOCK)
+        transfer = services().app.transfer(transfer_id)
+        if not principal.can(Action.READ_STOCK, transfer["from_site"]):
+            require(Action.READ_STOCK, transfer["to_site"])
+        return transfer
+
+
+@blp.route("/transfers/<uuid:transfer_id>/receive")
+class TransferReceive(MethodView):
+    @command
+    @blp.arguments(s.TransferReceiveIn)
+    @blp.response(200, s.TransferOut)
+    @documented(*ERRORS, 404)
+    def post(self, body: dict[str, Any], transfer_id: Any) -> dict[str, Any]:
+        """Book a transfer in at the receiving site; what did not arrive is recorded as shortfall."""
+        app = services().app
+        principal = require(Action.TRANSFER, app.transfer(transfer_id)["to_site"])
+        return app.receive_transfer(transfer_id=transfer_id, actor=principal.email, **body)
+
+
+@blp.route("/transfers/<uuid:transfer_id>/cancel")
+class TransferCancel(MethodView):
+    @command
+    @blp.arguments(s.TransferCancelIn)
+    @blp.response(200, s.TransferOut)
+    @documented(*ERRORS, 404)
+    def post(self, body: dict[str, Any], transfer_id: Any) -> dict[str, Any]:
+        """Call a transfer off while in transit: the stock goes back to the sender."""
+        app = services().app
+        principal = require(Action.TRANSFER, app.transfer(transfer_id)["from_site"])
+        return app.cancel_transfer(transfer_id=transfer_id, actor=principal.email, **body)
+
+
+@blp.route("/purchase-orders")
+class PurchaseOrders(MethodView):
+    @command
+    @blp.arguments(s.PurchaseOrderIn)
+    @blp.response(201, s.PurchaseOrderOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Draft an order for a site, paid by one funding source."""
+        principal = require(Action.PURCHASE, body["site"])
+        return services().app.raise_purchase_order(actor=principal.email, **body)
+
+
+@blp.route("/purchase-orders/<uuid:order_id>")
+class PurchaseOrderOne(MethodView):
+    @blp.response(200, s.PurchaseOrderOut)
+    @documented(401, 403, 404)
+    def get(self, order_id: Any) -> dict[str, Any]:
+        """A purchase order with quantities ordered, received and outstanding."""
+        require(Action.READ_STOCK)
+        order = services().app.purchase_order(order_id)
+        require(Action.READ_STOCK, order["site"])
+        return order
+
+
+@blp.route("/purchase-orders/<uuid:order_id>/submit")
+class PurchaseOrderSubmit(MethodView):
+    @command
+    @blp.arguments(s.OrderStepIn)
+    @blp.response(200, s.PurchaseOrderOut)
+    @documented(*ERRORS, 404)
+    def post(self, body: dict[str, Any], order_id: Any) -> dict[str, Any]:
+        """Send a drafted order to the supplier: its quantities are now on order."""
+        app = services().app
+        principal = require(Action.PURCHASE, app.purchase_order(order_id)["site"])
+        return app.submit_purchase_order(order_id=order_id, actor=principal.email, **body)
+
+
+@blp.route("/purchase-orders/<uuid:order_id>/receipts")
+class PurchaseOrderReceipts(MethodView):
+    @command
+    @blp.arguments(s.OrderReceiptIn)
+    @blp.response(201, s.PurchaseOrderOut)
+    @documented(*ERRORS, 404)
+    def post(self, body: dict[str, Any], order_id: Any) -> dict[str, Any]:
+        """Receive (part of) an order into the site's stock: lots, expiries and costs."""
+        app = services().app
+        principal = require(Action.RECEIVE_STOCK, app.purchase_order(order_id)["site"])
+        return app.receive_purchase_order(order_id=order_id, actor=principal.email, **body)

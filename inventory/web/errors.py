@@ -1,0 +1,107 @@
+"""One place that turns errors into answers: the JSON envelope for the API, a page for browsers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, jsonify, render_template_string, request
+from werkzeug.exceptions import HTTPException
+
+from inventory.domain.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    Conflict,
+    IdempotencyConflict,
+    InvalidInput,
+    InventoryError,
+    NotFound,
+    UnknownPurchaseOrder,
+    UnknownTransfer,
+)
+
+log = logging.getLogger(__name__)
+
+# Domain errors and the HTTP status they answer with. The first match wins.
+STATUS: list[tuple[type[InventoryError], int]] = [
+    (IdempotencyConflict, 422),
+    (ConcurrentUpdate, 503),
+    (AlreadyExists, 409),
+    (UnknownTransfer, 404),
+    (UnknownPurchaseOrder, 404),
+    (NotFound, 422),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (InventoryError, 422),
+]
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1><p>{{ message }}</p>
+<p><a href="/">Back to the start page</a></p></main></body></html>"""
+
+
+def status_for(error: InventoryError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def envelope(code: str, message: str, status: int, fields: dict[str, Any] | None = None) -> Response:
+    """The API's error body: {"error": {"code", "message", "fields"}}."""
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def domain_error(error: InventoryError) -> Response | tuple[str, int]:
+    status = status_for(error)
+    fields = {error.field: [error.message]} if error.field else {}
+    if wants_json():
+        response = envelope(error.code, error.message, status, fields)
+        if status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+    return render_template_string(_PAGE, title="That could not be done", message=error.message), status
+
+
+def http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    fields = data.get("errors") or data.get("messages") or {}
+    # webargs nests field errors by location ("json", "query"): flatten to field names.
+    if isinstance(fields, dict) and set(fields) <= {"json", "query", "headers", "view_args", "form", "files"}:
+        flat: dict[str, Any] = {}
+        for errors in fields.values():
+            if isinstance(errors, dict):
+                flat.update(errors)
+        fields = flat
+    message = data.get("message") or error.description or error.name
+    if status == 422 and fields:
+        message = "Some fields are missing or wrong: " + ", ".join(sorted(fields)) + "."
+    if status >= 500:
+        log.error("server error on %s %s", request.method, request.path, exc_info=error)
+    if wants_json():
+        code = "invalid_input" if status == 422 else error.name.lower().replace(" ", "_")
+        response = envelope(code, str(message), status, fields if isinstance(fields, dict) else {"_": fields})
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        if error.response is None and hasattr(error, "get_headers"):
+            for name, value in error.get_headers():
+                if name.lower() not in ("content-type", "content-length"):
+                    response.headers.setdefault(name, value)
+        return response
+    return render_template_string(_PAGE, title=error.name, message=message), status
+
+
+def unexpected_error(error: Exception) -> Response | tuple[str, int]:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    message = "Something went wrong on our side. Check whether your entry was recorded before you try again."
+    if wants_json():
+        return envelope("server_error", message, 500)
+    return render_template_string(_PAGE, title="Something went wrong", message=message), 500
