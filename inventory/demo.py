@@ -144,9 +144,22 @@ def _at(app: InventoryApplication, day: date, hour: int, minute: int = 0) -> dat
     return datetime.combine(day, time(hour, minute), tzinfo=app.zone)
 
 
+# Demo sign-ins: public on purpose, for trying the product. Never load the demo into real use.
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = [
+    (ADMIN, "admin", []),
+    (PURCHASING, "purchasing", []),
+    ("grants@demo.example.org", "grant_manager", []),
+    ("auditor@demo.example.org", "auditor", []),
+    *((email, "coordinator", [site]) for site, email in COORDINATORS.items() if site != "WH"),
+]
+
+
 def _catalog(app: InventoryApplication, start: date) -> None:
     for code, name, kind in SITES:
         app.register_site(code=code, name=name, kind=kind, actor=ADMIN)
+    for email, role, sites in DEMO_USERS:
+        app.register_user(email=email, role=role, sites=sites, password=DEMO_PASSWORD, actor=ADMIN)
     for sku, name, category, unit, tracks, pack in ITEMS:
         app.register_item(
             sku=sku, name=name, category=category, unit=unit, tracks_expiry=tracks, pack_size=pack, actor=ADMIN

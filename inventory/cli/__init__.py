@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from inventory.cli.audit import audit
 from inventory.cli.projections import projections
 from inventory.cli.users import users
-from inventory.demo import already_loaded, seed_demo
+from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
 from inventory.web import create_app, services
 
 
@@ -60,6 +60,10 @@ def demo_command(days: int, seed: int) -> None:
     )
     with click.progressbar(length=summary.events, label="Building read models") as bar:
         found.projector.catch_up(progress=bar.update)
+    click.echo(
+        f"Demo sign-in: {DEMO_USERS[0][0]} / {DEMO_PASSWORD} (admin); coordinators, purchasing, grants and "
+        f"auditor accounts use the same password: {', '.join(email for email, _, _ in DEMO_USERS[1:])}."
+    )
 
 
 @main.command("serve")
