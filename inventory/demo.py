@@ -220,6 +220,9 @@ def _restock(app: InventoryApplication, day: date, summary: DemoSummary) -> None
 def _one_day(app: InventoryApplication, rng: random.Random, day: date, offset: int, summary: DemoSummary) -> None:
     if offset % 30 == 0:
         _receive_month(app, day, offset // 30 + 1, summary)
+    if day.day == 1:
+        # The month-end count happens first thing, before the day's van run and visits.
+        _month_end_count(app, rng, day, summary)
     if day.weekday() in (0, 3) or offset == 0:
         _restock(app, day, summary)
     visits = {"FIX-DT": rng.randint(14, 26), "FIX-EAST": rng.randint(8, 16)}
@@ -250,8 +253,6 @@ def _one_day(app: InventoryApplication, rng: random.Random, day: date, offset: i
                 summary.skipped_for_stock += 1
     if rng.random() < 0.08:
         _damage(app, rng, day, summary)
-    if day.day == 1:
-        _month_end_count(app, rng, day, summary)
 
 
 def _participant_code(rng: random.Random) -> str:

@@ -108,6 +108,7 @@ class TransferVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             transfer = self._transfer(the_id)
             transfer.check_in_transit("received")
+            transfer.check_not_before_dispatch(moment, "received")
             arrived, shortfall = _match_arrivals(transfer.lines, received)
             receiver = self._site(transfer.to_site)
             ledgers = []
@@ -142,6 +143,7 @@ class TransferVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             transfer = self._transfer(the_id)
             transfer.check_in_transit("cancelled")
+            transfer.check_not_before_dispatch(moment, "cancelled")
             sender = self._site(transfer.from_site, must_be_open=False)
             ledgers = []
             for sku in skus:

@@ -326,6 +326,8 @@ class StockLedger(Aggregate):
         self, *, transfer_id: UUID, to_site: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime
     ) -> None:
         """Put back stock dispatched in a transfer that was cancelled."""
+        for row in lots:
+            self._check_after_count(self.lot(row["lot"]), occurred_at)
         self._move(
             self.Returned, transfer_id=transfer_id, to_site=to_site, lots=lots, actor=actor, occurred_at=occurred_at
         )

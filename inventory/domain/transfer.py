@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from inventory.domain.errors import InvalidState
+from inventory.domain.errors import InvalidInput, InvalidState
 
 IN_TRANSIT = "in_transit"
 RECEIVED = "received"
@@ -24,9 +24,19 @@ class Transfer(Aggregate):
         self.from_site = from_site
         self.to_site = to_site
         self.lines = lines
+        self.dispatched_at = occurred_at
         self.status = IN_TRANSIT
         self.received: list[dict[str, Any]] = []
         self.shortfall: list[dict[str, Any]] = []
+
+    def check_not_before_dispatch(self, at: datetime, verb: str) -> None:
+        """Refuse a step dated before the stock left the sender."""
+        if at < self.dispatched_at:
+            raise InvalidInput(
+                f"The transfer left {self.from_site} at {self.dispatched_at.isoformat(timespec='minutes')}; "
+                f"it cannot have been {verb} earlier ({at.isoformat(timespec='minutes')}).",
+                field="occurred_at",
+            )
 
     def check_in_transit(self, verb: str) -> None:
         """Refuse a step on a transfer that is no longer in transit."""

@@ -77,11 +77,15 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
     # webargs nests field errors by location ("json", "query"): flatten to field names.
     if isinstance(fields, dict) and set(fields) <= {"json", "query", "headers", "view_args", "form", "files"}:
         flat: dict[str, Any] = {}
-        for errors in fields.values():
+        for location, errors in fields.items():
             if isinstance(errors, dict):
                 flat.update(errors)
+            else:  # about the location as a whole, e.g. {"json": ["Invalid JSON body."]}
+                flat[location] = errors
         fields = flat
     message = data.get("message") or error.description or error.name
+    if status == 400 and "json" in fields and not data.get("message"):
+        message = "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."
     if status == 422 and fields:
         message = "Some fields are missing or wrong: " + ", ".join(sorted(fields)) + "."
     if status >= 500:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from inventory import __version__
 from inventory.web.api import audit, catalog, stock, transfers
+from inventory.web.api.schemas import ErrorResponse
 from inventory.web.errors import http_error
 
 _DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -22,6 +23,9 @@ _DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 class InventoryApi(Api):
     """flask-smorest's Api, answering errors with the product's own envelope (pages get pages)."""
+
+    # The `default` response in the OpenAPI document: every error answer is the same envelope.
+    ERROR_SCHEMA = ErrorResponse
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_error(error)

@@ -95,7 +95,7 @@ class Verify(MethodView):
 class Tokens(MethodView):
     @blp.arguments(s.TokenIn)
     @blp.response(201, s.TokenOut)
-    @documented(401, 422)
+    @documented(400, 401, 422)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Exchange an email and password for a bearer token (shown once; stored only as a hash)."""
         app = services().app

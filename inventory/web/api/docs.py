@@ -13,7 +13,7 @@ from inventory.web.api.schemas import ErrorResponse
 _DOCS = Blueprint("api_docs", __name__)
 
 DESCRIPTIONS = {
-    400: "A header is missing or malformed.",
+    400: "A header is missing or malformed, or the body is not JSON.",
     401: "No token, or a token that is unknown or revoked.",
     403: "The caller's role or sites do not allow this.",
     404: "No such resource.",

@@ -13,6 +13,19 @@ COUNT = validate.Range(min=0, max=10_000_000, error="Enter a whole number from 0
 TEXT = validate.Length(min=1, max=80)
 
 
+def money() -> fields.Decimal:
+    """An optional cost from 0 to 1,000,000, kept to 4 decimal places. The bounds are restated for the
+    OpenAPI document, where apispec would otherwise write them as strings (not valid OpenAPI)."""
+    return fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        places=4,
+        as_string=True,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"minimum": 0, "maximum": 1_000_000},
+    )
+
+
 class Strict(Schema):
     """Unknown fields are refused, so a typo is reported rather than ignored."""
 
@@ -130,9 +143,7 @@ class ReceiptIn(Strict):
     quantity = fields.Integer(required=True, validate=QUANTITY)
     expires_on = fields.Date(load_default=None, allow_none=True)
     funding_source = fields.String(required=True, validate=CODE)
-    unit_cost = fields.Decimal(
-        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
-    )
+    unit_cost = money()
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
     purchase_order = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
@@ -292,9 +303,7 @@ class TransferOut(Schema):
 class OrderLineIn(Strict):
     sku = fields.String(required=True, validate=CODE)
     quantity = fields.Integer(required=True, validate=QUANTITY)
-    unit_cost = fields.Decimal(
-        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
-    )
+    unit_cost = money()
 
 
 class PurchaseOrderIn(Strict):
@@ -311,9 +320,7 @@ class OrderReceiptLineIn(Strict):
     lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
     quantity = fields.Integer(required=True, validate=QUANTITY)
     expires_on = fields.Date(load_default=None, allow_none=True)
-    unit_cost = fields.Decimal(
-        load_default=None, allow_none=True, places=4, as_string=True, validate=validate.Range(min=0, max=1_000_000)
-    )
+    unit_cost = money()
 
 
 class OrderReceiptIn(Strict):
@@ -328,7 +335,8 @@ class OrderStepIn(Strict):
 class OrderLineOut(Schema):
     sku = fields.String(required=True)
     quantity = fields.Integer(required=True)
-    unit_cost = fields.Decimal(required=True, allow_none=True, as_string=True)
+    # Sent as a decimal string ("12.5000"), so no precision is lost on the way.
+    unit_cost = fields.Decimal(required=True, allow_none=True, as_string=True, metadata={"type": "string"})
     received = fields.Integer(required=True)
     outstanding = fields.Integer(required=True)
 
