@@ -83,8 +83,11 @@ def serve_command(host: str, port: int, projector: bool) -> None:
     if projector:
         stop = threading.Event()
         threading.Thread(target=services().projector.run, args=(stop,), daemon=True, name="projector").start()
+    from werkzeug.serving import run_simple
+
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask's own app.run() refuses to start inside a `flask` CLI command; werkzeug's server does not.
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @main.command("worker")
