@@ -87,7 +87,8 @@ def serve_command(host: str, port: int, projector: bool) -> None:
 
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask's own app.run() refuses to start inside a `flask` CLI command; werkzeug's server does not.
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app behind the proxy
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command("worker")
