@@ -105,12 +105,27 @@ class InventoryCore(Application[UUID]):
         """The local calendar date of a moment, in the program's time zone."""
         return moment.astimezone(self.zone).date()
 
-    def _get(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        """The cached aggregate itself (no copy): change it only under the lock for its id."""
+    def _get(self, kind: type[A], aggregate_id: UUID, *, fresh: bool = True) -> A | None:
+        """The cached aggregate itself (no copy): change it only under the lock for its id.
+
+        `fresh` checks whether other processes saved events since the cached copy (one indexed
+        query) and if so reloads it, so that under the cross-process lock the first save succeeds
+        where a stale copy would conflict and retry. The cached object is replaced, never changed
+        in place, so a reader holding it is not disturbed.
+        """
+        cache = self.repository.cache
+        assert cache is not None
         try:
-            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False, projector_func=replay_events)
-        except AggregateNotFoundError:
-            return None
+            aggregate: Any = cache.get(aggregate_id)
+        except KeyError:
+            try:
+                aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False, projector_func=replay_events)
+            except AggregateNotFoundError:
+                return None
+        else:
+            if fresh and list(self.events.get(aggregate_id, gt=aggregate.version, limit=1)):
+                self._forget([aggregate_id])
+                return self._get(kind, aggregate_id, fresh=False)
         assert isinstance(aggregate, kind), f"{aggregate_id} is a {type(aggregate).__name__}"
         return aggregate
 
@@ -125,7 +140,7 @@ class InventoryCore(Application[UUID]):
         if now - self._loaded_at.get(aggregate_id, 0.0) > REFERENCE_TTL:
             self._forget([aggregate_id])
             self._loaded_at[aggregate_id] = now
-        return self._get(kind, aggregate_id)
+        return self._get(kind, aggregate_id, fresh=False)
 
     def _forget_unsaved(self, ids: Iterable[UUID]) -> None:
         """Evict cached aggregates that hold events not saved (a command changed them, then failed)."""

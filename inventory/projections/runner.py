@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,32 +122,61 @@ class Projector:
             if done:
                 return reached
 
+    def position(self) -> int:
+        """How far every read model has got (the lowest position), read without any lock."""
+        rows = self.store.fetchall("SELECT MIN(position) FROM projection_tracking")
+        return int(rows[0][0] or 0) if rows else 0
+
+    def catch_up_for_reader(self, position: int, timeout: float = 2.0, batch_size: int = 1000) -> bool:
+        """Read-your-writes: return once the read models include `position`.
+
+        Projects batches itself when the lock is free; when another process holds it (the worker,
+        another web worker), waits for that one instead of queueing behind it. False after
+        `timeout` seconds: the caller answers anyway and the worker catches up.
+        """
+        self.setup()
+        deadline = time.monotonic() + timeout
+        while self.position() < position:
+            with self.store.try_transaction() as tx:
+                if tx is not None:
+                    _, count, _ = self._batch_in(tx, position, batch_size)
+                    if count == 0:
+                        break
+                    continue
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return self.position() >= position
+
     def _one_batch(self, target: int, batch_size: int) -> tuple[bool, int, int]:
         with self.store.transaction() as tx:
-            positions: dict[str, int] = dict(tx.fetchall("SELECT name, position FROM projection_tracking"))
-            start = min(int(positions.get(p.name, 0)) for p in self.projections)
-            if start >= target:
-                return True, 0, start
-            # `stop` bounds positions, not just the count: the log may have gaps (PostgreSQL
-            # sequence numbers lost to a conflicting save), and a replay "until P" must end at P.
-            notifications = self.app.recorder.select_notifications(start=start + 1, limit=batch_size, stop=target)
-            if not notifications:
-                return True, 0, start
-            to_event = self.app.mapper.to_domain_event
-            batch = [Recorded(n.id, to_event(n), n) for n in notifications]
-            last = batch[-1].position
-            stamp = _now()
-            for projection in self.projections:
-                position = int(positions.get(projection.name, 0))
-                todo = batch if position == start else [r for r in batch if r.position > position]
-                if not todo:
-                    continue
-                projection.process(todo, tx)
-                tx.execute(
-                    "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
-                    (last, stamp, projection.name),
-                )
-            return last >= target, len(batch), last
+            return self._batch_in(tx, target, batch_size)
+
+    def _batch_in(self, tx: Tx, target: int, batch_size: int) -> tuple[bool, int, int]:
+        positions: dict[str, int] = dict(tx.fetchall("SELECT name, position FROM projection_tracking"))
+        start = min(int(positions.get(p.name, 0)) for p in self.projections)
+        if start >= target:
+            return True, 0, start
+        # `stop` bounds positions, not just the count: the log may have gaps (PostgreSQL
+        # sequence numbers lost to a conflicting save), and a replay "until P" must end at P.
+        notifications = self.app.recorder.select_notifications(start=start + 1, limit=batch_size, stop=target)
+        if not notifications:
+            return True, 0, start
+        to_event = self.app.mapper.to_domain_event
+        batch = [Recorded(n.id, to_event(n), n) for n in notifications]
+        last = batch[-1].position
+        stamp = _now()
+        for projection in self.projections:
+            position = int(positions.get(projection.name, 0))
+            todo = batch if position == start else [r for r in batch if r.position > position]
+            if not todo:
+                continue
+            projection.process(todo, tx)
+            tx.execute(
+                "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
+                (last, stamp, projection.name),
+            )
+        return last >= target, len(batch), last
 
     def rebuild(self, names: Sequence[str] = (), *, progress: Callable[[int], None] | None = None) -> int:
         """Drop the named projections (all by default) and project the whole log again."""

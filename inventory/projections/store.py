@@ -36,8 +36,14 @@ class ReadStore(Protocol):
     dialect: str
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One transaction, holding the projector lock: only one writer catches up at a time."""
+    def transaction(self, projector_lock: bool = True) -> Iterator[Tx]:
+        """One transaction, holding the projector lock (only one writer catches up at a time)
+        unless told not to (tables that are not read models, like the API's idempotency keys)."""
+        ...
+
+    @contextmanager
+    def try_transaction(self) -> Iterator[Tx | None]:
+        """Like transaction(), but yields None at once when another projector holds the lock."""
         ...
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
@@ -106,7 +112,13 @@ class SqliteReadStore:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def try_transaction(self) -> Iterator[Tx | None]:
+        # SQLite's write lock is held for a batch at most; waiting for it is cheaper than polling.
+        with self.transaction() as tx:
+            yield tx
+
+    @contextmanager
+    def transaction(self, projector_lock: bool = True) -> Iterator[Tx]:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -169,10 +181,17 @@ class PostgresReadStore:
         self._lock_key = zlib.crc32(f"projections:{namespace}".encode()) - 2**31
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, projector_lock: bool = True) -> Iterator[Tx]:
         with self._pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            if projector_lock:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             yield _PostgresTx(conn)
+
+    @contextmanager
+    def try_transaction(self) -> Iterator[Tx | None]:
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._lock_key,)).fetchone()
+            yield _PostgresTx(conn) if row and row[0] else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn:

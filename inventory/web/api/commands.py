@@ -94,6 +94,7 @@ def _catch_up() -> None:
     """Read-your-writes: the next page or GET shows what was just recorded. Best effort: the
     command is already recorded, and the worker will catch up if this fails."""
     try:
-        services().projector.catch_up()
+        found = services()
+        found.projector.catch_up_for_reader(found.projector.head())
     except Exception:
         log.exception("catching up after a command failed; the worker will catch up")

@@ -44,13 +44,13 @@ def body_hash(method: str, path: str, body: bytes) -> str:
 class IdempotencyStore:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
-        with store.transaction() as tx:
+        with store.transaction(projector_lock=False) as tx:
             tx.execute(DDL)
 
     def claim(self, principal: str, key: str, method: str, path: str, digest: str) -> Claim:
         """Claim `key` for this request, or say what it already stands for."""
         now = datetime.now(UTC)
-        with self.store.transaction() as tx:
+        with self.store.transaction(projector_lock=False) as tx:
             rows = tx.fetchall(
                 "SELECT body_hash, state, status, body FROM api_idempotency WHERE principal = ? AND key = ?",
                 (principal, key),
@@ -71,7 +71,7 @@ class IdempotencyStore:
 
     def finish(self, principal: str, key: str, status: int, body: Any) -> None:
         """Keep the answer for repeats."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(projector_lock=False) as tx:
             tx.execute(
                 "UPDATE api_idempotency SET state = 'done', status = ?, body = ? WHERE principal = ? AND key = ?",
                 (status, json.dumps(body), principal, key),
@@ -79,10 +79,10 @@ class IdempotencyStore:
 
     def release(self, principal: str, key: str) -> None:
         """Forget a claim whose request failed in a way worth retrying (the server was unavailable)."""
-        with self.store.transaction() as tx:
+        with self.store.transaction(projector_lock=False) as tx:
             tx.execute("DELETE FROM api_idempotency WHERE principal = ? AND key = ?", (principal, key))
 
     def forget_old(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=RETENTION_DAYS)
-        with self.store.transaction() as tx:
+        with self.store.transaction(projector_lock=False) as tx:
             tx.execute("DELETE FROM api_idempotency WHERE created_at < ? AND state = 'done'", (cutoff.isoformat(),))
