@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, Site, StockLedger, Transfer
-from inventory.projections.base import Projection, Recorded, event_name, iso
+from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
 
 
@@ -27,18 +27,17 @@ class AuditLog(Projection):
         rows = []
         for recorded in batch:
             event = recorded.event
-            occurred = getattr(event, "occurred_at", None)
             name = event_name(event)
             rows.append(
                 (
                     recorded.position,
-                    iso(event.timestamp),
+                    recorded.recorded_at,
                     getattr(event, "actor", None) or "system",
                     str(event.originator_id),
                     name.split(".")[0],
                     name,
                     _site(event),
-                    self.day(occurred) if occurred else None,
+                    recorded.day or None,
                     summarise(event),
                 )
             )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,42 @@ from eventsourcing.persistence import Notification
 from inventory.projections.store import Tx
 
 
-class Recorded(NamedTuple):
-    """One event as the log holds it: its position, the decoded event and the raw notification."""
+class Recorded:
+    """One event as the log holds it: its position, the decoded event and the raw notification.
 
-    position: int
-    event: Any
-    notification: Notification
+    Its business date and times as text are worked out once here, not once per projection.
+    """
+
+    __slots__ = ("_day", "_occurred", "_recorded", "_zone", "event", "notification", "position")
+
+    def __init__(self, position: int, event: Any, notification: Notification, zone: ZoneInfo) -> None:
+        self.position = position
+        self.event = event
+        self.notification = notification
+        self._zone = zone
+        self._day: str | None = None
+        self._occurred: str | None = None
+        self._recorded: str | None = None
+
+    @property
+    def day(self) -> str:
+        """The business date of `occurred_at` (YYYY-MM-DD, program time zone); "" if it has none."""
+        if self._day is None:
+            moment = getattr(self.event, "occurred_at", None)
+            self._day = moment.astimezone(self._zone).date().isoformat() if moment else ""
+        return self._day
+
+    @property
+    def occurred_at(self) -> str:
+        if self._occurred is None:
+            self._occurred = self.event.occurred_at.isoformat()
+        return self._occurred
+
+    @property
+    def recorded_at(self) -> str:
+        if self._recorded is None:
+            self._recorded = self.event.timestamp.isoformat()
+        return self._recorded
 
 
 class Projection:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inventory.domain import Encounter
-from inventory.projections.base import Projection, Recorded, iso, to_json
+from inventory.projections.base import Projection, Recorded, to_json
 from inventory.projections.store import Tx
 
 
@@ -40,15 +40,15 @@ class Distribution(Projection):
             event = recorded.event
             if type(event) is not Encounter.Recorded:  # type: ignore[attr-defined]
                 continue
-            day = self.day(event.occurred_at)
+            day = recorded.day
             visits.append(
                 (
                     str(event.originator_id),
                     recorded.position,
                     event.site,
                     day,
-                    iso(event.occurred_at),
-                    iso(event.timestamp),
+                    recorded.occurred_at,
+                    recorded.recorded_at,
                     event.participant_code,
                     event.reversals_reported,
                     event.syringes_collected,

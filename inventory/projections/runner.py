@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
 
@@ -163,7 +164,8 @@ class Projector:
         if not notifications:
             return True, 0, start
         to_event = self.app.mapper.to_domain_event
-        batch = [Recorded(n.id, to_event(n), n) for n in notifications]
+        zone = self.projections[0].zone if self.projections else ZoneInfo("UTC")
+        batch = [Recorded(n.id, to_event(n), n, zone) for n in notifications]
         last = batch[-1].position
         stamp = _now()
         for projection in self.projections:

@@ -53,8 +53,7 @@ class StockCard(Projection):
             movements = _movements(event)
             if not movements:
                 continue
-            day = self.day(event.occurred_at)
-            occurred, logged = iso(event.occurred_at), iso(event.timestamp)
+            day, occurred, logged = recorded.day, recorded.occurred_at, recorded.recorded_at
             for seq, (kind, row, quantity, reason, reference, other) in enumerate(movements):
                 expires = iso(row["expires_on"])
                 rows.append(

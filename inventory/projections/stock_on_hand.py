@@ -16,6 +16,7 @@ LotKey = tuple[str, str, str]  # site, sku, lot
 
 class StockOnHand(Projection):
     name = "stock_on_hand"
+    version = 2
     tables = ("stock_on_hand", "stock_pipeline", "transfers", "purchase_orders")
     ddl = (
         """CREATE TABLE IF NOT EXISTS stock_on_hand (
@@ -72,6 +73,10 @@ class StockOnHand(Projection):
                VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (site, sku, lot) DO UPDATE SET quantity = stock_on_hand.quantity + excluded.quantity""",
             [(site, sku, lot, expiry, funding, qty) for (site, sku, lot), (expiry, funding, qty) in lots.items()],
+        )
+        # Empty lots leave the table, so it holds what is on the shelves, not all history.
+        tx.executemany(
+            "DELETE FROM stock_on_hand WHERE site = ? AND sku = ? AND lot = ? AND quantity = 0", list(lots)
         )
         tx.executemany(
             """INSERT INTO stock_pipeline (site, sku, on_order, in_transit) VALUES (?, ?, ?, ?)

@@ -287,7 +287,7 @@ def test_a_read_model_whose_version_changed_is_rebuilt_on_setup_and_only_once(se
     new.setup()
 
     assert {row.name: (row.position, row.version) for row in new.status()} == {
-        **{name: (setup.head(), 1) for name in NAMES},
+        **{p.name: (setup.head(), p.version) for p in new.projections},
         "stock_card": (0, 2),
     }
     assert new.store.fetchall("SELECT COUNT(*) FROM stock_movements") == [(0,)]

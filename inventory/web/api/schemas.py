@@ -374,7 +374,11 @@ class AlertOut(Schema):
 
 
 class EventsQuery(Strict):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Positions are 64-bit integers in the event store; a larger `after` is refused rather than overflowing.
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**63 - 2, error="Enter a log position from 0 to 9223372036854775806."),
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
