@@ -113,7 +113,7 @@ class StockVerbs(InventoryCore):
             }
         )
         moment = check.when(occurred_at)
-        the_id = encounter_id(key)
+        the_id = encounter_id(actor, key)
 
         def attempt() -> dict[str, Any]:
             earlier = self._earlier_encounter(the_id)
@@ -173,9 +173,9 @@ class StockVerbs(InventoryCore):
             )
         return encounter_view(earlier)
 
-    def encounter(self, key: str) -> dict[str, Any]:
-        """An encounter as recorded, by its client key."""
-        found = self._get(Encounter, encounter_id(check.client_key(key)))
+    def encounter(self, key: str, actor: str) -> dict[str, Any]:
+        """An encounter as recorded, by the client key of the person who recorded it."""
+        found = self._get(Encounter, encounter_id(actor, check.client_key(key)))
         if found is None:
             raise InvalidInput(f"No encounter was recorded with key {key}.", field="key")
         return encounter_view(found)

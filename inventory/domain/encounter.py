@@ -9,17 +9,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 
-def encounter_id(key: str) -> UUID:
-    """The id of the encounter recorded with this client key."""
-    return uuid5(NAMESPACE_URL, f"/encounters/{key}")
+def encounter_id(actor: str, key: str) -> UUID:
+    """The id of the encounter recorded by this person with this client key (keys are theirs alone)."""
+    return uuid5(NAMESPACE_URL, f"/encounters/{actor.strip().lower()}/{key}")
 
 
 class Encounter(Aggregate):
     """What one visitor received. Lines hold the lots issued, so a repeat answers the same."""
 
     @staticmethod
-    def create_id(key: str, **_: Any) -> UUID:
-        return encounter_id(key)
+    def create_id(key: str, actor: str, **_: Any) -> UUID:
+        return encounter_id(actor, key)
 
     @event("Recorded")
     def __init__(

@@ -75,9 +75,7 @@ class StockOnHand(Projection):
             [(site, sku, lot, expiry, funding, qty) for (site, sku, lot), (expiry, funding, qty) in lots.items()],
         )
         # Empty lots leave the table, so it holds what is on the shelves, not all history.
-        tx.executemany(
-            "DELETE FROM stock_on_hand WHERE site = ? AND sku = ? AND lot = ? AND quantity = 0", list(lots)
-        )
+        tx.executemany("DELETE FROM stock_on_hand WHERE site = ? AND sku = ? AND lot = ? AND quantity = 0", list(lots))
         tx.executemany(
             """INSERT INTO stock_pipeline (site, sku, on_order, in_transit) VALUES (?, ?, ?, ?)
                ON CONFLICT (site, sku) DO UPDATE SET on_order = stock_pipeline.on_order + excluded.on_order,

@@ -86,7 +86,7 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
     message = data.get("message") or error.description or error.name
     if status == 400 and "json" in fields and not data.get("message"):
         message = "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."
-    if status == 422 and fields:
+    if status == 422 and fields and not data.get("message"):
         message = "Some fields are missing or wrong: " + ", ".join(sorted(fields)) + "."
     if status >= 500:
         log.error("server error on %s %s", request.method, request.path, exc_info=error)

@@ -95,7 +95,7 @@ def test_an_encounter_and_every_ledger_it_touches_are_saved_in_one_atomic_save(
     assert head(van) == before + 3
     assert len(inserts) == 1 and len(inserts[0]) == 3
     by_aggregate = {event.originator_id: event for _, event in recorded}
-    the_encounter = encounter_id(KEY)
+    the_encounter = encounter_id(OUTREACH, KEY)
     assert set(by_aggregate) == {the_encounter, ledger_id("VAN-1", "NALOX-4MG"), ledger_id("VAN-1", "SYR-1ML")}
     assert isinstance(by_aggregate[the_encounter], Encounter.Recorded)  # type: ignore[attr-defined]
     for sku in ("NALOX-4MG", "SYR-1ML"):
@@ -120,7 +120,7 @@ def test_a_failing_second_line_writes_nothing_and_leaves_the_first_ledger_unchan
     assert lots(van, "NALOX-4MG") == naloxone_before
     assert van.stock("VAN-1", "NALOX-4MG")["version"] == 3
     with pytest.raises(InvalidInput, match="No encounter was recorded"):
-        van.encounter(KEY)
+        van.encounter(KEY, OUTREACH)
 
 
 def test_a_refused_encounter_does_not_use_up_its_key(van: InventoryApplication) -> None:
@@ -253,7 +253,7 @@ def test_an_encounter_keeps_what_was_reported_and_nothing_that_identifies_a_pers
     assert answer["participant_code"] == "ZX81"
     assert (answer["reversals_reported"], answer["syringes_collected"]) == (1, 40)
     assert answer["refill_reason"] == "used_on_overdose"
-    assert van.encounter(KEY) == answer
+    assert van.encounter(KEY, OUTREACH) == answer
 
 
 def test_an_encounter_records_the_actor_and_when_it_happened_apart_from_when_it_was_recorded(
@@ -272,6 +272,6 @@ def test_an_encounter_records_the_actor_and_when_it_happened_apart_from_when_it_
         assert event.occurred_at == happened  # type: ignore[attr-defined]
         assert happened + timedelta(hours=11) < event.timestamp <= recorded
     assert answer["occurred_at"] == happened
-    (recorded_event,) = [event for event in events if event.originator_id == encounter_id(KEY)]
+    (recorded_event,) = [event for event in events if event.originator_id == encounter_id(OUTREACH, KEY)]
     assert answer["recorded_at"] == recorded_event.timestamp
     assert answer["actor"] == OUTREACH

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from inventory.access import Action
 from inventory.projections.seal import verify
@@ -54,7 +55,7 @@ def event_data(event: Any) -> dict[str, Any]:
 
 @blp.route("/events")
 class Events(MethodView):
-    @blp.arguments(s.EventsQuery, location="query")
+    @blp.arguments(s.EventsQuery, location="query", unknown=RAISE)
     @blp.response(200, s.EventsOut)
     @documented(401, 403, 422)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:

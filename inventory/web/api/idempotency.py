@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ RETENTION_DAYS = 45
 DDL = """CREATE TABLE IF NOT EXISTS api_idempotency (
     principal TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     body_hash TEXT NOT NULL, state TEXT NOT NULL, status INTEGER, body TEXT, created_at TEXT NOT NULL,
-    PRIMARY KEY (principal, key))"""
+    claimed_by TEXT NOT NULL, PRIMARY KEY (principal, key))"""
 
 
 @dataclass(frozen=True)
@@ -48,24 +49,30 @@ class IdempotencyStore:
             tx.execute(DDL)
 
     def claim(self, principal: str, key: str, method: str, path: str, digest: str) -> Claim:
-        """Claim `key` for this request, or say what it already stands for."""
-        now = datetime.now(UTC)
+        """Claim `key` for this request, or say what it already stands for.
+
+        The insert either claims the key or does nothing; reading the row back then tells which,
+        so two requests arriving together cannot both claim it.
+        """
+        now = datetime.now(UTC).isoformat()
+        mine = secrets.token_hex(8)
         with self.store.transaction(projector_lock=False) as tx:
+            tx.execute(
+                """INSERT INTO api_idempotency (principal, key, method, path, body_hash, state, created_at, claimed_by)
+                   VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (principal, key) DO NOTHING""",
+                (principal, key, method, path, digest, now, mine),
+            )
             rows = tx.fetchall(
-                "SELECT body_hash, state, status, body FROM api_idempotency WHERE principal = ? AND key = ?",
+                """SELECT body_hash, state, status, body, claimed_by FROM api_idempotency
+                   WHERE principal = ? AND key = ?""",
                 (principal, key),
             )
-            if not rows:
-                tx.execute(
-                    """INSERT INTO api_idempotency (principal, key, method, path, body_hash, state, created_at)
-                       VALUES (?, ?, ?, ?, ?, 'running', ?)""",
-                    (principal, key, method, path, digest, now.isoformat()),
-                )
-                return Claim("new")
-        stored_hash, state, status, body = rows[0]
+        stored_hash, state, status, body, claimed_by = rows[0]
+        if claimed_by == mine:
+            return Claim("new")
         if stored_hash != digest:
             return Claim("mismatch")
-        if state != "done":
+        if state == "running":
             return Claim("running")
         return Claim("done", int(status), json.loads(body))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from inventory.access import Action
 from inventory.projections import queries
@@ -21,6 +22,10 @@ blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock:
 
 def _today() -> date:
     return datetime.now(services().app.zone).date()
+
+
+def _upper(code: str | None) -> str | None:
+    return code.upper() if code else None
 
 
 def _dated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,6 +51,17 @@ class Encounters(MethodView):
     @blp.arguments(s.EncounterIn)
     @blp.response(201, s.EncounterOut)
     @documented(*ERRORS)
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
+                "description": "Names the visit: a repeat with the same key records nothing new and answers the same.",
+            }
+        ]
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record one anonymous visit. The Idempotency-Key header is required and names the visit."""
         principal = require(Action.RECORD_ENCOUNTER, body["site"])
@@ -80,12 +96,12 @@ class Counts(MethodView):
 
 @blp.route("/stock")
 class Stock(MethodView):
-    @blp.arguments(s.StockQuery, location="query")
+    @blp.arguments(s.StockQuery, location="query", unknown=RAISE)
     @blp.response(200, s.StockRowOut(many=True))
     @documented(401, 403, 422)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Lots on hand by site, item and lot; with as_of, at the end of that business day."""
-        site, sku, as_of = query["site"], query["sku"], query["as_of"]
+        site, sku, as_of = _upper(query["site"]), _upper(query["sku"]), query["as_of"]
         principal = require(Action.READ_STOCK, site)
         store = services().store
         rows = queries.stock_as_of(store, as_of, site, sku) if as_of else queries.stock_on_hand(store, site, sku)
@@ -96,7 +112,7 @@ class Stock(MethodView):
 
 @blp.route("/stock-card")
 class StockCard(MethodView):
-    @blp.arguments(s.StockCardQuery, location="query")
+    @blp.arguments(s.StockCardQuery, location="query", unknown=RAISE)
     @blp.response(200, s.StockCardOut)
     @documented(401, 403, 422)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +127,7 @@ class StockCard(MethodView):
 
 @blp.route("/alerts")
 class Alerts(MethodView):
-    @blp.arguments(s.AlertQuery, location="query")
+    @blp.arguments(s.AlertQuery, location="query", unknown=RAISE)
     @blp.response(200, s.AlertOut(many=True))
     @documented(401, 403, 422)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,5 +5,6 @@ window.addEventListener("load", function () {
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: false,
+    validatorUrl: null, // never send the spec's address to an outside validator
   });
 });
