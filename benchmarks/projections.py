@@ -559,7 +559,7 @@ class ProgramWriter:
         picks_by_sku = [
             (spec, quantity, self.site_picks(site, spec.sku, quantity, day, minute)) for spec, quantity in wanted
         ]
-        the_id = Encounter.create_id(key)
+        the_id = Encounter.create_id(key, actor)
         ledgers = []
         issued = []
         for spec, quantity, picks in picks_by_sku:

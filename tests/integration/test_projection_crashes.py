@@ -283,7 +283,7 @@ class LogWriter:
         # Late evening visits fall on the next UTC day but count on their local business day.
         moment = self.at(day, 9 + number * 14 // 120, self.rng.randrange(60))
         key = f"crash-{site}-{day:%Y%m%d}-{number:04d}"
-        the_id = Encounter.create_id(key)
+        the_id = Encounter.create_id(key, f"{site.lower()}@example.org")
         issued: list[dict[str, Any]] = []
         for sku, quantity in bundle.items():
             ledger = self.ledger(site, sku)
