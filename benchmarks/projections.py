@@ -1005,13 +1005,13 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 Row(
                     "ratio rebuild / read+decode",
-                    f"{ratio:.2f}",
+                    f"{ratio:.3f}",
                     f">= {RATIO_TARGET}",
                     "PASS" if ratio >= RATIO_TARGET else "MISS",
                 ),
                 Row(
                     f"  ratio by CPU time of this process (rebuild {rebuild_cpu:.1f} s, read+decode {raw_cpu:.1f} s)",
-                    f"{raw_cpu / rebuild_cpu:.2f}",
+                    f"{raw_cpu / rebuild_cpu:.3f}",
                     "(less sensitive to other load)",
                 ),
                 Row("read models agree with the log as written", "yes" if not problems else "NO", "", ""),
@@ -1058,7 +1058,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 Row(
                     f"  ratio {head:,} / {SMALL:,}",
-                    f"{growth:.2f}",
+                    f"{growth:.3f}",
                     f"<= {GROWTH_TARGET}",
                     "PASS" if growth <= GROWTH_TARGET else "MISS",
                 )
