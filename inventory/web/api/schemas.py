@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields, validate
 
 from inventory.domain.users import Role
@@ -11,6 +13,19 @@ CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1 to 40 letters, di
 QUANTITY = validate.Range(min=1, max=10_000_000, error="Enter a whole number from 1 to 10,000,000.")
 COUNT = validate.Range(min=0, max=10_000_000, error="Enter a whole number from 0 to 10,000,000.")
 TEXT = validate.Length(min=1, max=80)
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def moment() -> fields.AwareDateTime:
+    """An optional occurred_at, with its zone. Times before 1900 are refused here: the domain turns
+    occurred_at into UTC, which overflowed (a 500) for times at the very start of year 1."""
+    return fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=EARLIEST, error="Enter a date and time from 1900 on, with its time zone."),
+    )
 
 
 def money() -> fields.Decimal:
@@ -144,7 +159,7 @@ class ReceiptIn(Strict):
     expires_on = fields.Date(load_default=None, allow_none=True)
     funding_source = fields.String(required=True, validate=CODE)
     unit_cost = money()
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
     purchase_order = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
@@ -161,7 +176,7 @@ class EncounterIn(Strict):
     reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
     refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class PickOut(LotOut):
@@ -198,7 +213,7 @@ class AdjustmentIn(Strict):
     note = fields.String(load_default="", validate=validate.Length(max=200))
     expires_on = fields.Date(load_default=None, allow_none=True)
     funding_source = fields.String(load_default=None, allow_none=True, validate=CODE)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class CountIn(Strict):
@@ -206,7 +221,7 @@ class CountIn(Strict):
     sku = fields.String(required=True, validate=CODE)
     lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
     counted = fields.Integer(required=True, validate=COUNT)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class StockQuery(Strict):
@@ -261,7 +276,7 @@ class TransferIn(Strict):
     from_site = fields.String(required=True, validate=CODE)
     to_site = fields.String(required=True, validate=CODE)
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=100))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class ReceivedLineIn(Strict):
@@ -278,12 +293,12 @@ class TransferReceiveIn(Strict):
         metadata={"description": "What arrived, lot by lot; leave out if all arrived as sent."},
     )
     note = fields.String(load_default="", validate=validate.Length(max=200))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class TransferCancelIn(Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class TransferLineOut(LotOut):
@@ -312,7 +327,7 @@ class PurchaseOrderIn(Strict):
     funding_source = fields.String(required=True, validate=CODE)
     lines = fields.List(fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=100))
     number = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class OrderReceiptLineIn(Strict):
@@ -325,11 +340,11 @@ class OrderReceiptLineIn(Strict):
 
 class OrderReceiptIn(Strict):
     lines = fields.List(fields.Nested(OrderReceiptLineIn), required=True, validate=validate.Length(min=1, max=100))
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class OrderStepIn(Strict):
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = moment()
 
 
 class OrderLineOut(Schema):
