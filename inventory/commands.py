@@ -70,7 +70,14 @@ def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
             "enter when it actually happened.",
             field="occurred_at",
         )
-    return occurred_at.astimezone(UTC)
+    if occurred_at.year < 1900:
+        raise InvalidInput("occurred_at is too far in the past; enter when it actually happened.", field="occurred_at")
+    try:
+        return occurred_at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            "occurred_at is out of range; enter when it actually happened.", field="occurred_at"
+        ) from None
 
 
 def a_date(value: date | str | None, field: str, required: bool = False) -> date | None:
