@@ -45,7 +45,8 @@ def body_hash(method: str, path: str, body: bytes) -> str:
 class IdempotencyStore:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
-        with store.transaction(projector_lock=False) as tx:
+        # Under the projector lock: two processes creating the table at once collide on PostgreSQL.
+        with store.transaction(projector_lock=True) as tx:
             tx.execute(DDL)
 
     def claim(self, principal: str, key: str, method: str, path: str, digest: str) -> Claim:
