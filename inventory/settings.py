@@ -20,6 +20,12 @@ class Settings:
     instance_path: Path
     secret_key: str
     seal_key: bytes
+    # "development" (the built-in server on http://localhost) or "production" (cookies Secure).
+    environment: str = "production"
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
 
 
 def load_settings(overrides: dict[str, str] | None = None) -> Settings:
@@ -40,4 +46,11 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         instance_path=instance,
         secret_key=values.get("INVENTORY_SECRET_KEY") or "dev-only-not-secret",
         seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
+        environment=_environment(values.get("INVENTORY_ENV") or "production"),
     )
+
+
+def _environment(value: str) -> str:
+    if value not in ("development", "production"):
+        raise InvalidInput(f"INVENTORY_ENV {value!r} must be development or production.")
+    return value

@@ -185,6 +185,28 @@ class UserVerbs(InventoryCore):
             return None
         return _principal(user)
 
+    def session_id(self, email: str) -> str:
+        """What a signed-in browser's session names: the user and a stamp of their password.
+
+        Changing the password changes the stamp, which signs out every other session.
+        """
+        user = self._user(email)
+        return f"{user.id.hex}.{_stamp(user)}"
+
+    def session_principal(self, session_id: str) -> Principal | None:
+        """The user behind a session id from `session_id`, while active and the password unchanged."""
+        hex_id, _, stamp = (session_id or "").partition(".")
+        try:
+            the_id = UUID(hex=hex_id)
+        except ValueError:
+            return None
+        user = self._reference(User, the_id)
+        if user is None or not user.active or not user.password_hash:
+            return None
+        if not hmac.compare_digest(stamp, _stamp(user)):
+            return None
+        return _principal(user)
+
     def user(self, email: str) -> dict[str, Any]:
         """A user's account, without secrets."""
         user = self._user(email)
@@ -208,6 +230,10 @@ class UserVerbs(InventoryCore):
         except (UnknownUser, InvalidInput):
             return None
         return _principal(user) if user.active else None
+
+
+def _stamp(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:20]
 
 
 def _principal(user: User) -> Principal:

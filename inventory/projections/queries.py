@@ -279,3 +279,28 @@ def current_alerts(
             }
         )
     return [alert for alert in alerts if kind is None or alert["kind"] == kind]
+
+
+def sites(store: ReadStore, *, open_only: bool = False) -> list[dict[str, Any]]:
+    """Every site (code, name, kind, open), by code."""
+    rows = store.fetchall(
+        "SELECT code, name, kind, is_open FROM sites" + (" WHERE is_open = 1" if open_only else "") + " ORDER BY code"
+    )
+    return [{"code": c, "name": n, "kind": k, "is_open": bool(o)} for c, n, k, o in rows]
+
+
+def items(store: ReadStore, *, active_only: bool = False) -> list[dict[str, Any]]:
+    """Every item (sku, name, category, unit, tracks expiry, pack size, retired), by sku."""
+    rows = store.fetchall(
+        "SELECT sku, name, category, unit, tracks_expiry, pack_size, retired FROM items"
+        + (" WHERE retired = 0" if active_only else "")
+        + " ORDER BY sku"
+    )
+    keys = ("sku", "name", "category", "unit", "tracks_expiry", "pack_size", "retired")
+    return [dict(zip(keys, (s, n, c, u, bool(t), int(p), bool(r)), strict=True)) for s, n, c, u, t, p, r in rows]
+
+
+def funding_sources(store: ReadStore) -> list[dict[str, Any]]:
+    """Every funding source (code, name, federal, restrictions as stored JSON), by code."""
+    rows = store.fetchall("SELECT code, name, federal, restrictions FROM funding_sources ORDER BY code")
+    return [{"code": c, "name": n, "federal": bool(f), "restrictions": r} for c, n, f, r in rows]

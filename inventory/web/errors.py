@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, jsonify, render_template_string, request
+from flask import Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from inventory.domain.errors import (
@@ -35,10 +36,9 @@ STATUS: list[tuple[type[InventoryError], int]] = [
     (InventoryError, 422),
 ]
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }}</title></head>
-<body><main><h1>{{ title }}</h1><p>{{ message }}</p>
-<p><a href="/">Back to the start page</a></p></main></body></html>"""
+
+def page(title: str, message: str, status: int) -> tuple[str, int]:
+    return render_template("pages/error.html", title=title, message=message), status
 
 
 def status_for(error: InventoryError) -> int:
@@ -67,11 +67,18 @@ def domain_error(error: InventoryError) -> Response | tuple[str, int]:
         if status == 503:
             response.headers["Retry-After"] = "1"
         return response
-    return render_template_string(_PAGE, title="That could not be done", message=error.message), status
+    return page("That could not be done", error.message, status)
 
 
 def http_error(error: HTTPException) -> Response | tuple[str, int]:
     status = error.code or 500
+    if isinstance(error, CSRFError) and not wants_json():
+        return page(
+            "Please send that form again",
+            "The form had expired or did not come from this site, so nothing was recorded. "
+            "Go back, reload the page, and send it again.",
+            400,
+        )
     data = getattr(error, "data", None) or {}
     fields = data.get("errors") or data.get("messages") or {}
     # webargs nests field errors by location ("json", "query"): flatten to field names.
@@ -100,7 +107,7 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
                 if name.lower() not in ("content-type", "content-length"):
                     response.headers.setdefault(name, value)
         return response
-    return render_template_string(_PAGE, title=error.name, message=message), status
+    return page(error.name, str(message), status)
 
 
 def unexpected_error(error: Exception) -> Response | tuple[str, int]:
@@ -108,4 +115,4 @@ def unexpected_error(error: Exception) -> Response | tuple[str, int]:
     message = "Something went wrong on our side. Check whether your entry was recorded before you try again."
     if wants_json():
         return envelope("server_error", message, 500)
-    return render_template_string(_PAGE, title="Something went wrong", message=message), 500
+    return page("Something went wrong", message, 500)

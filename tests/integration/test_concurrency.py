@@ -23,12 +23,22 @@ def test_eight_threads_issue_exactly_the_kits_on_hand(database_url: str) -> None
         first = apps[0]
         seed_catalog(first)
         first.receive_stock(
-            site="VAN-1", sku="NALOX-4MG", lot="L-A", quantity=600, expires_on="2030-01-31",
-            funding_source="SOR", actor=ADMIN,
+            site="VAN-1",
+            sku="NALOX-4MG",
+            lot="L-A",
+            quantity=600,
+            expires_on="2030-01-31",
+            funding_source="SOR",
+            actor=ADMIN,
         )
         first.receive_stock(
-            site="VAN-1", sku="NALOX-4MG", lot="L-B", quantity=400, expires_on="2030-06-30",
-            funding_source="SOR", actor=ADMIN,
+            site="VAN-1",
+            sku="NALOX-4MG",
+            lot="L-B",
+            quantity=400,
+            expires_on="2030-06-30",
+            funding_source="SOR",
+            actor=ADMIN,
         )
         head_before = first.recorder.max_notification_id() or 0
         outcomes: Counter[str] = Counter()

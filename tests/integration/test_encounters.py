@@ -26,8 +26,13 @@ def van(app: InventoryApplication) -> InventoryApplication:
     soon, late = (days_ago(-days).date().isoformat() for days in (60, 400))
     for lot, quantity, expires_on in (("N-LATE", 20, late), ("N-SOON", 5, soon)):
         app.receive_stock(
-            site="VAN-1", sku="NALOX-4MG", lot=lot, quantity=quantity, expires_on=expires_on,
-            funding_source="SOR", actor=ADMIN,
+            site="VAN-1",
+            sku="NALOX-4MG",
+            lot=lot,
+            quantity=quantity,
+            expires_on=expires_on,
+            funding_source="SOR",
+            actor=ADMIN,
         )
     app.receive_stock(
         site="VAN-1", sku="SYR-1ML", lot="S-1", quantity=100, expires_on=None, funding_source="STATE", actor=ADMIN
@@ -151,8 +156,14 @@ def test_an_encounter_may_name_the_lot_handed_out(van: InventoryApplication) -> 
 def test_an_expired_lot_is_never_handed_out(van: InventoryApplication) -> None:
     yesterday = days_ago(1).date()
     van.receive_stock(
-        site="VAN-1", sku="NALOX-4MG", lot="N-OLD", quantity=3, expires_on=yesterday, funding_source="SOR",
-        actor=ADMIN, occurred_at=days_ago(30),
+        site="VAN-1",
+        sku="NALOX-4MG",
+        lot="N-OLD",
+        quantity=3,
+        expires_on=yesterday,
+        funding_source="SOR",
+        actor=ADMIN,
+        occurred_at=days_ago(30),
     )
     before = head(van)
 
@@ -168,8 +179,14 @@ def test_an_expired_lot_is_never_handed_out(van: InventoryApplication) -> None:
 def test_a_tally_entered_late_may_issue_a_lot_that_was_in_date_that_day(van: InventoryApplication) -> None:
     expiry = days_ago(1)
     van.receive_stock(
-        site="VAN-1", sku="NALOX-4MG", lot="N-OLD", quantity=3, expires_on=expiry.date(), funding_source="SOR",
-        actor=ADMIN, occurred_at=days_ago(30),
+        site="VAN-1",
+        sku="NALOX-4MG",
+        lot="N-OLD",
+        quantity=3,
+        expires_on=expiry.date(),
+        funding_source="SOR",
+        actor=ADMIN,
+        occurred_at=days_ago(30),
     )
     on_expiry_day = datetime.combine(expiry.date(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
 

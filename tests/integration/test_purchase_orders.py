@@ -109,7 +109,9 @@ def test_a_receipt_is_booked_to_the_orders_funding_source_price_and_number(seede
     naloxone = received[StockLedger.create_id("WH", "NALOX-4MG")]
     syringe = received[StockLedger.create_id("WH", "SYR-1ML")]
     assert (naloxone.funding_source, naloxone.unit_cost, naloxone.purchase_order) == (
-        "STATE", Decimal("37.50"), "PO-2026-001"
+        "STATE",
+        Decimal("37.50"),
+        "PO-2026-001",
     )
     assert syringe.unit_cost == Decimal("0.10")
     assert naloxone.reference == order["id"]

@@ -55,14 +55,18 @@ def receive_strips(app: InventoryApplication, funding_source: str, occurred_at: 
 
 def test_receiving_stock_opens_a_lot_with_its_expiry_and_funding_source(seeded: InventoryApplication) -> None:
     answer = seeded.receive_stock(
-        site="WH", sku="NALOX-4MG", lot="N-1", quantity=24, expires_on="2027-06-30", funding_source="SOR",
-        unit_cost="37.50", actor=CLERK,
+        site="WH",
+        sku="NALOX-4MG",
+        lot="N-1",
+        quantity=24,
+        expires_on="2027-06-30",
+        funding_source="SOR",
+        unit_cost="37.50",
+        actor=CLERK,
     )
 
     assert answer["on_hand"] == 24
-    assert answer["lots"] == [
-        {"lot": "N-1", "quantity": 24, "expires_on": date(2027, 6, 30), "funding_source": "SOR"}
-    ]
+    assert answer["lots"] == [{"lot": "N-1", "quantity": 24, "expires_on": date(2027, 6, 30), "funding_source": "SOR"}]
     assert answer["position"] == head(seeded)
     assert seeded.stock("WH", "NALOX-4MG")["lots"] == answer["lots"]
 
@@ -70,8 +74,13 @@ def test_receiving_stock_opens_a_lot_with_its_expiry_and_funding_source(seeded: 
 def test_receiving_the_same_lot_again_adds_to_it(seeded: InventoryApplication) -> None:
     for _ in range(2):
         seeded.receive_stock(
-            site="WH", sku="NALOX-4MG", lot="N-1", quantity=10, expires_on=date(2027, 6, 30),
-            funding_source="STATE", actor=CLERK,
+            site="WH",
+            sku="NALOX-4MG",
+            lot="N-1",
+            quantity=10,
+            expires_on=date(2027, 6, 30),
+            funding_source="STATE",
+            actor=CLERK,
         )
 
     assert seeded.stock("WH", "NALOX-4MG")["on_hand"] == 20
@@ -105,8 +114,11 @@ def test_a_receipt_dated_before_the_rule_started_is_accepted(seeded: InventoryAp
     register_test_strips(seeded)
     starts_on = days_ago(10).date()
     seeded.register_funding_source(
-        code="CDC", name="CDC grant", federal=True,
-        restrictions=[{"category": "test_strip", "starts_on": starts_on.isoformat()}], actor=ADMIN,
+        code="CDC",
+        name="CDC grant",
+        federal=True,
+        restrictions=[{"category": "test_strip", "starts_on": starts_on.isoformat()}],
+        actor=ADMIN,
     )
 
     receive_strips(seeded, "CDC", days_ago(30))
@@ -120,8 +132,11 @@ def test_a_rule_applies_from_its_first_day(seeded: InventoryApplication) -> None
     register_test_strips(seeded)
     first_day = days_ago(5).date()
     seeded.register_funding_source(
-        code="CDC", name="CDC grant", federal=True,
-        restrictions=[{"category": "test_strip", "starts_on": first_day}], actor=ADMIN,
+        code="CDC",
+        name="CDC grant",
+        federal=True,
+        restrictions=[{"category": "test_strip", "starts_on": first_day}],
+        actor=ADMIN,
     )
     start_of_first_day = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
 
@@ -133,10 +148,10 @@ def test_a_rule_applies_from_its_first_day(seeded: InventoryApplication) -> None
 def test_a_rule_that_ended_before_the_receipt_date_does_not_apply(seeded: InventoryApplication) -> None:
     register_test_strips(seeded)
     seeded.register_funding_source(
-        code="CDC", name="CDC grant", federal=True,
-        restrictions=[
-            {"category": "test_strip", "starts_on": days_ago(60).date(), "ends_on": days_ago(20).date()}
-        ],
+        code="CDC",
+        name="CDC grant",
+        federal=True,
+        restrictions=[{"category": "test_strip", "starts_on": days_ago(60).date(), "ends_on": days_ago(20).date()}],
         actor=ADMIN,
     )
 
@@ -170,8 +185,14 @@ def test_a_receipt_records_the_actor_and_when_it_happened_apart_from_when_it_was
     before = head(seeded)
 
     seeded.receive_stock(
-        site="WH", sku="NALOX-4MG", lot="N-1", quantity=24, expires_on="2027-06-30", funding_source="SOR",
-        actor=CLERK, occurred_at=happened,
+        site="WH",
+        sku="NALOX-4MG",
+        lot="N-1",
+        quantity=24,
+        expires_on="2027-06-30",
+        funding_source="SOR",
+        actor=CLERK,
+        occurred_at=happened,
     )
     recorded = datetime.now(UTC)
 
@@ -201,8 +222,14 @@ def test_a_receipt_without_a_time_happened_when_it_was_recorded(seeded: Inventor
 
 def test_a_phone_clock_a_little_ahead_of_the_server_is_tolerated(seeded: InventoryApplication) -> None:
     seeded.receive_stock(
-        site="WH", sku="NALOX-4MG", lot="N-1", quantity=1, expires_on="2027-06-30", funding_source="SOR",
-        actor=CLERK, occurred_at=datetime.now(UTC) + timedelta(minutes=2),
+        site="WH",
+        sku="NALOX-4MG",
+        lot="N-1",
+        quantity=1,
+        expires_on="2027-06-30",
+        funding_source="SOR",
+        actor=CLERK,
+        occurred_at=datetime.now(UTC) + timedelta(minutes=2),
     )
 
     assert seeded.stock("WH", "NALOX-4MG")["on_hand"] == 1
@@ -214,11 +241,16 @@ def test_an_occurred_at_in_another_time_zone_is_stored_as_the_same_instant(seede
     before = head(seeded)
 
     seeded.receive_stock(
-        site="WH", sku="NALOX-4MG", lot="N-1", quantity=1, expires_on="2027-06-30", funding_source="SOR",
-        actor=CLERK, occurred_at=happened,
+        site="WH",
+        sku="NALOX-4MG",
+        lot="N-1",
+        quantity=1,
+        expires_on="2027-06-30",
+        funding_source="SOR",
+        actor=CLERK,
+        occurred_at=happened,
     )
 
     (event,) = [e for e in events_after(seeded, before) if isinstance(e, StockLedger.Received)]
     assert event.occurred_at == happened
     assert event.occurred_at.utcoffset() == timedelta(0)
-

@@ -25,8 +25,13 @@ def warehouse(app: InventoryApplication) -> InventoryApplication:
     seed_catalog(app)
     for lot, quantity, expires_on, funding in (("N-LATE", 40, LATE, "STATE"), ("N-SOON", 10, SOON, "SOR")):
         app.receive_stock(
-            site="WH", sku="NALOX-4MG", lot=lot, quantity=quantity, expires_on=expires_on,
-            funding_source=funding, actor=ADMIN,
+            site="WH",
+            sku="NALOX-4MG",
+            lot=lot,
+            quantity=quantity,
+            expires_on=expires_on,
+            funding_source=funding,
+            actor=ADMIN,
         )
     app.receive_stock(
         site="WH", sku="SYR-1ML", lot="S-1", quantity=1000, expires_on=None, funding_source="STATE", actor=ADMIN
@@ -189,7 +194,10 @@ def test_a_cancelled_transfer_returns_the_stock_to_the_sender(warehouse: Invento
     assert cancelled["status"] == "cancelled"
     assert {sku: lots(warehouse, "WH", sku) for sku in ("NALOX-4MG", "SYR-1ML")} == before
     assert warehouse.stock("WH", "NALOX-4MG")["lots"][0] == {
-        "lot": "N-SOON", "quantity": 10, "expires_on": SOON, "funding_source": "SOR"
+        "lot": "N-SOON",
+        "quantity": 10,
+        "expires_on": SOON,
+        "funding_source": "SOR",
     }
     assert warehouse.stock("VAN-1", "NALOX-4MG")["on_hand"] == 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template_string, request, url_for
+from flask import Flask, render_template_string, url_for
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,6 @@ from inventory import __version__
 from inventory.web.api import audit, catalog, stock, transfers
 from inventory.web.api.schemas import ErrorResponse
 from inventory.web.errors import http_error
-from inventory.web.services import services
 
 _DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Supply inventory API v1</title>
@@ -49,14 +48,6 @@ def register_api(app: Flask) -> None:
     modules = (catalog, stock, transfers, audit)
     for module in modules:
         api.register_blueprint(module.blp)
-    blueprints = {module.blp.name for module in modules}
-
-    @app.before_request
-    def read_models_exist() -> None:
-        """The API reads the read models: make sure their tables exist even before the projector first
-        ran (on a fresh install GET /api/v1/sites answered 500, "no such table"). Cheap once done."""
-        if request.blueprint in blueprints:
-            services().projector.setup()
 
     @app.get("/api/v1/docs")
     def api_docs() -> str:

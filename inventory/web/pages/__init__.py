@@ -1,0 +1,18 @@
+"""The server-rendered pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from inventory.web.pages import admin, audit, counts, dashboard, encounters, receiving, stock, transfers
+from inventory.web.pages.auth import init_auth
+from inventory.web.pages.common import nav_links
+
+AREAS = (dashboard, encounters, receiving, transfers, counts, stock, audit, admin)
+
+
+def register_pages(app: Flask) -> None:
+    init_auth(app)
+    for area in AREAS:
+        app.register_blueprint(area.bp)
+    app.jinja_env.globals["nav_links"] = nav_links

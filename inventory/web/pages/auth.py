@@ -1,0 +1,120 @@
+"""Sign-in and sign-out (Flask-Login): sessions, throttled failures, and the user behind a request."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from inventory.access import Principal
+from inventory.web.services import services
+from inventory.web.throttle import SignInThrottle
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+class StaffUser(UserMixin):
+    """A signed-in member of staff, as Flask-Login sees them."""
+
+    def __init__(self, session_id: str, principal: Principal) -> None:
+        self.id = session_id
+        self.principal = principal
+
+    @property
+    def email(self) -> str:
+        return self.principal.email
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> StaffUser | None:
+    found = services().app.session_principal(session_id)
+    return StaffUser(session_id, found) if found else None
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=200)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1000)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def throttle() -> SignInThrottle:
+    found = current_app.extensions.get("sign_in_throttle")
+    if found is None:
+        found = current_app.extensions["sign_in_throttle"] = SignInThrottle(services().store)
+    assert isinstance(found, SignInThrottle)
+    return found
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never send someone elsewhere after signing in."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("dashboard.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        address = request.remote_addr or "unknown"
+        wait = throttle().wait(email, address)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            form.form_errors.append(
+                f"Too many failed sign-ins. Try again in about {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+            status = 429
+        else:
+            found = services().app.check_password(email, form.password.data or "")
+            if found is None:
+                throttle().failed(email, address)
+                form.form_errors.append("That email and password do not match an active account.")
+                status = 401
+            else:
+                throttle().succeeded(email)
+                user = StaffUser(services().app.session_id(found.email), found)
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 422
+    return render_template("pages/sign_in.html", form=form), status
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def who() -> dict[str, Any]:
+        return {"who": getattr(current_user, "principal", None)}

@@ -1,0 +1,93 @@
+"""What every page needs: who is signed in, may they do this here, and today's date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort, current_app
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from inventory.access import Action, Principal
+from inventory.domain.errors import InventoryError
+from inventory.projections import queries
+from inventory.web.services import services
+
+
+def principal() -> Principal:
+    """The signed-in person (every page but sign-in requires one)."""
+    found = getattr(current_user, "principal", None)
+    if not isinstance(found, Principal):
+        abort(401)
+    return found
+
+
+def allow(action: Action, site: str | None = None) -> Principal:
+    """The signed-in person, if they may do `action` (at `site`); otherwise 404 or 403.
+
+    A site that does not exist is 404 for everyone; a site outside a coordinator's sites is 403,
+    and nothing about it is shown.
+    """
+    who = principal()
+    if site is not None and site.upper() not in {s["code"] for s in queries.sites(services().store)}:
+        abort(404, description=f"There is no site {site.upper()}.")
+    if not who.can(action, site):
+        where = f" at {site.upper()}" if site and not who.all_sites else ""
+        abort(403, description=f"A {who.role.replace('_', ' ')} may not {action.value.replace('_', ' ')}{where}.")
+    return who
+
+
+def visible_sites(who: Principal, *, open_only: bool = False) -> list[dict[str, Any]]:
+    """The sites this person may see, as rows of the sites read model."""
+    return [s for s in queries.sites(services().store, open_only=open_only) if who.all_sites or s["code"] in who.sites]
+
+
+def today() -> date:
+    """Today in the program's time zone (business dates are in that zone)."""
+    return datetime.now(services().app.zone).date()
+
+
+def now() -> datetime:
+    return datetime.now(services().app.zone)
+
+
+def field_error(form: FlaskForm, error: InventoryError, fallback: str | None = None) -> None:
+    """Show a refusal next to the field it is about (or at the top of the form)."""
+    name = error.field.split(".")[0].split("[")[0] if error.field else None
+    target = getattr(form, name, None) if name else None
+    if target is None and fallback:
+        target = getattr(form, fallback, None)
+    if target is not None and hasattr(target, "errors"):
+        errors = list(target.errors) if isinstance(target.errors, list | tuple) else []
+        target.errors = [*errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: str
+    action: Action
+
+
+# The menu, in the order a coordinator needs it; each shows only to those allowed and once built.
+NAV = (
+    NavLink("dashboard.home", "Dashboard", Action.READ_STOCK),
+    NavLink("encounters.choose", "Record a visit", Action.RECORD_ENCOUNTER),
+    NavLink("receiving.choose", "Receive stock", Action.RECEIVE_STOCK),
+    NavLink("transfers.index", "Transfers", Action.TRANSFER),
+    NavLink("counts.choose", "Count & adjust", Action.COUNT_STOCK),
+    NavLink("stock.index", "Stock", Action.READ_STOCK),
+    NavLink("audit.index", "Audit", Action.READ_AUDIT),
+    NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
+)
+
+
+def nav_links() -> list[NavLink]:
+    who = getattr(current_user, "principal", None)
+    if not isinstance(who, Principal):
+        return []
+    return [link for link in NAV if link.endpoint in current_app.view_functions and who.can(link.action)]

@@ -1,0 +1,7 @@
+"""Pages: encounters (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("encounters", __name__)

@@ -1,0 +1,83 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  function wireSteppers(root) {
+    root.querySelectorAll("[data-stepper]").forEach(function (box) {
+      if (box.dataset.wired) return;
+      box.dataset.wired = "1";
+      var input = box.querySelector("input");
+      box.querySelectorAll("button[data-step]").forEach(function (button) {
+        button.addEventListener("click", function () {
+          var value = parseInt(input.value || "0", 10) || 0;
+          var min = input.min === "" ? 0 : parseInt(input.min, 10);
+          input.value = Math.max(min, value + parseInt(button.dataset.step, 10));
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+      });
+    });
+  }
+
+  // Preset bundles: a button whose data-bundle is {"field_id": quantity, ...} fills the steppers.
+  function wireBundles(root) {
+    root.querySelectorAll("button[data-bundle]").forEach(function (button) {
+      if (button.dataset.wired) return;
+      button.dataset.wired = "1";
+      button.addEventListener("click", function () {
+        var bundle = JSON.parse(button.dataset.bundle);
+        root.querySelectorAll("[data-stepper] input").forEach(function (input) { input.value = 0; });
+        Object.keys(bundle).forEach(function (id) {
+          var input = document.getElementById(id);
+          if (input) input.value = bundle[id];
+        });
+        var submit = document.querySelector("[data-after-bundle]");
+        if (submit) submit.focus();
+      });
+    });
+  }
+
+  // Disable a form's submit button once sent, so a double tap sends once (the server also checks).
+  function wireOnce(root) {
+    root.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); b.disabled = true; });
+      });
+    });
+  }
+
+  function drawWeeklyChart() {
+    var data = document.getElementById("weekly-data");
+    var canvas = document.getElementById("weekly-chart");
+    if (!data || !canvas || typeof Chart === "undefined") return;
+    var chart = JSON.parse(data.textContent);
+    var palette = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#4e342e", "#ad1457"];
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: chart.labels,
+        datasets: chart.series.map(function (s, i) {
+          return { label: s.label, data: s.data, backgroundColor: palette[i % palette.length] };
+        })
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: "units" } } },
+        plugins: { legend: { position: "bottom" } }
+      }
+    });
+  }
+
+  function init(root) {
+    wireSteppers(root);
+    wireBundles(root);
+    wireOnce(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    drawWeeklyChart();
+  });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();
