@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, current_app
 from flask_login import current_user
@@ -37,6 +39,33 @@ def allow(action: Action, site: str | None = None) -> Principal:
         where = f" at {site.upper()}" if site and not who.all_sites else ""
         abort(403, description=f"A {who.role.replace('_', ' ')} may not {action.value.replace('_', ' ')}{where}.")
     return who
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def page(action: Action) -> Callable[[V], V]:
+    """Every page route wears this: sign-in required, and `action` allowed at the URL's <site>.
+
+    A route with a `site` URL variable is checked for that site; a route that acts on a site named
+    elsewhere (a transfer's destination, a form field) must call `allow(action, site)` itself.
+    The action is kept on the view (`required_action`), where the authorization test finds it.
+    """
+
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if "site" in kwargs:
+                kwargs["site"] = str(kwargs["site"]).upper()
+            allow(action, kwargs.get("site"))
+            return view(*args, **kwargs)
+
+        wrapper.required_action = action  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def visible_sites(who: Principal, *, open_only: bool = False) -> list[dict[str, Any]]:

@@ -7,11 +7,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_login import login_required
 
 from inventory.access import Action
 from inventory.projections import queries
-from inventory.web.pages.common import allow, today, visible_sites
+from inventory.web.pages.common import allow, page, principal, today, visible_sites
 from inventory.web.services import services
 
 bp = Blueprint("dashboard", __name__)
@@ -49,9 +48,9 @@ def weekly_distribution(rows: list[dict[str, Any]], first_day: date, names: dict
 
 
 @bp.get("/")
-@login_required
+@page(Action.READ_STOCK)
 def home() -> str:
-    who = allow(Action.READ_STOCK)
+    who = principal()
     store = services().store
     sites = visible_sites(who)
     codes = [s["code"] for s in sites]
