@@ -69,7 +69,20 @@
     });
   }
 
+  // A table that scrolls sideways on a phone must be reachable with the keyboard to scroll it.
+  function focusableScrollers(root) {
+    root.querySelectorAll(".table-scroll:not([tabindex])").forEach(function (box) {
+      box.setAttribute("tabindex", "0");
+      if (!box.hasAttribute("role")) box.setAttribute("role", "region");
+      if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+        var caption = box.querySelector("caption");
+        box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Scrollable table");
+      }
+    });
+  }
+
   function init(root) {
+    focusableScrollers(root);
     wireSteppers(root);
     wireBundles(root);
     wireOnce(root);
