@@ -1,0 +1,130 @@
+"""Every page route × method × role, from the app's URL map: the right answer, never another site's data.
+
+The action each route needs is written out below, independently of the code; who may do that
+action comes from the permission table in inventory/access.py. A route missing from the table
+fails here (decide who may use it), and so does one that lets the wrong role in. The coordinator
+works at VAN-1 only: every route naming WH must refuse them without showing WH's stock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from inventory.access import PERMISSIONS, Action
+from inventory.application import InventoryApplication
+from tests.web.conftest import ADMIN, STAFF
+from tests.web.pages.conftest import Person, csrf_token
+
+# What each page route needs. Admin routes about a site record (<code>) are catalog management,
+# not work at that site.
+NEEDS: dict[str, Action] = {
+    "dashboard.home": Action.READ_STOCK,
+}
+
+# Routes anyone may reach, signed in or not.
+PUBLIC = {"static", "healthz", "auth.sign_in", "auth.sign_out"}
+OWN_SITE, OTHER_SITE = "VAN-1", "WH"
+WH_ONLY_LOT = "WHLOT-7781"  # received at WH only: must never appear in an answer to the coordinator
+
+
+def page_rules(app: Flask) -> list[Rule]:
+    return sorted(
+        (r for r in app.url_map.iter_rules() if not r.rule.startswith("/api/") and r.endpoint not in PUBLIC),
+        key=lambda r: r.rule,
+    )
+
+
+@pytest.fixture
+def program(inventory: InventoryApplication, people: dict[str, Person], flask_app: Flask) -> dict[str, str]:
+    """Stock at both sites and a transfer WH → VAN-1 in transit; the values URL variables take."""
+    expiry = date.today() + timedelta(days=400)
+    for site, lot in ((OTHER_SITE, WH_ONLY_LOT), (OWN_SITE, "VANLOT-1")):
+        inventory.receive_stock(
+            site=site, sku="NALOX-4MG", quantity=50, lot=lot, expires_on=expiry, funding_source="STATE", actor=ADMIN
+        )
+    transfer = inventory.dispatch_transfer(
+        from_site=OTHER_SITE, to_site=OWN_SITE, lines=[{"sku": "NALOX-4MG", "quantity": 5}], actor=ADMIN
+    )
+    flask_app.extensions["inventory"].projector.catch_up()
+    return {"code": OTHER_SITE, "sku": "NALOX-4MG", "transfer_id": str(transfer["id"]), "email": STAFF["auditor"]}
+
+
+# Routes that act on a site named by the object in the URL, not by <site>: which site that is.
+SITE_OF_OBJECT = {"transfers.receive": OWN_SITE, "transfers.cancel": OTHER_SITE}
+
+
+def url_for_rule(rule: Rule, site: str, values: dict[str, str]) -> str:
+    args: dict[str, Any] = {}
+    for name in rule.arguments:
+        if name == "site":
+            args["site"] = site
+        else:
+            assert name in values, f"the matrix does not know a value for <{name}> in {rule.rule}; add one"
+            args[name] = values[name]
+    return rule.build(args, append_unknown=False)[1]  # type: ignore[index]
+
+
+def cases(app: Flask) -> list[tuple[Rule, str, str]]:
+    found = []
+    for rule in page_rules(app):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            sites = [OWN_SITE, OTHER_SITE] if "site" in rule.arguments else [OWN_SITE]
+            found.extend((rule, method, site) for site in sites)
+    return found
+
+
+def expected_allowed(app: Flask, rule: Rule, role: str, site: str) -> bool:
+    assert rule.endpoint in NEEDS, f"{rule.endpoint} ({rule.rule}) is not in NEEDS: decide who may use it"
+    action = NEEDS[rule.endpoint]
+    if action not in PERMISSIONS[role]:
+        return False
+    concerned = site if "site" in rule.arguments else SITE_OF_OBJECT.get(rule.endpoint)
+    return not (role == "coordinator" and concerned is not None and concerned != OWN_SITE)
+
+
+def test_every_page_route_answers_each_role_as_the_permission_table_says(
+    flask_app: Flask, people: dict[str, Person], program: dict[str, str]
+) -> None:
+    checked = 0
+    problems = []
+    token = csrf_token(people["admin"].get("/").get_data(as_text=True))
+    for rule, method, site in cases(flask_app):
+        url = url_for_rule(rule, site, program)
+        for role, who in people.items():
+            allowed = expected_allowed(flask_app, rule, role, site)
+            if method == "GET":
+                response = who.get(url)
+            else:  # an empty form with a valid CSRF token: refused by authorization, or by validation
+                page_token = csrf_token(who.get("/").get_data(as_text=True))
+                response = who.post_raw(url, {"csrf_token": page_token})
+            body = response.get_data(as_text=True)
+            status = response.status_code
+            if allowed and status in (401, 403):
+                problems.append(f"{role} {method} {url}: {status}, expected to be let in")
+            elif not allowed and status not in (403, 404):
+                problems.append(f"{role} {method} {url}: {status}, expected 403/404")
+            if status >= 500:
+                problems.append(f"{role} {method} {url}: {status}")
+            if role == "coordinator" and WH_ONLY_LOT in body:
+                problems.append(f"coordinator {method} {url}: shows WH's lot {WH_ONLY_LOT}")
+            checked += 1
+    assert token
+    assert not problems, "\n".join(problems)
+    assert checked >= len(people) * 1
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(flask_app: Flask, program: dict[str, str]) -> None:
+    from tests.web.pages.conftest import person
+
+    visitor = person(flask_app, "nobody@example.org", signed_in=False)
+    token = csrf_token(visitor.get("/sign-in").get_data(as_text=True))
+    for rule, method, site in cases(flask_app):
+        url = url_for_rule(rule, site, program)
+        response = visitor.get(url) if method == "GET" else visitor.post_raw(url, {"csrf_token": token})
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert response.headers["Location"].startswith("/sign-in"), (method, url)
