@@ -1,4 +1,4 @@
-"""Every page route × method × role, from the app's URL map: the right answer, never another site's data.
+"""Every page route x method x role, from the app's URL map: the right answer, never another site's data.
 
 The action each route needs is written out below, independently of the code; who may do that
 action comes from the permission table in inventory/access.py. A route missing from the table
