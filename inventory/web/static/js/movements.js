@@ -1,0 +1,41 @@
+// Stock movement pages: small helps on top of forms that work without them.
+(function () {
+  "use strict";
+
+  // Adjust: the lot list shows only the chosen item's lots (each option carries data-sku).
+  function wireLotFilter(form) {
+    var item = form.querySelector("select[name=sku]");
+    var lot = form.querySelector("select[name=lot]");
+    if (!item || !lot) return;
+    function filter() {
+      var sku = item.value;
+      lot.querySelectorAll("option[data-sku]").forEach(function (option) {
+        var mine = !sku || option.dataset.sku === sku;
+        option.hidden = !mine;
+        option.disabled = !mine;
+        if (!mine && option.selected) lot.value = "";
+      });
+      lot.querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+    }
+    item.addEventListener("change", filter);
+    filter();
+  }
+
+  // Receive: choosing an order picks its funding source (the order's funding source applies).
+  function wireOrderFunding(form) {
+    var order = form.querySelector("select[name=purchase_order]");
+    var funding = form.querySelector("select[name=funding_source]");
+    if (!order || !funding) return;
+    order.addEventListener("change", function () {
+      var chosen = order.options[order.selectedIndex];
+      if (chosen && chosen.dataset.funding) funding.value = chosen.dataset.funding;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-adjust-form]").forEach(wireLotFilter);
+    document.querySelectorAll("form[data-receive-form]").forEach(wireOrderFunding);
+  });
+})();
