@@ -9,6 +9,7 @@ from inventory.projections.base import Projection
 from inventory.projections.catalog import Catalog
 from inventory.projections.distribution import Distribution
 from inventory.projections.seal import Seal
+from inventory.projections.staff import Staff
 from inventory.projections.stock_card import StockCard
 from inventory.projections.stock_on_hand import StockOnHand
 
@@ -17,6 +18,7 @@ def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
     """Every read model, in the order a batch is written."""
     return [
         Catalog(zone),
+        Staff(zone),
         StockOnHand(zone),
         StockCard(zone),
         Distribution(zone),

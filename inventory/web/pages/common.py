@@ -112,6 +112,7 @@ NAV = (
     NavLink("stock.index", "Stock", Action.READ_STOCK),
     NavLink("audit.index", "Audit", Action.READ_AUDIT),
     NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
+    NavLink("admin.levels", "Stock levels", Action.SET_LEVELS),
 )
 
 

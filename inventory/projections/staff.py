@@ -1,0 +1,71 @@
+"""Staff accounts as the admin pages list them: email, role, sites, active. Never a password or token hash."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from inventory.domain.users import User
+from inventory.projections.base import Projection, Recorded, to_json
+from inventory.projections.store import ReadStore, Tx
+
+
+class Staff(Projection):
+    name = "staff"
+    tables = ("staff",)
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS staff (
+            id TEXT PRIMARY KEY, email TEXT NOT NULL, role TEXT NOT NULL, sites TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1, has_password INTEGER NOT NULL DEFAULT 0)""",
+    )
+
+    def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
+        for recorded in batch:
+            handler = _HANDLERS.get(type(recorded.event))
+            if handler is not None:
+                handler(recorded.event, tx)
+
+
+def _registered(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "INSERT INTO staff (id, email, role, sites) VALUES (?, ?, ?, ?)",
+        (str(event.originator_id), event.email, event.role, to_json(sorted(event.sites))),
+    )
+
+
+def _access_changed(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "UPDATE staff SET role = ?, sites = ? WHERE id = ?",
+        (event.role, to_json(sorted(event.sites)), str(event.originator_id)),
+    )
+
+
+def _password_set(event: Any, tx: Tx) -> None:
+    # Only that there is one: the hash itself stays in the log.
+    tx.execute("UPDATE staff SET has_password = 1 WHERE id = ?", (str(event.originator_id),))
+
+
+def _active(active: int) -> Callable[[Any, Tx], None]:
+    def handler(event: Any, tx: Tx) -> None:
+        tx.execute("UPDATE staff SET active = ? WHERE id = ?", (active, str(event.originator_id)))
+
+    return handler
+
+
+_HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
+    User.Registered: _registered,  # type: ignore[attr-defined]
+    User.AccessChanged: _access_changed,  # type: ignore[attr-defined]
+    User.PasswordSet: _password_set,  # type: ignore[attr-defined]
+    User.Deactivated: _active(0),  # type: ignore[attr-defined]
+    User.Reactivated: _active(1),  # type: ignore[attr-defined]
+}
+
+
+def accounts(store: ReadStore) -> list[dict[str, Any]]:
+    """Every staff account (email, role, sites, active, has a password), by email; never a secret."""
+    rows = store.fetchall("SELECT email, role, sites, active, has_password FROM staff ORDER BY email")
+    return [
+        {"email": e, "role": r, "sites": json.loads(s), "active": bool(a), "has_password": bool(p)}
+        for e, r, s, a, p in rows
+    ]
