@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inventory.projections.store import ReadStore
 
@@ -207,15 +208,20 @@ def audit_log(
     end: date | None = None,
     before: int | None = None,
     limit: int = 100,
+    zone: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest events first, filtered; page with `before` (a position)."""
+    """The newest events first, filtered; page with `before` (a position).
+
+    `start` and `end` are days of recording: in `zone` when given (midnight to midnight there),
+    otherwise UTC days.
+    """
     where, params = _where({"site": site, "actor": actor, "event_type": event_type})
     if start:
         where += " AND recorded_at >= ?"
-        params.append(start.isoformat())
+        params.append(_midnight(start, zone))
     if end:
         where += " AND recorded_at < ?"
-        params.append((end + timedelta(days=1)).isoformat())
+        params.append(_midnight(end + timedelta(days=1), zone))
     if before:
         where += " AND position < ?"
         params.append(before)
@@ -226,6 +232,13 @@ def audit_log(
     )
     keys = ("position", "recorded_at", "actor", "aggregate_type", "event_type", "site", "business_date", "summary")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _midnight(day: date, zone: ZoneInfo | None) -> str:
+    """The start of `day` in `zone`, as recorded times are stored (ISO 8601, UTC); the bare date without a zone."""
+    if zone is None:
+        return day.isoformat()
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC).isoformat()
 
 
 def current_alerts(

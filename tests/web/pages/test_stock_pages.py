@@ -49,11 +49,15 @@ class Rows(HTMLParser):
 
 
 def table_rows(html: str, **wanted: str) -> list[list[str]]:
-    """The cells of the rows whose attributes include `wanted` (data_lot="N-1" matches data-lot)."""
+    """The cells of the rows whose attributes include `wanted` (data_lot="N-1" matches data-lot; "*" any value)."""
     parser = Rows()
     parser.feed(html)
     want = {key.replace("_", "-"): value for key, value in wanted.items()}
-    return [cells for attrs, cells in parser.rows if all(attrs.get(k) == v for k, v in want.items())]
+    return [
+        cells
+        for attrs, cells in parser.rows
+        if all(k in attrs and (v == "*" or attrs[k] == v) for k, v in want.items())
+    ]
 
 
 def receive(inventory: InventoryApplication, site: str, sku: str, lot: str, quantity: int, **extra: Any) -> None:
