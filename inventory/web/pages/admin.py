@@ -6,6 +6,8 @@ what they share: the labels shown for stored values and how a command's outcome 
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -67,7 +69,7 @@ def form_page(
     form: FlaskForm,
     command: Callable[[], str],
     next_url: str,
-    place: Callable[[FlaskForm, InventoryError], None] = field_error,
+    place: Callable[[FlaskForm, InventoryError], None] | None = None,
     **context: Any,
 ) -> ResponseReturnValue:
     """Show a form; on a valid POST run `command` (it returns what to tell the user) and redirect.
@@ -79,7 +81,7 @@ def form_page(
         try:
             message = command()
         except InventoryError as error:
-            place(form, error)
+            (place or field_error)(form, in_words(form, error))
             status = status_for(error)
         else:
             catch_up()
@@ -88,6 +90,27 @@ def form_page(
     elif request.method == "POST":
         status = 422
     return render_template(template, form=form, **context), status
+
+
+SNAKE_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def in_words(form: FlaskForm, error: InventoryError) -> InventoryError:
+    """The domain names fields as the API does ("par_level (5) must be at least the reorder_point (9)");
+    a person reads the labels they see on the form ("Par level (5) must be at least the reorder point (9)")."""
+    labels = {field.name: field.label.text for field in form}
+
+    def label(name: str) -> str:
+        return labels[name].lower() if name in labels else name.replace("_", " ")
+
+    message = SNAKE_NAME.sub(lambda found: label(found.group(0)), error.message)
+    first = message.split(" ", 1)[0]
+    if first in labels:  # a message that opens with the field's name: "code may use letters, ..."
+        message = labels[first] + message[len(first) :]
+    message = message[:1].upper() + message[1:]
+    found = copy.copy(error)
+    found.message = message
+    return found
 
 
 def catch_up() -> None:

@@ -12,11 +12,11 @@ from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from inventory.access import Action
-from inventory.application.users import MIN_PASSWORD
+from inventory.application.users import EMAIL, MIN_PASSWORD
 from inventory.domain.errors import InvalidInput
 from inventory.domain.users import Role
 from inventory.projections import queries, staff
@@ -25,6 +25,8 @@ from inventory.web.pages.common import page
 from inventory.web.services import services
 
 PASSWORD_HINT = f"At least {MIN_PASSWORD} characters. Tell it to them in person, not by email."
+NO_SITE = "A coordinator needs at least one site."
+BAD_EMAIL = "Enter a valid email address, like name@example.org."
 SITES_HINT = "Only site coordinators are limited to sites; every other role sees all sites."
 
 
@@ -46,6 +48,15 @@ class AccessForm(FlaskForm):
             s["code"]: f"{s['code']} · {s['name']}" + ("" if s["is_open"] else " (closed)")
             for s in queries.sites(services().store)
         }
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also refuse a coordinator without a site here (the verb does too), so that every mistake
+        on the form shows at once rather than one after another."""
+        valid = bool(super().validate(extra_validators))
+        if self.role.data == Role.COORDINATOR and not self.sites.data and not self.sites.errors:
+            self.sites.errors = [*self.sites.errors, NO_SITE]
+            valid = False
+        return valid
 
     def chosen_sites(self) -> list[str]:
         """The sites ticked, for a coordinator; other roles cover every site, so none are kept."""
@@ -74,7 +85,9 @@ def _again() -> PasswordField:
 class NewUserForm(AccessForm):
     email = EmailField(
         "Email",
-        validators=[DataRequired("Enter their work email address."), Length(max=200)],
+        # The verb's own pattern, checked here too so that every mistake shows at once.
+        validators=[DataRequired("Enter their work email address."), Length(max=200), Regexp(EMAIL, message=BAD_EMAIL)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = _password("Initial password")
