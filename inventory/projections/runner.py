@@ -85,11 +85,12 @@ class Projector:
                             self._track(tx, projection, 0)
             self._ready = True
 
-    def _reset(self, tx: Tx, projection: Projection) -> None:
+    def _reset(self, tx: Tx, projection: Projection, *, indexes: bool = True) -> None:
         for table in projection.tables:
             tx.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in projection.ddl:
-            tx.execute(statement)
+            if indexes or not _is_index(statement):
+                tx.execute(statement)
         tx.execute("DELETE FROM projection_tracking WHERE name = ?", (projection.name,))
         self._track(tx, projection, 0)
 
@@ -184,10 +185,19 @@ class Projector:
         """Drop the named projections (all by default) and project the whole log again."""
         self.setup()
         chosen = [self.by_name(name) for name in names] if names else self.projections
+        # Secondary indexes are built once at the end, not kept up to date row by row. A rebuild
+        # cut short leaves them missing until the next setup(), which creates them.
         with self.store.transaction() as tx:
             for projection in chosen:
-                self._reset(tx, projection)
-        return self.catch_up(batch_size=5000, progress=progress)
+                self._reset(tx, projection, indexes=False)
+        with self.store.bulk_load():
+            reached = self.catch_up(batch_size=5000, progress=progress)
+            with self.store.transaction() as tx:
+                for projection in chosen:
+                    for statement in projection.ddl:
+                        if _is_index(statement):
+                            tx.execute(statement)
+        return reached
 
     def status(self) -> list[Status]:
         """Each projection's position against the log's head."""
@@ -211,6 +221,10 @@ class Projector:
                 stop.wait(min(interval * 10, 10))
                 continue
             stop.wait(interval)
+
+
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("CREATE INDEX", "CREATE UNIQUE INDEX"))
 
 
 def _now() -> str:

@@ -144,6 +144,9 @@ class LogWriter:
         )
         app.register_funding_source(code="STATE-HR", name="State harm reduction fund", federal=False, actor=ADMIN)
         app.register_funding_source(code="DONATIONS", name="Private donations", federal=False, actor=ADMIN)
+        # Staff, so the staff read model has rows too (no password: hashing one takes half a second).
+        app.register_user(email="outreach@example.org", role="coordinator", sites=[SITES[1][0]], actor=ADMIN)
+        app.register_user(email="buyer@example.org", role="purchasing", actor=ADMIN)
         for code, _name, kind in SITES:
             for sku, (*_rest, par) in ITEMS.items():
                 scale = 6 if kind == "warehouse" else 1

@@ -269,6 +269,26 @@ def test_rebuilding_everything_repairs_every_read_model(setup: Setup) -> None:
     assert snapshot(projector) == good
 
 
+def indexes(store: ReadStore) -> set[str]:
+    if store.dialect == "sqlite":
+        rows = store.fetchall("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    else:
+        rows = store.fetchall("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    return {name for (name,) in rows}
+
+
+def test_rebuilding_builds_the_indexes_again_at_the_end(setup: Setup) -> None:
+    record_visits(setup.app, 5)
+    projector = setup.projector()
+    projector.catch_up()
+    before = indexes(projector.store)
+    assert {"audit_log_actor", "stock_movements_card", "stock_on_hand_expiry"} <= before
+
+    projector.rebuild()
+
+    assert indexes(projector.store) == before
+
+
 def test_asking_to_rebuild_a_read_model_that_does_not_exist_names_the_ones_that_do(setup: Setup) -> None:
     with pytest.raises(KeyError, match="There is no projection called 'stock_cards'; there are: catalog, "):
         setup.projector().rebuild(["stock_cards"])
