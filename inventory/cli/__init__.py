@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -85,6 +86,10 @@ def serve_command(host: str, port: int, projector: bool) -> None:
         threading.Thread(target=services().projector.run, args=(stop,), daemon=True, name="projector").start()
     from werkzeug.serving import run_simple
 
+    if os.environ.get("INVENTORY_ENV") != "production":
+        # The built-in server speaks plain HTTP: a Secure session cookie would never come back.
+        # (Behind HTTPS in production, gunicorn serves the app and the cookies stay Secure.)
+        current_app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask's own app.run() refuses to start inside a `flask` CLI command; werkzeug's server does not.
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app behind the proxy
