@@ -6,7 +6,7 @@ from flask import Flask
 
 from inventory.web.pages import admin, audit, counts, dashboard, encounters, receiving, stock, transfers
 from inventory.web.pages.auth import init_auth
-from inventory.web.pages.common import nav_links
+from inventory.web.pages.common import current_link, nav_links
 
 AREAS = (dashboard, encounters, receiving, transfers, counts, stock, audit, admin)
 
@@ -16,3 +16,4 @@ def register_pages(app: Flask) -> None:
     for area in AREAS:
         app.register_blueprint(area.bp)
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["current_link"] = current_link

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import abort, current_app
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -114,6 +114,16 @@ NAV = (
     NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
     NavLink("admin.levels", "Stock levels", Action.SET_LEVELS),
 )
+
+
+def current_link(links: list[NavLink]) -> str | None:
+    """The menu entry for the page shown: of the entries in its area, the one whose URL it is under."""
+    area = (request.endpoint or "").split(".")[0]
+    mine = [link for link in links if link.endpoint.split(".")[0] == area]
+    if len(mine) <= 1:
+        return mine[0].endpoint if mine else None
+    under = [link for link in mine if request.path.startswith(url_for(link.endpoint))]
+    return max(under, key=lambda link: len(url_for(link.endpoint))).endpoint if under else mine[0].endpoint
 
 
 def nav_links() -> list[NavLink]:
