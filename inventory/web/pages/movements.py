@@ -11,6 +11,7 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; the stubs lag
 from wtforms.validators import ValidationError
 
 from inventory.access import Action
@@ -55,6 +56,14 @@ def not_in_future(form: FlaskForm, field: DateField) -> None:
     """A business date that has already happened (today counts)."""
     if field.data and field.data > today():
         raise ValidationError(f"{field.data:%d %b %Y} is in the future: enter the day it actually happened.")
+
+
+def option(value: str, label: str, group: str | None = None, **attrs: str) -> Any:
+    """One choice of a select (data-* attributes as keyword arguments with underscores).
+
+    WTForms 3.3 deprecates choices as tuples; its type stubs do not know SelectChoice yet, hence Any.
+    """
+    return SelectChoice(value, label, {k.replace("_", "-"): v for k, v in attrs.items()}, group)
 
 
 def caught_up() -> None:
@@ -115,13 +124,16 @@ def item_label(item: Mapping[str, Any] | None, sku: str) -> str:
     return f"{item['name']} ({sku})" if item else sku
 
 
+def unit_word(quantity: int, unit: str) -> str:
+    """The unit of issue as a word for `quantity` of it: kit, kits, boxes, syringes."""
+    if abs(quantity) == 1 or unit.endswith("s"):
+        return unit
+    return f"{unit}es" if unit.endswith(("x", "ch", "sh")) else f"{unit}s"
+
+
 def plural(quantity: int, unit: str) -> str:
     """'1 kit', '3 kits', '2 boxes', '10 syringes': the item's unit of issue, counted."""
-    if abs(quantity) == 1 or unit.endswith("s"):
-        word = unit
-    else:
-        word = f"{unit}es" if unit.endswith(("x", "ch", "sh")) else f"{unit}s"
-    return f"{quantity:,} {word}"
+    return f"{quantity:,} {unit_word(quantity, unit)}"
 
 
 def lots_on_hand(site: str) -> list[dict[str, Any]]:

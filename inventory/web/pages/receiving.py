@@ -25,6 +25,7 @@ from inventory.web.pages.movements import (
     items_by_sku,
     not_in_future,
     occurred_at,
+    option,
     plural,
     show_error,
     site_name,
@@ -76,16 +77,16 @@ class ReceiveForm(FlaskForm):
 def _build_form(items: dict[str, dict[str, Any]], orders: list[dict[str, Any]]) -> ReceiveForm:
     form = ReceiveForm()
     form.tracking = {sku for sku, item in items.items() if item["tracks_expiry"]}
-    form.sku.choices = [("", "Choose the item")] + [
-        (sku, item_label(item, sku), {"data-tracks-expiry": "1"} if item["tracks_expiry"] else {})
+    form.sku.choices = [option("", "Choose the item")] + [
+        option(sku, item_label(item, sku), **({"data_tracks_expiry": "1"} if item["tracks_expiry"] else {}))
         for sku, item in items.items()
     ]
-    form.funding_source.choices = [("", "Choose who paid")] + [
-        (f["code"], f"{f['name']} ({f['code']}{', federal' if f['federal'] else ''})")
+    form.funding_source.choices = [option("", "Choose who paid")] + [
+        option(f["code"], f"{f['name']} ({f['code']}{', federal' if f['federal'] else ''})")
         for f in queries.funding_sources(services().store)
     ]
-    form.purchase_order.choices = [("", "None")] + [
-        (o["id"], f"{o['number']} · {o['supplier']} ({o['funding_source']})", {"data-funding": o["funding_source"]})
+    form.purchase_order.choices = [option("", "None")] + [
+        option(o["id"], f"{o['number']} · {o['supplier']} ({o['funding_source']})", data_funding=o["funding_source"])
         for o in orders
     ]
     form.received_on.render_kw = {"max": today().isoformat()}
