@@ -187,7 +187,7 @@ def _receive_month(app: InventoryApplication, day: date, month: int, summary: De
             unit_cost=cost,
             reference=f"Delivery note {day:%Y%m%d}-{sku}",
             actor=PURCHASING,
-            occurred_at=_at(app, day, 10),
+            occurred_at=_at(app, day, 7),  # before the 08:00 van run, which may send it on
         )
         summary.receipts += 1
 
@@ -212,7 +212,11 @@ def _restock(app: InventoryApplication, day: date, summary: DemoSummary) -> None
             received = [dict(line) for line in sent["lines"]]
             received[0]["quantity"] -= 1
         app.receive_transfer(
-            transfer_id=sent["id"], received=received, actor=COORDINATORS[code], occurred_at=_at(app, day, 11)
+            # Unloaded at 08:40, before the fixed sites open at 09:00 (visits then draw on it).
+            transfer_id=sent["id"],
+            received=received,
+            actor=COORDINATORS[code],
+            occurred_at=_at(app, day, 8, 40),
         )
         summary.transfers += 1
 
