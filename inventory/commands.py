@@ -135,7 +135,11 @@ def optional_lot(value: str | None) -> str | None:
 def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine]:
     """Normalise the lines of an encounter or transfer; at least one, no (SKU, lot) twice."""
     if not lines:
-        raise InvalidInput("Add at least one item with a quantity.", field="lines")
+        raise InvalidInput(
+            "Add at least one item with a quantity (a visit may instead record only syringes collected "
+            "or a reversal reported).",
+            field="lines",
+        )
     parsed: list[IssueLine] = []
     seen: set[tuple[str, str | None]] = set()
     for index, raw in enumerate(lines):

@@ -96,10 +96,14 @@ class StockVerbs(InventoryCore):
         """Record what one visitor received; a repeat of the same key returns the first result."""
         key = check.client_key(key)
         site_code = normalise_code(site, "site")
-        parsed = check.issue_lines(lines)
         code = check_participant_code(participant_code)
         reversals = check.tally(reversals_reported, "reversals_reported")
         collected = check.tally(syringes_collected, "syringes_collected")
+        # A visit may hand out nothing: someone returning used syringes, or reporting a reversal.
+        if lines or not (reversals or collected):
+            parsed = check.issue_lines(lines)
+        else:
+            parsed = []
         reason = check.refill_reason(refill_reason)
         digest = check.fingerprint(
             {

@@ -292,3 +292,18 @@ def test_an_encounter_records_the_actor_and_when_it_happened_apart_from_when_it_
     (recorded_event,) = [event for event in events if event.originator_id == encounter_id(OUTREACH, KEY)]
     assert answer["recorded_at"] == recorded_event.timestamp
     assert answer["actor"] == OUTREACH
+
+
+def test_a_visit_that_only_returns_syringes_or_reports_a_reversal_touches_no_stock(van: InventoryApplication) -> None:
+    before = van.stock("VAN-1", "SYR-1ML")["on_hand"]
+    result = van.record_encounter(key=KEY, site="VAN-1", lines=[], syringes_collected=40, actor=OUTREACH)
+    assert result["lines"] == [] and result["syringes_collected"] == 40
+    reversal = van.record_encounter(key=KEY + "-b", site="VAN-1", lines=[], reversals_reported=1, actor=OUTREACH)
+    assert reversal["reversals_reported"] == 1
+    assert van.stock("VAN-1", "SYR-1ML")["on_hand"] == before
+
+
+def test_a_visit_with_nothing_at_all_is_refused(van: InventoryApplication) -> None:
+    with pytest.raises(InvalidInput, match="Add at least one item") as refused:
+        van.record_encounter(key=KEY, site="VAN-1", lines=[], actor=OUTREACH)
+    assert refused.value.field == "lines"

@@ -171,7 +171,7 @@ class IssueLineIn(Strict):
 
 class EncounterIn(Strict):
     site = fields.String(required=True, validate=CODE)
-    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=30))
+    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
     participant_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
     reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))

@@ -60,8 +60,7 @@ REFILL_LABELS = {
 }
 NOTHING_HANDED_OUT = (
     "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick. "
-    "A visit where nothing is handed out (only used syringes collected or a reversal reported) "
-    "cannot be recorded yet."
+    "(A visit that only returns used syringes or reports a reversal: enter those under More about this visit.)"
 )
 
 
@@ -283,7 +282,7 @@ def new(site: str) -> ResponseReturnValue:
         status, filled = fill_bundle(form, stocked, bundles, request.form["bundle"])
     elif form.validate_on_submit():
         lines = lines_of(form, stocked)
-        if not lines:
+        if not lines and not (form.reversals_reported.data or form.syringes_collected.data):
             form.form_errors.append(NOTHING_HANDED_OUT)
             status = 422
         else:

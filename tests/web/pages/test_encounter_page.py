@@ -208,16 +208,29 @@ def test_only_expired_stock_is_refused_next_to_the_item(
     assert on_hand(flask_app, "VAN-1", "NALOX-4MG") == 25
 
 
-def test_a_visit_with_nothing_handed_out_says_what_to_do(flask_app: Flask, stocked: dict[str, Person]) -> None:
+def test_a_visit_with_nothing_at_all_says_what_to_do(flask_app: Flask, stocked: dict[str, Person]) -> None:
     coordinator = stocked["coordinator"]
-    answer = coordinator.post_raw(
-        FORM, {**fresh_form(coordinator), "syringes_collected": "30", "reversals_reported": "1"}
-    )
+    answer = coordinator.post_raw(FORM, {**fresh_form(coordinator), "participant_code": "QX7RT2"})
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
     assert "enter a quantity for at least one item, or tap a quick pick" in html
-    assert read_form(html).values["syringes_collected"] == "30"
+    assert read_form(html).values["participant_code"] == "QX7RT2"
     assert visits(flask_app)["encounters"] == 0
+
+
+def test_a_visit_that_only_returns_syringes_is_recorded_without_touching_stock(
+    flask_app: Flask, stocked: dict[str, Person]
+) -> None:
+    coordinator = stocked["coordinator"]
+    before = on_hand(flask_app, "VAN-1", "NALOX-4MG")
+    answer = coordinator.post_raw(
+        FORM, {**fresh_form(coordinator), "syringes_collected": "30", "reversals_reported": "1"}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:800]
+    totals = visits(flask_app)
+    assert totals["encounters"] == 1
+    assert totals["syringes_collected"] == 30 and totals["reversals_reported"] == 1
+    assert on_hand(flask_app, "VAN-1", "NALOX-4MG") == before
 
 
 def test_a_participant_code_that_looks_like_a_date_is_refused_next_to_it(
