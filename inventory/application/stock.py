@@ -100,10 +100,7 @@ class StockVerbs(InventoryCore):
         reversals = check.tally(reversals_reported, "reversals_reported")
         collected = check.tally(syringes_collected, "syringes_collected")
         # A visit may hand out nothing: someone returning used syringes, or reporting a reversal.
-        if lines or not (reversals or collected):
-            parsed = check.issue_lines(lines)
-        else:
-            parsed = []
+        parsed = check.issue_lines(lines) if lines or not (reversals or collected) else []
         reason = check.refill_reason(refill_reason)
         digest = check.fingerprint(
             {
