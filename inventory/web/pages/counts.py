@@ -1,7 +1,319 @@
-"""Pages: counts (being built)."""
+"""Count and adjust: a physical count lot by lot (differences booked as variances), and corrections with a reason."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.fields.core import Label
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from inventory.access import Action
+from inventory.domain.errors import InventoryError
+from inventory.domain.values import AdjustmentReason
+from inventory.projections import queries
+from inventory.web.pages.common import page, principal
+from inventory.web.pages.movements import (
+    Day,
+    WholeNumber,
+    caught_up,
+    choose_site,
+    form_status,
+    item_label,
+    items_by_sku,
+    lots_on_hand,
+    option,
+    plural,
+    show_error,
+    signed,
+    site_name,
+)
+from inventory.web.services import services
 
 bp = Blueprint("counts", __name__)
+
+MAX_QUANTITY = 1_000_000
+MAX_LOTS = 500
+RESULTS = "counts.last"  # the session key holding the count just recorded, shown once after the redirect
+
+REASONS = {
+    AdjustmentReason.DAMAGED: "Damaged",
+    AdjustmentReason.LOST: "Lost",
+    AdjustmentReason.EXPIRED: "Expired (written off)",
+    AdjustmentReason.FOUND: "Found",
+    AdjustmentReason.RETURNED: "Returned",
+    AdjustmentReason.CORRECTION: "Correction of an earlier entry",
+}
+# Reasons that only ever take stock out, or only put it in; the others may go either way.
+OUT_ONLY = {AdjustmentReason.DAMAGED, AdjustmentReason.LOST, AdjustmentReason.EXPIRED}
+IN_ONLY = {AdjustmentReason.FOUND}
+
+
+@bp.get("/count")
+@page(Action.COUNT_STOCK)
+def choose() -> ResponseReturnValue:
+    """Pick the site to count (straight there when there is only one)."""
+    who = principal()
+    return choose_site(
+        Action.COUNT_STOCK,
+        "counts.count",
+        "pages/counts/choose.html",
+        may_adjust=lambda site: who.can(Action.ADJUST_STOCK, site),
+    )
+
+
+# ----- count ---------------------------------------------------------------------------------
+
+
+class CountLine(Form):
+    sku = HiddenField()
+    lot = HiddenField()
+    counted = WholeNumber(
+        "Counted",
+        validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY, message="Enter 0 or more.")],
+        render_kw={"inputmode": "numeric", "min": 0, "autocomplete": "off"},
+    )
+
+
+class CountForm(FlaskForm):
+    lines = FieldList(FormField(CountLine), max_entries=MAX_LOTS)
+
+
+def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The form's lines grouped by item, each with the lot's expected quantity and expiry."""
+    expected = {(row["sku"], row["lot"]): row for row in lots_on_hand(site)}
+    groups: dict[str, dict[str, Any]] = {}
+    for entry in form.lines:
+        line = entry.form
+        sku, lot = line.sku.data or "", line.lot.data or ""
+        item = items.get(sku) or {"name": sku, "unit": "unit"}
+        row = expected.get((sku, lot))
+        line.counted.label = Label(line.counted.id, f"Lot {lot}")
+        hint = f"Expected {plural(row['quantity'], item['unit'])}" if row else "No longer on record as on hand"
+        if row and row["expires_on"]:
+            hint += f" · expires {row['expires_on']}"
+        group = groups.setdefault(sku, {"name": item["name"], "sku": sku, "lines": []})
+        group["lines"].append({"line": line, "hint": hint})
+    return list(groups.values())
+
+
+def _record_counts(site: str, form: CountForm) -> tuple[list[dict[str, Any]], InventoryError | None]:
+    """Record each lot counted, in order; stop at the first refusal (shown next to its lot)."""
+    app, actor = services().app, principal().email
+    done: list[dict[str, Any]] = []
+    for entry in form.lines:
+        line = entry.form
+        if line.counted.data is None:
+            continue
+        try:
+            result = app.count_stock(
+                site=site, sku=line.sku.data or "", lot=line.lot.data or "", counted=line.counted.data, actor=actor
+            )
+        except InventoryError as error:
+            line.counted.errors = [*line.counted.errors, error.message]
+            return done, error
+        variance = int(result["variance"])
+        done.append(
+            {
+                "sku": line.sku.data,
+                "lot": line.lot.data,
+                "counted": line.counted.data,
+                "expected": line.counted.data - variance,
+                "variance": variance,
+            }
+        )
+        # Recorded: not sent again if the person fixes a later line and submits once more.
+        line.counted.data, line.counted.raw_data = None, []
+    return done, None
+
+
+def _count_said(site: str, done: list[dict[str, Any]]) -> str:
+    differing = [row for row in done if row["variance"]]
+    lots = f"{len(done)} lot{'s' if len(done) != 1 else ''}"
+    if not differing:
+        return f"Count recorded at {site}: {lots}, all as expected."
+    return f"Count recorded at {site}: {lots}, {len(differing)} different from the stock on record (see below)."
+
+
+@bp.route("/sites/<site>/count", methods=["GET", "POST"])
+@page(Action.COUNT_STOCK)
+def count(site: str) -> ResponseReturnValue:
+    """A physical count: every lot on hand with what is expected; the person enters what is there."""
+    items = items_by_sku()
+    form = CountForm(data={"lines": [{"sku": row["sku"], "lot": row["lot"]} for row in lots_on_hand(site)]})
+    status = 200
+    if form.validate_on_submit():
+        if all(entry.form.counted.data is None for entry in form.lines):
+            form.form_errors.append("Enter the count for at least one lot (leave lots you did not count empty).")
+            status = 422
+        else:
+            done, error = _record_counts(site, form)
+            if done:
+                caught_up()
+            if error is None:
+                session[RESULTS] = {"site": site, "rows": done}
+                flash(_count_said(site, done), "success")
+                return redirect(url_for("counts.count", site=site))
+            if done:
+                flash(_count_said(site, done) + " The lot marked below was not recorded.", "warning")
+            status = form_status(error)
+    elif request.method == "POST":
+        status = 422
+    last = session.pop(RESULTS, None) if request.method == "GET" else None
+    results = last["rows"] if last and last.get("site") == site else []
+    return render_template(
+        "pages/counts/count.html",
+        form=form,
+        site=site,
+        site_name=site_name(site),
+        groups=_count_groups(form, site, items),
+        results=results,
+        items=items,
+        units=plural,
+        signed=signed,
+        may_adjust=principal().can(Action.ADJUST_STOCK, site),
+    ), status
+
+
+# ----- adjust --------------------------------------------------------------------------------
+
+
+class AdjustForm(FlaskForm):
+    sku = SelectField("Item", default="", validators=[DataRequired("Choose the item.")])
+    lot = SelectField("Lot", default="")
+    quantity = WholeNumber(
+        "Change in quantity",
+        validators=[
+            InputRequired("Enter how many to take out (negative) or add."),
+            NumberRange(min=-MAX_QUANTITY, max=MAX_QUANTITY, message="Enter a smaller number."),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    reason = SelectField(
+        "Reason",
+        default="",
+        choices=[option("", "Choose a reason"), *(option(str(value), label) for value, label in REASONS.items())],
+        validators=[DataRequired("Choose the reason.")],
+    )
+    note = StringField(
+        "Note (no names or personal details)",
+        validators=[Length(max=200, message="Keep the note under 200 characters.")],
+        render_kw={"autocomplete": "off"},
+    )
+    new_lot = StringField(
+        "Lot number",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Length(max=60, message="A lot number is at most 60 characters.")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    expires_on = Day("Expiry date")
+    funding_source = SelectField("Funding source", default="")
+
+    def validate_quantity(self, field: WholeNumber) -> None:
+        if field.errors or field.data is None:
+            return
+        if field.data == 0:
+            raise ValidationError("Enter a change other than 0: negative takes stock out, positive adds.")
+        reason = self.reason.data
+        if reason in OUT_ONLY and field.data > 0:
+            raise ValidationError(f"{REASONS[AdjustmentReason(reason)]} stock goes out: enter a negative number.")
+        if reason in IN_ONLY and field.data < 0:
+            raise ValidationError("Found stock comes in: enter a positive number.")
+
+
+def _adjust_form(site: str, items: dict[str, dict[str, Any]]) -> tuple[AdjustForm, set[tuple[str, str]]]:
+    """The form with the site's items and lots; also the (sku, lot) pairs on hand there."""
+    form = AdjustForm(data={"sku": request.args.get("sku", ""), "lot": request.args.get("lot", "")})
+    lots = lots_on_hand(site)
+    form.sku.choices = [option("", "Choose the item")] + [
+        option(sku, item_label(item, sku)) for sku, item in items.items()
+    ]
+    form.lot.choices = [option("", "Choose the lot")] + [
+        option(
+            row["lot"],
+            f"{row['lot']} · {row['quantity']:,} on hand"
+            + (f" · expires {row['expires_on']}" if row["expires_on"] else ""),
+            item_label(items.get(row["sku"]), row["sku"]),
+            data_sku=row["sku"],
+        )
+        for row in lots
+    ]
+    form.funding_source.choices = [option("", "Choose who paid")] + [
+        option(f["code"], f"{f['name']} ({f['code']})") for f in queries.funding_sources(services().store)
+    ]
+    return form, {(row["sku"], row["lot"]) for row in lots}
+
+
+def _lot_checked(form: AdjustForm, on_hand: set[tuple[str, str]]) -> str | None:
+    """The lot to adjust: one on hand for the item, or a new lot for stock found; None after showing why not."""
+    if form.new_lot.data:
+        if form.quantity.data is not None and form.quantity.data < 0:
+            form.new_lot.errors = ["Stock can only be added to a new lot; to take stock out, choose a lot above."]
+            return None
+        if not form.funding_source.data:
+            form.funding_source.errors = ["Choose who paid for the stock in this lot."]
+            return None
+        return str(form.new_lot.data)
+    if not form.lot.data:
+        form.lot.errors = ["Choose the lot, or enter a new lot below for stock found."]
+        return None
+    if (form.sku.data, form.lot.data) not in on_hand:
+        form.lot.errors = [f"Lot {form.lot.data} of {form.sku.data} is not on hand here: choose one of its lots."]
+        return None
+    return str(form.lot.data)
+
+
+def _adjust_said(site: str, form: AdjustForm, lot: str, item: dict[str, Any]) -> str:
+    left = sum(
+        row["quantity"] for row in queries.stock_on_hand(services().store, site, item["sku"]) if row["lot"] == lot
+    )
+    quantity = form.quantity.data or 0
+    reason = REASONS[AdjustmentReason(form.reason.data)].lower()
+    return (
+        f"Adjusted {item['name']} lot {lot} at {site} by {signed(quantity)} ({reason}). "
+        f"That lot now holds {plural(left, item['unit'])}."
+    )
+
+
+@bp.route("/sites/<site>/adjust", methods=["GET", "POST"])
+@page(Action.ADJUST_STOCK)
+def adjust(site: str) -> ResponseReturnValue:
+    """Correct one lot up or down with a reason (damaged, lost, expired, found, returned, correction)."""
+    items = items_by_sku()
+    form, on_hand = _adjust_form(site, items)
+    status = 200
+    if form.validate_on_submit():
+        lot = _lot_checked(form, on_hand)
+        if lot is None:
+            status = 422
+        else:
+            try:
+                services().app.adjust_stock(
+                    site=site,
+                    sku=form.sku.data or "",
+                    lot=lot,
+                    quantity=form.quantity.data or 0,
+                    reason=form.reason.data or "",
+                    note=form.note.data or "",
+                    expires_on=form.expires_on.data if form.new_lot.data else None,
+                    funding_source=(form.funding_source.data or None) if form.new_lot.data else None,
+                    actor=principal().email,
+                )
+            except InventoryError as error:
+                show_error(form, error, "new_lot" if form.new_lot.data and error.field == "lot" else None)
+                status = form_status(error)
+            else:
+                caught_up()
+                flash(_adjust_said(site, form, lot, items[form.sku.data or ""]), "success")
+                return redirect(url_for("counts.adjust", site=site))
+    elif request.method == "POST":
+        status = 422
+    new_lot_open = bool(
+        form.new_lot.data or form.new_lot.errors or form.expires_on.errors or form.funding_source.errors
+    )
+    return render_template(
+        "pages/counts/adjust.html", form=form, site=site, site_name=site_name(site), new_lot_open=new_lot_open
+    ), status

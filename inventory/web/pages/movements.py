@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; the stubs lag
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from inventory.access import Action
 from inventory.domain.errors import Conflict, InventoryError
@@ -38,6 +38,11 @@ class WholeNumber(IntegerField):
         except ValueError:
             raise ValueError("Enter a whole number, like 12.") from None
 
+    def pre_validate(self, form: Any) -> None:
+        # Unreadable: saying so is enough (a range check would only add "enter 0 or more").
+        if self.process_errors:
+            raise StopValidation()
+
 
 class Day(DateField):
     """A date field (a date picker on phones): blank is no date; a typo says what to type."""
@@ -50,6 +55,10 @@ class Day(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Enter a date like 2027-06-30.") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()
 
 
 def not_in_future(form: FlaskForm, field: DateField) -> None:

@@ -82,8 +82,22 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         inventory.receive_stock(
             site=site, sku="NALOX-4MG", quantity=50, lot=lot, expires_on=expiry, funding_source="STATE", actor=ADMIN
         )
+    # The transfer carries a lot of its own: the lot it sends is the van's business too (its coordinator
+    # counts it on arrival), while WH_ONLY_LOT stays at WH.
+    inventory.receive_stock(
+        site=OTHER_SITE,
+        sku="NALOX-4MG",
+        quantity=5,
+        lot="SENTLOT-1",
+        expires_on=expiry,
+        funding_source="STATE",
+        actor=ADMIN,
+    )
     transfer = inventory.dispatch_transfer(
-        from_site=OTHER_SITE, to_site=OWN_SITE, lines=[{"sku": "NALOX-4MG", "quantity": 5}], actor=ADMIN
+        from_site=OTHER_SITE,
+        to_site=OWN_SITE,
+        lines=[{"sku": "NALOX-4MG", "quantity": 5, "lot": "SENTLOT-1"}],
+        actor=ADMIN,
     )
     flask_app.extensions["inventory"].projector.catch_up()
     return {"code": OTHER_SITE, "sku": "NALOX-4MG", "transfer_id": str(transfer["id"]), "email": STAFF["auditor"]}
