@@ -8,7 +8,6 @@ the head (position and hash) so an outside party can hold it and check it later.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,19 +25,27 @@ PAGE = 10_000
 
 def link(key: bytes, previous: bytes, notification: Notification) -> bytes:
     """The next link of the chain."""
-    mac = hmac.new(key, previous, hashlib.sha256)
-    mac.update(notification.id.to_bytes(8, "big"))
     originator = notification.originator_id
-    mac.update(originator.bytes if isinstance(originator, UUID) else str(originator).encode())
-    mac.update(notification.originator_version.to_bytes(8, "big"))
     topic = notification.topic.encode()
-    mac.update(len(topic).to_bytes(4, "big") + topic)
     state = notification.state
     # SQLite lets a BLOB column hold TEXT. The library only ever writes bytes, so a TEXT state was
     # rewritten even when its characters match: it is hashed with its own tag, and never matches.
     data = b"T" + state.encode("utf-8", "surrogateescape") if isinstance(state, str) else bytes(state)
-    mac.update(len(data).to_bytes(8, "big") + data)
-    return mac.digest()
+    # One message, one call: hmac.digest takes OpenSSL's one-shot path (the same HMAC as feeding
+    # the parts one by one, at about half the cost per event).
+    message = b"".join(
+        (
+            previous,
+            notification.id.to_bytes(8, "big"),
+            originator.bytes if isinstance(originator, UUID) else str(originator).encode(),
+            notification.originator_version.to_bytes(8, "big"),
+            len(topic).to_bytes(4, "big"),
+            topic,
+            len(data).to_bytes(8, "big"),
+            data,
+        )
+    )
+    return hmac.digest(key, message, "sha256")
 
 
 class Seal(Projection):
