@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
 from inventory.demo import DEMO_PASSWORD, seed_demo
+from inventory.services import Services
 from inventory.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +41,20 @@ def chromium_path() -> str | None:
 pytestmark = pytest.mark.browser
 
 
+@dataclass
+class Live:
+    """The running server: its address, and the services behind it (to arrange and to check)."""
+
+    url: str
+    services: Services
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on http://127.0.0.1:<port>, with three weeks of the demo program and its read models."""
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The app on http://127.0.0.1:<port>, with three weeks of the demo program and its read models.
+
+    The van gets a delivery of its own on top, so that tests at both viewports have stock to hand out.
+    """
     folder = tmp_path_factory.mktemp("browser")
     app = create_app(
         {
@@ -54,6 +67,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     found = app.extensions["inventory"]
     found.projector.setup()
     seed_demo(found.app, days=21)
+    for sku, lot, quantity, expiry, fund in (
+        ("NALOX-4MG", "VANTEST-N", 200, date.today() + timedelta(days=500), "SOR"),
+        ("SYR-1ML", "VANTEST-S", 2000, None, "STATE-HR"),
+    ):
+        found.app.receive_stock(
+            site="VAN-1", sku=sku, lot=lot, quantity=quantity, expires_on=expiry, funding_source=fund, actor=ADMIN
+        )
     found.projector.catch_up()
     stop = threading.Event()
     projector = threading.Thread(target=found.projector.run, args=(stop,), daemon=True)
@@ -62,7 +82,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield Live(f"http://127.0.0.1:{server.server_port}", found)
     finally:
         server.shutdown()
         stop.set()
@@ -130,7 +150,7 @@ class Screen:
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def screen(request: pytest.FixtureRequest, chromium: Browser, live_server: str) -> Iterator[Screen]:
+def screen(request: pytest.FixtureRequest, chromium: Browser, live: Live) -> Iterator[Screen]:
     """A fresh browser context (no cookies) at the phone or the desktop viewport."""
     viewport = request.param
     phone = viewport == "phone"
@@ -141,6 +161,6 @@ def screen(request: pytest.FixtureRequest, chromium: Browser, live_server: str) 
     page.on("pageerror", lambda error: errors.append(str(error)))
     name = request.node.originalname
     try:
-        yield Screen(page, live_server, viewport, name, errors)
+        yield Screen(page, live.url, viewport, name, errors)
     finally:
         context.close()
