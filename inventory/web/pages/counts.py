@@ -234,8 +234,7 @@ def _adjust_form(site: str, items: dict[str, dict[str, Any]]) -> tuple[AdjustFor
     form.lot.choices = [option("", "Choose the lot")] + [
         option(
             row["lot"],
-            f"{row['lot']} · {row['quantity']:,} on hand"
-            + (f" · expires {row['expires_on']}" if row["expires_on"] else ""),
+            f"{row['lot']} · {row['quantity']:,}" + (f" · exp. {row['expires_on']}" if row["expires_on"] else ""),
             item_label(items.get(row["sku"]), row["sku"]),
             data_sku=row["sku"],
         )

@@ -18,6 +18,9 @@
       lot.querySelectorAll("optgroup").forEach(function (group) {
         group.hidden = !group.querySelector("option:not([hidden])");
       });
+      // One lot of this item on hand: it is the one.
+      var mine = lot.querySelectorAll("option[data-sku]:not([hidden])");
+      if (sku && mine.length === 1 && !lot.value) lot.value = mine[0].value;
     }
     item.addEventListener("change", filter);
     filter();
