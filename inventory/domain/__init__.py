@@ -3,6 +3,7 @@
 Imports only the standard library and `eventsourcing`.
 """
 
+from inventory.domain.alerts import Alert, AlertKind, alert_id
 from inventory.domain.catalog import FundingSource, Item, Site
 from inventory.domain.encounter import Encounter, encounter_id
 from inventory.domain.ledger import StockLedger, ledger_id
@@ -11,6 +12,8 @@ from inventory.domain.transfer import Transfer
 from inventory.domain.users import User
 
 __all__ = [
+    "Alert",
+    "AlertKind",
     "Encounter",
     "FundingSource",
     "Item",
@@ -19,6 +22,7 @@ __all__ = [
     "StockLedger",
     "Transfer",
     "User",
+    "alert_id",
     "encounter_id",
     "ledger_id",
 ]

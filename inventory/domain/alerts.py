@@ -1,0 +1,87 @@
+"""Alerts as episodes: a condition (kind, site, item, lot) is raised once when it starts and resolved
+when it ends; each episode's raising, notification, acknowledgement and resolution is an event.
+
+One aggregate per condition, named by its key, so two workers that see the same shortage at the
+same moment both try to append the same next event and only one succeeds (the other's save
+conflicts): the alert is raised once, and delivered from that one event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from inventory.domain.errors import InvalidState
+
+
+class AlertKind(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    BELOW_REORDER_POINT = "below_reorder_point"
+    RUNS_OUT_WITHIN_LEAD_TIME = "runs_out_within_lead_time"
+    EXPIRING_SOON = "expiring_soon"
+    EXPIRED_ON_HAND = "expired_on_hand"
+
+
+def alert_id(kind: str, site: str, sku: str, lot: str | None = None) -> UUID:
+    """The condition's name: the same shortage is always the same aggregate."""
+    return uuid5(NAMESPACE_URL, f"/alerts/{kind}/{site}/{sku}/{lot or ''}")
+
+
+class Alert(Aggregate):
+    """One condition over time. `episode` counts how many times it has been raised; `open` says
+    whether the latest episode is still going on. `details` are the figures when it was raised
+    (on hand, reorder point, days of supply, expiry …): never anything about a participant."""
+
+    @staticmethod
+    def create_id(kind: str, site: str, sku: str, lot: str | None = None, **_: Any) -> UUID:
+        return alert_id(kind, site, sku, lot)
+
+    @event("Started")
+    def __init__(self, kind: str, site: str, sku: str, lot: str | None) -> None:
+        self.kind = kind
+        self.site = site
+        self.sku = sku
+        self.lot = lot
+        self.episode = 0
+        self.open = False
+        self.details: dict[str, Any] = {}
+        self.raised_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.acknowledged_by: str | None = None
+        self.notified: list[dict[str, Any]] = []  # this episode's deliveries: channel, recipients, at
+
+    @event("Raised")
+    def raise_episode(self, details: dict[str, Any], occurred_at: datetime) -> None:
+        """The condition has started (again): a new episode, to be delivered once."""
+        if self.open:
+            raise InvalidState(f"The {self.kind} alert for {self.sku} at {self.site} is already raised.")
+        self.episode += 1
+        self.open = True
+        self.details = details
+        self.raised_at = occurred_at
+        self.resolved_at = None
+        self.acknowledged_by = None
+        self.notified = []
+
+    @event("Notified")
+    def record_notification(self, episode: int, channel: str, recipients: list[str], occurred_at: datetime) -> None:
+        """Who was told of an episode, and how (email to whom, the webhook, …)."""
+        self.notified.append({"episode": episode, "channel": channel, "recipients": recipients, "at": occurred_at})
+
+    @event("Acknowledged")
+    def acknowledge(self, episode: int, actor: str, occurred_at: datetime) -> None:
+        """Someone in purchasing has seen it (it stays raised until the condition ends)."""
+        self.acknowledged_by = actor
+
+    @event("Resolved")
+    def resolve(self, details: dict[str, Any], occurred_at: datetime) -> None:
+        """The condition has ended (stock received, the lot used up or written off)."""
+        if not self.open:
+            raise InvalidState(f"The {self.kind} alert for {self.sku} at {self.site} is not raised.")
+        self.open = False
+        self.resolved_at = occurred_at
+        self.details = {**self.details, "resolved": details}
