@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -22,6 +24,17 @@ class Settings:
     seal_key: bytes
     # "development" (the built-in server on http://localhost) or "production" (cookies Secure).
     environment: str = "production"
+    # Alert delivery and the worker's schedule (inventory.notify, inventory.scheduler).
+    smtp_host: str | None = None  # no host: alerts are not emailed
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # none, starttls or tls
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "inventory@localhost"
+    alert_webhook_url: str | None = None
+    base_url: str = "http://localhost:5000"
+    alert_check_minutes: int = 5
+    digest_time: str = "07:00"  # local time, in `timezone`
 
     @property
     def development(self) -> bool:
@@ -47,7 +60,44 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         secret_key=values.get("INVENTORY_SECRET_KEY") or "dev-only-not-secret",
         seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
         environment=_environment(values.get("INVENTORY_ENV") or "production"),
+        **_notify(values),
     )
+
+
+_SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+def _notify(values: dict[str, str]) -> dict[str, Any]:
+    """INVENTORY_SMTP_*, INVENTORY_ALERT_* and INVENTORY_DIGEST_TIME, checked at start-up."""
+    security = (values.get("INVENTORY_SMTP_SECURITY") or "starttls").lower()
+    if security not in _SMTP_PORTS:
+        raise InvalidInput(f"INVENTORY_SMTP_SECURITY {security!r} must be none, starttls or tls.")
+    port = _number(values, "INVENTORY_SMTP_PORT", _SMTP_PORTS[security])
+    minutes = _number(values, "INVENTORY_ALERT_CHECK_MINUTES", 5)
+    digest = values.get("INVENTORY_DIGEST_TIME") or "07:00"
+    try:
+        time.fromisoformat(digest)
+    except ValueError:
+        raise InvalidInput(f"INVENTORY_DIGEST_TIME {digest!r} must be a local time like 07:00.") from None
+    return {
+        "smtp_host": values.get("INVENTORY_SMTP_HOST") or None,
+        "smtp_port": port,
+        "smtp_security": security,
+        "smtp_user": values.get("INVENTORY_SMTP_USER") or None,
+        "smtp_password": values.get("INVENTORY_SMTP_PASSWORD") or None,
+        "smtp_from": values.get("INVENTORY_SMTP_FROM") or "inventory@localhost",
+        "alert_webhook_url": values.get("INVENTORY_ALERT_WEBHOOK_URL") or None,
+        "base_url": (values.get("INVENTORY_BASE_URL") or "http://localhost:5000").rstrip("/"),
+        "alert_check_minutes": minutes,
+        "digest_time": digest,
+    }
+
+
+def _number(values: dict[str, str], name: str, default: int) -> int:
+    text = values.get(name) or str(default)
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(f"{name} {text!r} must be a whole number above zero.")
+    return int(text)
 
 
 def _environment(value: str) -> str:

@@ -16,6 +16,7 @@ from inventory.cli.audit import audit
 from inventory.cli.projections import projections
 from inventory.cli.users import users
 from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
+from inventory.scheduler import build_scheduler
 from inventory.web import create_app, services
 
 
@@ -113,4 +114,10 @@ def worker_command(interval: float) -> None:
     found = services()
     found.projector.setup()
     click.echo(f"Worker running: projecting {found.projector.head()} events and polling every {interval}s.")
-    found.projector.run(stop, interval=interval)
+    # Only the worker schedules (alert checks, deliveries, the digest); web processes never do.
+    scheduler = build_scheduler(found)
+    scheduler.start()
+    try:
+        found.projector.run(stop, interval=interval)
+    finally:
+        scheduler.shutdown(wait=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from inventory.notify.outbox import Deliveries
 from inventory.projections.audit_log import AuditLog
 from inventory.projections.base import Projection
 from inventory.projections.catalog import Catalog
@@ -22,6 +23,7 @@ def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
         StockOnHand(zone),
         StockCard(zone),
         Distribution(zone),
+        Deliveries(zone),  # after Staff: an alert's recipients are the staff as of that event
         AuditLog(zone),
         Seal(zone, seal_key),
     ]

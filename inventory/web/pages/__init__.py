@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from inventory.web.pages import admin, audit, counts, dashboard, encounters, receiving, stock, transfers
+from inventory.web.pages import (
+    admin,
+    alerts,
+    audit,
+    counts,
+    dashboard,
+    encounters,
+    purchase_orders,
+    receiving,
+    stock,
+    transfers,
+)
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, nav_links
 
-AREAS = (dashboard, encounters, receiving, transfers, counts, stock, audit, admin)
+AREAS = (dashboard, encounters, receiving, transfers, counts, stock, alerts, audit, admin, purchase_orders)
 
 
 def register_pages(app: Flask) -> None:

@@ -8,7 +8,7 @@ works at VAN-1 only: every route naming WH must refuse them without showing WH's
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 
 from inventory.access import PERMISSIONS, Action
 from inventory.application import InventoryApplication
+from inventory.domain.alerts import alert_id
 from tests.web.conftest import ADMIN, STAFF
 from tests.web.pages.conftest import Person, csrf_token
 
@@ -38,6 +39,8 @@ NEEDS: dict[str, Action] = {
     "counts.choose": Action.COUNT_STOCK,
     "counts.count": Action.COUNT_STOCK,
     "counts.adjust": Action.ADJUST_STOCK,
+    "alerts.index": Action.READ_ALERTS,
+    "alerts.acknowledge": Action.ACKNOWLEDGE_ALERTS,
     "audit.index": Action.READ_AUDIT,
     "audit.stock_at": Action.READ_AUDIT,
     "audit.seal": Action.READ_AUDIT,
@@ -59,6 +62,12 @@ NEEDS: dict[str, Action] = {
     "admin.user": Action.MANAGE_USERS,
     "admin.user_password": Action.MANAGE_USERS,
     "admin.deactivate_user": Action.MANAGE_USERS,
+    "purchase_orders.index": Action.PURCHASE,
+    "purchase_orders.new": Action.PURCHASE,
+    "purchase_orders.show": Action.PURCHASE,
+    "purchase_orders.submit": Action.PURCHASE,
+    "purchase_orders.cancel": Action.PURCHASE,
+    "purchase_orders.close": Action.PURCHASE,
 }
 
 # Routes anyone may reach, signed in or not.
@@ -99,12 +108,37 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         lines=[{"sku": "NALOX-4MG", "quantity": 5, "lot": "SENTLOT-1"}],
         actor=ADMIN,
     )
+    order = inventory.raise_purchase_order(
+        supplier="Matrix Supply Co",
+        site=OTHER_SITE,
+        funding_source="STATE",
+        lines=[{"sku": "NALOX-4MG", "quantity": 12}],
+        actor=ADMIN,
+    )
+    # Syringe levels at WH and none there: open alerts at WH (one is acknowledged by the matrix's POST).
+    inventory.set_stock_level(
+        site=OTHER_SITE, sku="SYR-1ML", reorder_point=10, par_level=20, lead_time_days=3, actor=ADMIN
+    )
     flask_app.extensions["inventory"].projector.catch_up()
-    return {"code": OTHER_SITE, "sku": "NALOX-4MG", "transfer_id": str(transfer["id"]), "email": STAFF["auditor"]}
+    inventory.check_alerts(date.today(), datetime.now(UTC))
+    flask_app.extensions["inventory"].projector.catch_up()
+    return {
+        "code": OTHER_SITE,
+        "sku": "NALOX-4MG",
+        "transfer_id": str(transfer["id"]),
+        "email": STAFF["auditor"],
+        "order_id": str(order["id"]),
+        "alert_id": str(alert_id("out_of_stock", OTHER_SITE, "SYR-1ML")),
+    }
 
 
 # Routes that act on a site named by the object in the URL, not by <site>: which site that is.
-SITE_OF_OBJECT = {"transfers.receive": OWN_SITE, "transfers.cancel": OTHER_SITE}
+SITE_OF_OBJECT = {
+    "transfers.receive": OWN_SITE,
+    "transfers.cancel": OTHER_SITE,
+    "alerts.acknowledge": OTHER_SITE,
+    **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "submit", "cancel", "close")},
+}
 
 
 def url_for_rule(rule: Rule, site: str, values: dict[str, str]) -> str:

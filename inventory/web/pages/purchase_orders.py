@@ -1,0 +1,368 @@
+"""Purchase orders: raise one (from an alert, with a suggested quantity), submit, cancel, close; receive on the
+receive page."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from inventory.access import Action
+from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
+from inventory.projections import queries
+from inventory.projections.order_queries import FINISHED, UNFINISHED, purchase_order_row, purchase_orders
+from inventory.suggested_order import Suggestion, suggest_quantity
+from inventory.web.pages.common import allow, page, principal
+from inventory.web.pages.movements import (
+    WholeNumber,
+    caught_up,
+    form_status,
+    item_label,
+    items_by_sku,
+    option,
+    plural,
+    show_error,
+    sites_for,
+)
+from inventory.web.services import services
+
+bp = Blueprint("purchase_orders", __name__)
+
+MAX_QUANTITY = 1_000_000
+LINE_ROWS = 3
+MAX_LINES = 20
+RECENT = 10
+LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
+
+STATUS_WORDS = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "partly_received": "Partly received",
+    "received": "Received in full",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+# Why an order is called off: a fixed list, so no free text about anyone is kept.
+CANCEL_REASONS = (
+    "Supplier cannot deliver",
+    "Ordered by mistake",
+    "No longer needed",
+    "Funding not available",
+    "Replaced by another order",
+)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LineForm(Form):
+    """One line: an item, how many, and the price of one unit."""
+
+    sku = SelectField("Item", default="")
+    quantity = WholeNumber(
+        "Quantity",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_QUANTITY, message=f"Enter a number from 1 to {MAX_QUANTITY:,}."),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
+    unit_cost = StringField("Unit cost", filters=[_strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+class OrderForm(FlaskForm):
+    site = SelectField("Deliver to", default="", validators=[DataRequired("Choose the site the order is for.")])
+    supplier = StringField(
+        "Supplier",
+        filters=[_strip],
+        validators=[DataRequired("Enter the supplier's name."), Length(max=80, message="At most 80 characters.")],
+    )
+    funding_source = SelectField("Funding source", default="", validators=[DataRequired("Choose who pays for it.")])
+    number = StringField(
+        "Order number",
+        filters=[_strip],
+        validators=[Optional(), Length(max=40, message="An order number is at most 40 characters.")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=MAX_LINES)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Each line with an item needs a quantity; a line without one must be empty; one line at least."""
+        valid = bool(super().validate(extra_validators))
+        filled = 0
+        for entry in self.lines:
+            row = entry.form
+            if row.sku.data:
+                filled += 1
+                if row.quantity.data is None and not row.quantity.errors:
+                    row.quantity.errors = [*row.quantity.errors, "Enter how many to order."]
+                    valid = False
+            elif row.quantity.data is not None or row.unit_cost.data:
+                row.sku.errors = [*row.sku.errors, "Choose the item, or clear this line."]
+                valid = False
+            if row.unit_cost.data and _price(row.unit_cost.data) is None:
+                row.unit_cost.errors = [*row.unit_cost.errors, "Enter a price of 0 or more, like 12.50."]
+                valid = False
+        if not filled and not any(entry.form.sku.errors for entry in self.lines):
+            first = self.lines[0].form.sku
+            first.errors = [*first.errors, "Choose at least one item to order."]
+            valid = False
+        return valid
+
+    def filled(self) -> list[tuple[int, dict[str, Any]]]:
+        """The lines with an item, as (row on the form, line as the verb takes it)."""
+        return [
+            (
+                index,
+                {
+                    "sku": row.sku.data,
+                    "quantity": row.quantity.data,
+                    "unit_cost": _price(row.unit_cost.data) if row.unit_cost.data else None,
+                },
+            )
+            for index, row in ((i, entry.form) for i, entry in enumerate(self.lines))
+            if row.sku.data
+        ]
+
+
+class ConfirmForm(FlaskForm):
+    """Submit or close: nothing to fill in but the CSRF token."""
+
+
+class CancelForm(FlaskForm):
+    reason = SelectField(
+        "Why cancel it?",
+        choices=[option("", "Choose a reason"), *(option(reason, reason) for reason in CANCEL_REASONS)],
+        default="",
+        validators=[DataRequired("Choose why the order is cancelled.")],
+    )
+
+
+def _price(text: str | None) -> Decimal | None:
+    """A unit price typed on the form (None if it is not a number of 0 or more)."""
+    try:
+        amount = Decimal((text or "").replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None
+
+
+def _place_error(form: OrderForm, error: InventoryError, rows: list[int]) -> None:
+    """A refusal about the n-th line sent goes next to that line's field on the form (blank rows skipped)."""
+    found = LINE_FIELD.match(error.field or "")
+    if found and int(found.group(1)) < len(rows):
+        row = form.lines[rows[int(found.group(1))]].form
+        target = getattr(row, found.group(2) or "sku", None)
+        if target is not None:
+            target.errors = [*target.errors, error.message]
+            return
+    if error.field == "lines":
+        first = form.lines[rows[0] if rows else 0].form.sku
+        first.errors = [*first.errors, error.message]
+        return
+    show_error(form, error)
+
+
+def _build_form(items: dict[str, dict[str, Any]]) -> OrderForm:
+    form = OrderForm()
+    form.site.choices = [option("", "Choose the site")] + [
+        option(s["code"], f"{s['name']} ({s['code']})") for s in sites_for(Action.PURCHASE)
+    ]
+    form.funding_source.choices = [option("", "Choose who pays")] + [
+        option(f["code"], f"{f['name']} ({f['code']}{', federal' if f['federal'] else ''})")
+        for f in queries.funding_sources(services().store)
+    ]
+    choices = [option("", "No item")] + [option(sku, item_label(item, sku)) for sku, item in items.items()]
+    for entry in form.lines:
+        entry.form.sku.choices = choices
+    return form
+
+
+def suggestion_for(site: str, item: dict[str, Any]) -> Suggestion | None:
+    """What to order of `item` at `site` to reach its par level (None when no par level is set)."""
+    levels = queries.stock_levels(services().store, site, item["sku"])
+    if not levels or levels[0]["par_level"] is None:
+        return None
+    level = levels[0]
+    return suggest_quantity(
+        par_level=int(level["par_level"]),
+        on_hand=int(level["on_hand"]),
+        on_order=int(level["on_order"]),
+        in_transit=int(level["in_transit"]),
+        pack_size=int(item["pack_size"] or 1),
+    )
+
+
+def _prefill(form: OrderForm, site: str | None, item: dict[str, Any] | None, suggested: Suggestion | None) -> None:
+    """An order started from an alert: its site and item chosen, the suggested quantity filled in."""
+    if site:
+        form.site.data = site
+    if item is not None:
+        form.lines[0].form.sku.data = item["sku"]
+        if suggested is not None and suggested.quantity > 0:
+            form.lines[0].form.quantity.data = suggested.quantity
+
+
+@bp.get("/purchase-orders")
+@page(Action.PURCHASE)
+def index() -> ResponseReturnValue:
+    """Open orders (draft, submitted, partly received) by site, and the most recently finished ones."""
+    who = principal()
+    store = services().store
+    mine = [o for o in purchase_orders(store, UNFINISHED) if who.can(Action.PURCHASE, o["site"])]
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for order in sorted(mine, key=lambda o: (o["site"], o["raised_at"], o["number"])):
+        by_site.setdefault(order["site"], []).append(order)
+    recent = [o for o in purchase_orders(store, FINISHED, RECENT * 3) if who.can(Action.PURCHASE, o["site"])][:RECENT]
+    names = {s["code"]: s["name"] for s in queries.sites(store)}
+    return render_template(
+        "pages/purchase_orders/index.html",
+        by_site=by_site,
+        recent=recent,
+        names=names,
+        items=items_by_sku(),
+        words=STATUS_WORDS,
+        units=plural,
+    )
+
+
+@bp.route("/purchase-orders/new", methods=["GET", "POST"])
+@page(Action.PURCHASE)
+def new() -> ResponseReturnValue:
+    """Raise an order (a draft). From an alert, ?site=&sku= choose both and suggest the quantity."""
+    items = items_by_sku(active_only=True)
+    from_site = (request.args.get("site") or "").upper() or None
+    if from_site:
+        allow(Action.PURCHASE, from_site)
+    item = items.get((request.args.get("sku") or "").upper()) if from_site else None
+    suggested = suggestion_for(from_site, item) if from_site and item else None
+    form = _build_form(items)
+    status = 200
+    if request.method == "GET":
+        _prefill(form, from_site, item, suggested)
+    elif form.validate_on_submit():
+        allow(Action.PURCHASE, form.site.data)
+        rows = form.filled()
+        try:
+            order = services().app.raise_purchase_order(
+                supplier=form.supplier.data or "",
+                site=form.site.data or "",
+                funding_source=form.funding_source.data or "",
+                lines=[line for _, line in rows],
+                number=form.number.data or None,
+                actor=principal().email,
+            )
+        except InventoryError as error:
+            _place_error(form, error, [index for index, _ in rows])
+            status = form_status(error)
+        else:
+            caught_up()
+            flash(
+                f"Purchase order {order['number']} drafted for {order['site']} from {order['supplier']}, "
+                f"paid by {order['funding_source']}: {_described(order['lines'], items)}. "
+                "Submit it once it has gone to the supplier.",
+                "success",
+            )
+            return redirect(url_for("purchase_orders.show", order_id=order["id"]))
+    else:
+        status = 422
+    return (
+        render_template(
+            "pages/purchase_orders/new.html",
+            form=form,
+            item=item,
+            from_site=from_site,
+            suggested=suggested,
+            units=plural,
+        ),
+        status,
+    )
+
+
+def _described(lines: list[dict[str, Any]], items: dict[str, dict[str, Any]]) -> str:
+    """An order's lines in words: '48 kits of NALOX-4MG, 100 syringes of SYR-1ML'."""
+    return ", ".join(
+        f"{plural(int(line['quantity']), items[line['sku']]['unit'] if line['sku'] in items else 'unit')} "
+        f"of {line['sku']}"
+        for line in lines
+    )
+
+
+def _order(order_id: str) -> dict[str, Any]:
+    """The order (from its own events, so always current), if this person may purchase for its site."""
+    try:
+        order = services().app.purchase_order(order_id)
+    except UnknownPurchaseOrder:
+        abort(404, description="There is no such purchase order.")
+    allow(Action.PURCHASE, order["site"])
+    return order
+
+
+def _show(order: dict[str, Any], status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+    known = purchase_order_row(services().store, order["id"]) or {}
+    return (
+        render_template(
+            "pages/purchase_orders/show.html",
+            order=order,
+            known=known,
+            items=items_by_sku(),
+            words=STATUS_WORDS,
+            units=plural,
+            submit_form=forms["submit"] if "submit" in forms else ConfirmForm(formdata=None),
+            cancel_form=forms["cancel"] if "cancel" in forms else CancelForm(formdata=None),
+            close_form=forms["close"] if "close" in forms else ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/purchase-orders/<order_id>")
+@page(Action.PURCHASE)
+def show(order_id: str) -> ResponseReturnValue:
+    """One order: its lines ordered, received and outstanding, and what can be done with it now."""
+    return _show(_order(order_id))
+
+
+def _act(order_id: str, name: str, form: FlaskForm, done: str, **extra: Any) -> ResponseReturnValue:
+    """Run one of submit, cancel or close on the order; its refusal is shown above that action's button."""
+    order = _order(order_id)
+    if not form.validate_on_submit():
+        return _show(order, 422, **{name: form})
+    verb = getattr(services().app, f"{name}_purchase_order")
+    try:
+        verb(order_id=order["id"], actor=principal().email, **extra)
+    except InventoryError as error:
+        show_error(form, error)
+        return _show(order, form_status(error), **{name: form})
+    caught_up()
+    flash(f"Purchase order {order['number']} {done}.", "success")
+    return redirect(url_for("purchase_orders.show", order_id=order["id"]))
+
+
+@bp.post("/purchase-orders/<order_id>/submit")
+@page(Action.PURCHASE)
+def submit(order_id: str) -> ResponseReturnValue:
+    """The order has gone to the supplier: its quantities count as on order from now."""
+    return _act(order_id, "submit", ConfirmForm(), "submitted: its quantities now count as on order")
+
+
+@bp.post("/purchase-orders/<order_id>/cancel")
+@page(Action.PURCHASE)
+def cancel(order_id: str) -> ResponseReturnValue:
+    """Call the order off, with a reason from the list; what was still to come is no longer on order."""
+    form = CancelForm()
+    return _act(order_id, "cancel", form, f"cancelled ({form.reason.data})", reason=form.reason.data or "")
+
+
+@bp.post("/purchase-orders/<order_id>/close")
+@page(Action.PURCHASE)
+def close(order_id: str) -> ResponseReturnValue:
+    """Nothing more is coming: whatever is still outstanding is no longer on order."""
+    return _act(order_id, "close", ConfirmForm(), "closed: nothing more is expected on it")

@@ -1,0 +1,131 @@
+"""The worker's schedule, driven by a controllable clock (no sleeps).
+
+The digest job is scheduled by a CronTrigger in the program's zone: its fire times, computed by that
+very trigger, stay at 07:00 on the wall clock across both daylight-saving changes of America/New_York
+(so they move by an hour in UTC), and the job run at each of those moments emails every purchasing user
+a summary of the open alerts dated by the local day, to a real SMTP server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from inventory.domain.alerts import Alert
+from inventory.scheduler import build_scheduler, digest_job
+from inventory.services import Services, build_services
+from tests.conftest import ADMIN, seed_catalog
+from tests.integration.mailservers import SmtpServer, settings_for, smtp_server
+
+ZONE = ZoneInfo("America/New_York")
+BUYERS = ["buyer@example.org", "second-buyer@example.org"]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def services(database_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[Services]:
+    settings = settings_for(
+        database_url,
+        tmp_path,
+        smtp.port,
+        INVENTORY_TIMEZONE="America/New_York",
+        INVENTORY_DIGEST_TIME="07:00",
+        INVENTORY_ALERT_CHECK_MINUTES="10",
+    )
+    found = build_services(settings)
+    try:
+        app = found.app
+        seed_catalog(app)
+        for buyer in BUYERS:
+            app.register_user(email=buyer, role="purchasing", actor=ADMIN)
+        app.register_user(email="boss@example.org", role="admin", actor=ADMIN)
+        app.register_user(email="van@example.org", role="coordinator", sites=["VAN-1"], actor=ADMIN)
+        # One alert open, one raised and resolved: the digest lists the first only.
+        moment = datetime(2026, 10, 20, 15, tzinfo=UTC)
+        empty = Alert("out_of_stock", "VAN-1", "NALOX-4MG", None)
+        empty.raise_episode(details={"on_hand": 0, "days_of_supply": 0.0}, occurred_at=moment)
+        low = Alert("below_reorder_point", "WH", "SYR-1ML", None)
+        low.raise_episode(details={"on_hand": 90, "reorder_point": 100, "days_of_supply": 4.5}, occurred_at=moment)
+        low.resolve(details={"on_hand": 900}, occurred_at=moment + timedelta(days=1))
+        app.save(empty, low)
+        found.projector.catch_up()
+        yield found
+    finally:
+        found.close()
+
+
+def fire_times(services: Services, after: datetime, count: int) -> list[datetime]:
+    """The digest job's next `count` fire times after a moment, from the trigger the scheduler was given."""
+    scheduler = build_scheduler(services)
+    trigger = scheduler.get_job("digest").trigger
+    times: list[datetime] = []
+    previous = None
+    now = after
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        times.append(fire)
+        previous, now = fire, fire + timedelta(seconds=1)
+    return times
+
+
+@pytest.mark.parametrize(
+    ("start", "utc_hours"),
+    [
+        # Daylight time ends on Sunday 1 November 2026: 07:00 is 11:00 UTC before, 12:00 UTC after.
+        (datetime(2026, 10, 29, 12, tzinfo=ZONE), [11, 11, 12, 12]),
+        # It starts on Sunday 8 March 2026: 07:00 is 12:00 UTC before, 11:00 UTC after.
+        (datetime(2026, 3, 5, 12, tzinfo=ZONE), [12, 12, 11, 11]),
+    ],
+)
+def test_the_daily_digest_fires_at_seven_local_time_across_a_daylight_saving_change(
+    services: Services, smtp: SmtpServer, start: datetime, utc_hours: list[int]
+) -> None:
+    times = fire_times(services, start, 4)
+
+    local = [moment.astimezone(ZONE) for moment in times]
+    days = [start.date() + timedelta(days=n) for n in range(1, 5)]
+    assert [(m.date(), m.hour, m.minute) for m in local] == [(day, 7, 0) for day in days]
+    assert [moment.astimezone(UTC).hour for moment in times] == utc_hours
+
+    for moment in times:
+        digest_job(services, clock=lambda moment=moment: moment)
+
+    assert sorted(address for rcpt, _m in smtp.inbox.messages for address in rcpt) == sorted(BUYERS * 4)
+    for buyer in BUYERS:
+        messages = smtp.inbox.to(buyer)
+        assert [m["Subject"] for m in messages] == [
+            f"[Inventory] Daily digest for {day.isoformat()}: 1 open alert" for day in days
+        ]
+        body = messages[0].get_content()
+        assert "Out of stock" in body and "Site: VAN-1 (Outreach van)" in body and "On hand: 0" in body
+        assert "SYR-1ML" not in body
+        assert "https://inventory.example.org/alerts" in body
+
+
+def test_a_digest_at_a_moment_between_two_local_days_is_dated_by_the_local_day(
+    services: Services, smtp: SmtpServer
+) -> None:
+    # 03:30 UTC on 2 November is still 1 November in New York.
+    digest_job(services, clock=lambda: datetime(2026, 11, 2, 3, 30, tzinfo=UTC))
+
+    assert {m["Subject"] for _rcpt, m in smtp.inbox.messages} == {
+        f"[Inventory] Daily digest for {date(2026, 11, 1).isoformat()}: 1 open alert"
+    }
+
+
+def test_the_worker_schedules_the_check_delivery_and_digest_from_the_settings(services: Services) -> None:
+    jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
+
+    assert sorted(jobs) == ["check_alerts", "deliver", "digest"]
+    assert jobs["check_alerts"].trigger.interval == timedelta(minutes=10)
+    assert jobs["deliver"].trigger.interval == timedelta(seconds=30)
+    assert str(jobs["digest"].trigger.timezone) == "America/New_York"
