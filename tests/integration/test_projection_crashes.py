@@ -40,6 +40,7 @@ import pytest
 
 from inventory.application import InventoryApplication
 from inventory.domain import Encounter, StockLedger, Transfer
+from inventory.domain.alerts import Alert, AlertKind
 from inventory.projections import all_projections
 from inventory.projections.base import Projection
 from inventory.projections.runner import Projector
@@ -377,6 +378,17 @@ class LogWriter:
             occurred_at=moment,
         )
         self.app.submit_purchase_order(order_id=order["id"], actor=ADMIN, occurred_at=moment)
+        # Alert episodes, so the alerts read model has rows: one raised, told, acknowledged, resolved and
+        # raised again; one still open.
+        low = Alert(kind=AlertKind.BELOW_REORDER_POINT, site="VAN-1", sku="FTS", lot=None)
+        low.raise_episode(details={"on_hand": 12, "reorder_point": 833}, occurred_at=moment)
+        low.record_notification(episode=1, channel="email", recipients=["buyer@example.org"], occurred_at=moment)
+        low.acknowledge(episode=1, actor="buyer@example.org", occurred_at=moment)
+        low.resolve(details={"on_hand": 112}, occurred_at=moment + timedelta(hours=1))
+        low.raise_episode(details={"on_hand": 40, "reorder_point": 833}, occurred_at=moment + timedelta(hours=2))
+        out = Alert(kind=AlertKind.OUT_OF_STOCK, site="FIX-DT", sku="SHARPS-1QT", lot=None)
+        out.raise_episode(details={"on_hand": 0, "reorder_point": 50}, occurred_at=moment)
+        self.app.save(low, out)
 
 
 # ----- read models -------------------------------------------------------------------------
