@@ -185,12 +185,16 @@ def _build_form(items: dict[str, dict[str, Any]]) -> OrderForm:
     return form
 
 
-def suggestion_for(site: str, item: dict[str, Any]) -> Suggestion | None:
-    """What to order of `item` at `site` to reach its par level (None when no par level is set)."""
-    levels = queries.stock_levels(services().store, site, item["sku"])
-    if not levels or levels[0]["par_level"] is None:
+def level_of(site: str, sku: str) -> dict[str, Any] | None:
+    """On hand, on order, in transit and the levels set for an item at a site (read model)."""
+    found = queries.stock_levels(services().store, site, sku)
+    return found[0] if found else None
+
+
+def suggestion_for(level: dict[str, Any] | None, item: dict[str, Any]) -> Suggestion | None:
+    """What to order of `item` to bring its site to par level (None when no par level is set)."""
+    if level is None or level["par_level"] is None:
         return None
-    level = levels[0]
     return suggest_quantity(
         par_level=int(level["par_level"]),
         on_hand=int(level["on_hand"]),
@@ -242,7 +246,8 @@ def new() -> ResponseReturnValue:
     if from_site:
         allow(Action.PURCHASE, from_site)
     item = items.get((request.args.get("sku") or "").upper()) if from_site else None
-    suggested = suggestion_for(from_site, item) if from_site and item else None
+    level = level_of(from_site, item["sku"]) if from_site and item else None
+    suggested = suggestion_for(level, item) if item else None
     form = _build_form(items)
     status = 200
     if request.method == "GET":
@@ -280,6 +285,7 @@ def new() -> ResponseReturnValue:
             item=item,
             from_site=from_site,
             suggested=suggested,
+            level=level,
             units=plural,
         ),
         status,

@@ -116,6 +116,7 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
         "40",
     ]
     assert figure(page, "pack_size") == "12"
+    assert "Below reorder point" in page and "On hand 30; reorder point 50, delivery takes 14 days." in page
     assert "Suggested: <strong data-suggested>48 strips</strong>" in page and "(4 packs of 12)" in page
     assert input_value(page, "lines-0-quantity") == "48"
     assert f'<option selected value="{STRIPS}">' in page and '<option selected value="WH">' in page
