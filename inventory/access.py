@@ -19,6 +19,7 @@ class Action(StrEnum):
     SET_LEVELS = "set_levels"
     PURCHASE = "purchase"
     READ_ALERTS = "read_alerts"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     READ_AUDIT = "read_audit"
     EXPORT = "export"
     MANAGE_USERS = "manage_users"
@@ -39,7 +40,14 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
         }
     ),
     Role.PURCHASING: frozenset(
-        {Action.READ_STOCK, Action.RECEIVE_STOCK, Action.SET_LEVELS, Action.PURCHASE, Action.READ_ALERTS}
+        {
+            Action.READ_STOCK,
+            Action.RECEIVE_STOCK,
+            Action.SET_LEVELS,
+            Action.PURCHASE,
+            Action.READ_ALERTS,
+            Action.ACKNOWLEDGE_ALERTS,
+        }
     ),
     Role.GRANT_MANAGER: frozenset({Action.READ_STOCK, Action.EXPORT, Action.READ_ALERTS}),
     Role.AUDITOR: frozenset({Action.READ_STOCK, Action.READ_ALERTS, Action.READ_AUDIT, Action.EXPORT}),

@@ -28,5 +28,6 @@ def build_services(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
     app = InventoryApplication(settings.database_url, timezone_name=settings.timezone)
     store = read_store_for(settings.database_url)
+    app.read_store = store  # what check_alerts reads conditions from
     projector = Projector(app, store, all_projections(app.zone, settings.seal_key))
     return Services(settings, app, store, projector)

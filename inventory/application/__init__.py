@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
@@ -9,7 +10,7 @@ from inventory.application.transfers import TransferVerbs
 from inventory.application.users import UserVerbs
 
 
-class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs, UserVerbs):
+class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs, UserVerbs, AlertVerbs):
     """Every change to stock goes through one of these verbs and lands as events in the log."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from inventory.notify.outbox import Deliveries
+from inventory.projections.alerts import Alerts
 from inventory.projections.audit_log import AuditLog
 from inventory.projections.base import Projection
 from inventory.projections.catalog import Catalog
@@ -23,6 +24,7 @@ def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
         StockOnHand(zone),
         StockCard(zone),
         Distribution(zone),
+        Alerts(zone),
         Deliveries(zone),  # after Staff: an alert's recipients are the staff as of that event
         AuditLog(zone),
         Seal(zone, seal_key),

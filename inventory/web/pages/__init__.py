@@ -6,6 +6,7 @@ from flask import Flask
 
 from inventory.web.pages import (
     admin,
+    alerts,
     audit,
     counts,
     dashboard,
@@ -18,7 +19,7 @@ from inventory.web.pages import (
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, nav_links
 
-AREAS = (dashboard, encounters, receiving, transfers, counts, stock, audit, admin, purchase_orders)
+AREAS = (dashboard, encounters, receiving, transfers, counts, stock, alerts, audit, admin, purchase_orders)
 
 
 def register_pages(app: Flask) -> None:

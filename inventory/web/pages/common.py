@@ -110,6 +110,7 @@ NAV = (
     NavLink("transfers.index", "Transfers", Action.TRANSFER),
     NavLink("counts.choose", "Count & adjust", Action.COUNT_STOCK),
     NavLink("stock.index", "Stock", Action.READ_STOCK),
+    NavLink("alerts.index", "Alerts", Action.READ_ALERTS),
     NavLink("audit.index", "Audit", Action.READ_AUDIT),
     NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
     NavLink("admin.levels", "Stock levels", Action.SET_LEVELS),

@@ -8,7 +8,7 @@ works at VAN-1 only: every route naming WH must refuse them without showing WH's
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from werkzeug.routing import Rule
 
 from inventory.access import PERMISSIONS, Action
 from inventory.application import InventoryApplication
+from inventory.domain.alerts import alert_id
 from tests.web.conftest import ADMIN, STAFF
 from tests.web.pages.conftest import Person, csrf_token
 
@@ -38,6 +39,8 @@ NEEDS: dict[str, Action] = {
     "counts.choose": Action.COUNT_STOCK,
     "counts.count": Action.COUNT_STOCK,
     "counts.adjust": Action.ADJUST_STOCK,
+    "alerts.index": Action.READ_ALERTS,
+    "alerts.acknowledge": Action.ACKNOWLEDGE_ALERTS,
     "audit.index": Action.READ_AUDIT,
     "audit.stock_at": Action.READ_AUDIT,
     "audit.seal": Action.READ_AUDIT,
@@ -112,6 +115,12 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         lines=[{"sku": "NALOX-4MG", "quantity": 12}],
         actor=ADMIN,
     )
+    # Syringe levels at WH and none there: open alerts at WH (one is acknowledged by the matrix's POST).
+    inventory.set_stock_level(
+        site=OTHER_SITE, sku="SYR-1ML", reorder_point=10, par_level=20, lead_time_days=3, actor=ADMIN
+    )
+    flask_app.extensions["inventory"].projector.catch_up()
+    inventory.check_alerts(date.today(), datetime.now(UTC))
     flask_app.extensions["inventory"].projector.catch_up()
     return {
         "code": OTHER_SITE,
@@ -119,6 +128,7 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         "transfer_id": str(transfer["id"]),
         "email": STAFF["auditor"],
         "order_id": str(order["id"]),
+        "alert_id": str(alert_id("out_of_stock", OTHER_SITE, "SYR-1ML")),
     }
 
 
@@ -126,6 +136,7 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
 SITE_OF_OBJECT = {
     "transfers.receive": OWN_SITE,
     "transfers.cancel": OTHER_SITE,
+    "alerts.acknowledge": OTHER_SITE,
     **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "submit", "cancel", "close")},
 }
 

@@ -1,0 +1,196 @@
+"""Verbs for alerts: raise and resolve episodes as conditions start and end; acknowledge; record delivery.
+
+Every change goes through the Alert aggregate named by the condition's key, under the lock for its
+id and with a reload on a conflicting save. Two workers checking at the same moment therefore both
+aim at the same next event; one saves it, the other reloads, finds it done, and skips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from inventory.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
+from inventory.application.core import InventoryCore
+from inventory.domain.alerts import Alert
+from inventory.domain.errors import InvalidInput, InvalidState, NotFound
+from inventory.projections.alerts import open_alert_ids
+from inventory.projections.store import ReadStore
+
+
+class UnknownAlert(NotFound):
+    code = "unknown_alert"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check changed: the episodes it raised and the ones it resolved (alert views)."""
+
+    raised: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+
+
+def alert_view(alert: Alert) -> dict[str, Any]:
+    """An alert as plain values: its key, its latest episode and that episode's state."""
+    return {
+        "id": str(alert.id),
+        "kind": alert.kind,
+        "site": alert.site,
+        "sku": alert.sku,
+        "lot": alert.lot,
+        "episode": alert.episode,
+        "open": alert.open,
+        "details": dict(alert.details),
+        "raised_at": alert.raised_at,
+        "resolved_at": alert.resolved_at,
+        "acknowledged_by": alert.acknowledged_by,
+        "notified": [dict(entry) for entry in alert.notified],
+    }
+
+
+class AlertVerbs(InventoryCore):
+    """Check the read models for conditions, and keep one Alert episode per condition while it lasts."""
+
+    # The read store check_alerts reads when none is passed (set by whoever builds the services).
+    read_store: ReadStore | None = None
+
+    def check_alerts(
+        self,
+        today: date,
+        now: datetime,
+        *,
+        store: ReadStore | None = None,
+        open_alerts: Iterable[UUID | str] | None = None,
+        window_days: int = WINDOW_DAYS,
+        horizon_days: int = HORIZON_DAYS,
+    ) -> CheckResult:
+        """Raise an episode for each condition that holds and has none open; resolve open ones that ended.
+
+        The read models should be caught up first: a condition is what they say now. `open_alerts` are
+        the ids the caller knows to be open (default: the `alerts` read model's); one raised moments ago
+        and not yet projected is resolved by a later check. Safe to run in several processes at once.
+        """
+        source = store or self.read_store
+        if source is None:
+            raise InvalidInput("check_alerts needs the read store to read conditions from.", field="store")
+        moment = _utc(now)
+        conditions = current_conditions(source, today, window_days=window_days, horizon_days=horizon_days)
+        holding = {condition.alert_id for condition in conditions}
+        raised = [view for condition in conditions if (view := self._raise(condition, moment)) is not None]
+        known = open_alert_ids(source) if open_alerts is None else [UUID(str(the_id)) for the_id in open_alerts]
+        resolved = []
+        for the_id in sorted(set(known) - holding, key=str):
+            view = self._resolve(the_id, source, moment)
+            if view is not None:
+                resolved.append(view)
+        return CheckResult(raised, resolved)
+
+    def _raise(self, condition: Condition, moment: datetime) -> dict[str, Any] | None:
+        """A new episode for a condition with none open; None if one is (raised here before, or by another)."""
+
+        def attempt() -> dict[str, Any] | None:
+            alert = self._get(Alert, condition.alert_id)
+            if alert is None:
+                # Started and Raised in one save: a competing creation conflicts as a whole.
+                alert = Alert(kind=condition.kind, site=condition.site, sku=condition.sku, lot=condition.lot)
+            elif alert.open:
+                return None
+            alert.raise_episode(details=condition.details, occurred_at=moment)
+            self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([condition.alert_id], attempt)
+
+    def _resolve(self, the_id: UUID, store: ReadStore, moment: datetime) -> dict[str, Any] | None:
+        """End the open episode of an alert whose condition no longer holds; None if already ended."""
+
+        def attempt() -> dict[str, Any] | None:
+            alert = self._get(Alert, the_id)
+            if alert is None or not alert.open:
+                return None
+            alert.resolve(details=standing(store, alert.site, alert.sku, alert.lot), occurred_at=moment)
+            self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([the_id], attempt)
+
+    def _alert(self, alert_id: UUID | str) -> Alert:
+        try:
+            the_id = alert_id if isinstance(alert_id, UUID) else UUID(str(alert_id))
+        except ValueError:
+            raise UnknownAlert(f"There is no alert {alert_id}.", field="alert_id") from None
+        alert = self._get(Alert, the_id)
+        if alert is None:
+            raise UnknownAlert(f"There is no alert {alert_id}.", field="alert_id")
+        return alert
+
+    def alert(self, alert_id: UUID | str) -> dict[str, Any]:
+        """An alert's key and its latest episode."""
+        return alert_view(self._alert(alert_id))
+
+    def acknowledge_alert(
+        self, *, alert_id: UUID | str, episode: int, actor: str, occurred_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Say that someone has seen an open episode; acknowledging it again changes nothing."""
+        moment = _utc(occurred_at)
+        found = self._alert(alert_id)
+
+        def attempt() -> dict[str, Any]:
+            alert = self._alert(found.id)
+            if episode != alert.episode or not alert.open:
+                raise InvalidState(
+                    f"This {alert.kind.replace('_', ' ')} alert for {alert.sku} at {alert.site} has been resolved "
+                    "since you saw it; there is nothing to acknowledge.",
+                    field="episode",
+                )
+            if alert.acknowledged_by is None:
+                alert.acknowledge(episode=episode, actor=actor, occurred_at=moment)
+                self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([found.id], attempt)
+
+    def record_notification(
+        self,
+        *,
+        alert_id: UUID | str,
+        episode: int,
+        channel: str,
+        recipients: list[str],
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record that an episode was delivered over `channel` to `recipients` (staff addresses, a webhook).
+
+        The same delivery recorded twice (same episode, channel and recipients) is recorded once.
+        """
+        moment = _utc(occurred_at)
+        if not channel or not isinstance(channel, str):
+            raise InvalidInput("channel must name how the alert was delivered (email, webhook, …).", field="channel")
+        people = sorted({str(recipient) for recipient in recipients})
+        found = self._alert(alert_id)
+
+        def attempt() -> dict[str, Any]:
+            alert = self._alert(found.id)
+            if not 1 <= episode <= alert.episode:
+                raise InvalidInput(f"This alert has no episode {episode}.", field="episode")
+            done = any(
+                entry["episode"] == episode and entry["channel"] == channel and sorted(entry["recipients"]) == people
+                for entry in alert.notified
+            )
+            if not done:
+                alert.record_notification(episode=episode, channel=channel, recipients=people, occurred_at=moment)
+                self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([found.id], attempt)
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(UTC)
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("The time must be a date and time with a time zone.", field="occurred_at")
+    return moment.astimezone(UTC)

@@ -1,0 +1,150 @@
+"""Alert episodes as the in-app list shows them: one row per (alert, episode), open or resolved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from inventory.domain.alerts import Alert
+from inventory.projections.base import Projection, Recorded, to_json
+from inventory.projections.store import ReadStore, Tx
+
+
+class Alerts(Projection):
+    name = "alerts"
+    tables = ("alert_keys", "alerts")
+    ddl = (
+        """CREATE TABLE IF NOT EXISTS alert_keys (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT)""",
+        """CREATE TABLE IF NOT EXISTS alerts (
+            id TEXT NOT NULL, episode INTEGER NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL,
+            sku TEXT NOT NULL, lot TEXT, is_open INTEGER NOT NULL, raised_at TEXT NOT NULL, resolved_at TEXT,
+            details TEXT NOT NULL, acknowledged_by TEXT, acknowledged_at TEXT,
+            notified TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (id, episode))""",
+        "CREATE INDEX IF NOT EXISTS alerts_open ON alerts (is_open, site)",
+        "CREATE INDEX IF NOT EXISTS alerts_resolved ON alerts (resolved_at)",
+    )
+
+    def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
+        for recorded in batch:
+            handler = _HANDLERS.get(type(recorded.event))
+            if handler is not None:
+                handler(recorded.event, tx)
+
+
+def _started(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "INSERT INTO alert_keys (id, kind, site, sku, lot) VALUES (?, ?, ?, ?, ?)",
+        (str(event.originator_id), event.kind, event.site, event.sku, event.lot),
+    )
+
+
+def _raised(event: Any, tx: Tx) -> None:
+    the_id = str(event.originator_id)
+    tx.execute(
+        """INSERT INTO alerts (id, episode, kind, site, sku, lot, is_open, raised_at, details)
+           SELECT k.id, (SELECT COALESCE(MAX(a.episode), 0) + 1 FROM alerts a WHERE a.id = ?),
+                  k.kind, k.site, k.sku, k.lot, 1, ?, ?
+           FROM alert_keys k WHERE k.id = ?""",
+        (the_id, event.occurred_at.isoformat(), to_json(event.details), the_id),
+    )
+
+
+def _resolved(event: Any, tx: Tx) -> None:
+    the_id = str(event.originator_id)
+    rows = tx.fetchall("SELECT episode, details FROM alerts WHERE id = ? AND is_open = 1", (the_id,))
+    for episode, details in rows:
+        merged = {**json.loads(details), "resolved": event.details}
+        tx.execute(
+            "UPDATE alerts SET is_open = 0, resolved_at = ?, details = ? WHERE id = ? AND episode = ?",
+            (event.occurred_at.isoformat(), to_json(merged), the_id, episode),
+        )
+
+
+def _acknowledged(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "UPDATE alerts SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ? AND episode = ?",
+        (event.actor, event.occurred_at.isoformat(), str(event.originator_id), event.episode),
+    )
+
+
+def _notified(event: Any, tx: Tx) -> None:
+    the_id = str(event.originator_id)
+    for (notified,) in tx.fetchall("SELECT notified FROM alerts WHERE id = ? AND episode = ?", (the_id, event.episode)):
+        entry = {"channel": event.channel, "recipients": list(event.recipients), "at": event.occurred_at}
+        tx.execute(
+            "UPDATE alerts SET notified = ? WHERE id = ? AND episode = ?",
+            (to_json([*json.loads(notified), entry]), the_id, event.episode),
+        )
+
+
+_HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
+    Alert.Started: _started,  # type: ignore[attr-defined]
+    Alert.Raised: _raised,  # type: ignore[attr-defined]
+    Alert.Resolved: _resolved,  # type: ignore[attr-defined]
+    Alert.Acknowledged: _acknowledged,  # type: ignore[attr-defined]
+    Alert.Notified: _notified,  # type: ignore[attr-defined]
+}
+
+_COLUMNS = (
+    "id",
+    "episode",
+    "kind",
+    "site",
+    "sku",
+    "lot",
+    "is_open",
+    "raised_at",
+    "resolved_at",
+    "details",
+    "acknowledged_by",
+    "acknowledged_at",
+    "notified",
+)
+
+
+def _rows(store: ReadStore, where: str, params: list[Any], order: str) -> list[dict[str, Any]]:
+    rows = store.fetchall(f"SELECT {', '.join(_COLUMNS)} FROM alerts WHERE {where} ORDER BY {order}", params)
+    found = []
+    for row in rows:
+        record = dict(zip(_COLUMNS, row, strict=True))
+        record["open"] = bool(record.pop("is_open"))
+        record["details"] = json.loads(record["details"])
+        record["notified"] = json.loads(record["notified"])
+        found.append(record)
+    return found
+
+
+def _filters(sites: Iterable[str] | None, kind: str | None) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    if sites is not None:
+        chosen = sorted(set(sites))
+        if not chosen:
+            return "1 = 0", []
+        parts.append(f"site IN ({', '.join('?' for _ in chosen)})")
+        params.extend(chosen)
+    if kind:
+        parts.append("kind = ?")
+        params.append(kind)
+    return " AND ".join(parts) or "1 = 1", params
+
+
+def open_alerts(store: ReadStore, sites: Iterable[str] | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Open episodes (at `sites`, of `kind`), newest first."""
+    where, params = _filters(sites, kind)
+    return _rows(store, f"is_open = 1 AND {where}", params, "raised_at DESC, id")
+
+
+def resolved_alerts(
+    store: ReadStore, since: str, sites: Iterable[str] | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Episodes resolved at or after `since` (an ISO time in UTC), newest first."""
+    where, params = _filters(sites, kind)
+    return _rows(store, f"is_open = 0 AND resolved_at >= ? AND {where}", [since, *params], "resolved_at DESC, id")
+
+
+def open_alert_ids(store: ReadStore) -> list[UUID]:
+    """The ids of every alert with an open episode."""
+    return [UUID(the_id) for (the_id,) in store.fetchall("SELECT DISTINCT id FROM alerts WHERE is_open = 1")]
