@@ -44,8 +44,8 @@ def current_conditions(
 ) -> list[Condition]:
     """Every condition that holds on `today`, at open sites for active items.
 
-    Stock conditions need the item's levels at the site (setting them is what says the site keeps
-    the item): out of stock; below the reorder point (out of stock included: the shortage goes on);
+    Stock conditions need the item's levels at the site (setting them, above zero, is what says the
+    site keeps the item): out of stock; below the reorder point (out of stock included: the shortage goes on);
     running out within the lead time at the average daily use of the trailing window, counting only
     days the item was in stock (a stock-out does not drag the average down). Lot conditions cover
     every lot on hand with an expiry: expiring within `horizon_days`, or already expired.
@@ -57,6 +57,8 @@ def current_conditions(
     for row in queries.stock_levels(store, site):
         if row["site"] not in open_sites or row["sku"] not in active or row["reorder_point"] is None:
             continue
+        if not row["par_level"]:
+            continue  # levels of zero: the site does not keep this item, so having none is no shortage
         used = use.get((row["site"], row["sku"]), {})
         details = stock_details(row, used)
         on_hand, supply, lead = details["on_hand"], details["days_of_supply"], row["lead_time_days"]

@@ -80,6 +80,8 @@ def world(app: InventoryApplication, database_url: str) -> Iterator[World]:
     found = World(app, store)
     app.set_stock_level(site="VAN-1", sku="NALOX-4MG", reorder_point=10, par_level=40, lead_time_days=4, actor=ADMIN)
     app.set_stock_level(site="WH", sku="SYR-1ML", reorder_point=100, par_level=500, lead_time_days=14, actor=ADMIN)
+    # Levels of zero: the van does not carry syringes, so having none is not a shortage.
+    app.set_stock_level(site="VAN-1", sku="SYR-1ML", reorder_point=0, par_level=0, lead_time_days=0, actor=ADMIN)
     # The van: 20 kits on the window's first day, 2 a day for 10 days, then none for 10 days.
     found.receive("VAN-1", "NALOX-4MG", "N-1", 20, TODAY + timedelta(days=365), at(27, 8))
     for day in range(27, 17, -1):

@@ -96,11 +96,20 @@ def test_acknowledging_names_who_did_it_and_removes_the_button(
     van = cards(page)[str(VAN_LOW)]
     assert f"Acknowledged by {STAFF['purchasing']}" in van and "Acknowledge</button>" not in van
 
+    # From a filtered list, back to the same filter.
+    token = csrf_token(buyer.get("/alerts", site="WH").get_data(as_text=True))
+    filtered = buyer.post_raw(
+        f"/alerts/{WH_OUT}/acknowledge", {"episode": "1", "site": "WH", "csrf_token": token}, referer="/alerts?site=WH"
+    )
+    assert filtered.status_code == 302 and filtered.headers["Location"].endswith("/alerts?site=WH")
+    assert inventory.alert(WH_OUT)["acknowledged_by"] == STAFF["purchasing"]
+
     # A stale page: the episode it names has been resolved since.
     token = csrf_token(buyer.get("/alerts").get_data(as_text=True))
-    stale = buyer.post_raw(f"/alerts/{WH_OUT}/acknowledge", {"episode": "7", "csrf_token": token}, referer="/alerts")
+    low_wh = alert_id("below_reorder_point", "WH", "SYR-1ML")
+    stale = buyer.post_raw(f"/alerts/{low_wh}/acknowledge", {"episode": "7", "csrf_token": token}, referer="/alerts")
     assert stale.status_code == 409 and "nothing to acknowledge" in stale.get_data(as_text=True)
-    assert inventory.alert(WH_OUT)["acknowledged_by"] is None
+    assert inventory.alert(low_wh)["acknowledged_by"] is None
     missing = buyer.post_raw(
         f"/alerts/{alert_id('out_of_stock', 'WH', 'NALOX-4MG')}/acknowledge",
         {"episode": "1", "csrf_token": token},
