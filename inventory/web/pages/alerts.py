@@ -113,5 +113,5 @@ def acknowledge(alert_id: str) -> ResponseReturnValue:
     services().projector.catch_up_for_reader(app.recorder.max_notification_id() or 0)
     flash(f"{LABELS[AlertKind(alert['kind'])]}: {alert['sku']} at {alert['site']} acknowledged.", "success")
     # Back to the list as it was filtered (the filters ride along as hidden fields).
-    kept = {name: request.form.get(name) for name in ("site", "kind") if request.form.get(name)}
+    kept: dict[str, Any] = {name: request.form[name] for name in ("site", "kind") if request.form.get(name)}
     return redirect(url_for("alerts.index", **kept))
