@@ -1,7 +1,8 @@
 """The worker's schedule (APScheduler 3, in `inventory worker` only; web processes never schedule).
 
 - the alert check every INVENTORY_ALERT_CHECK_MINUTES (default 5);
-- delivery of the outbox every 30 seconds, when an SMTP host or a webhook is configured;
+- delivery of the outbox every INVENTORY_DELIVERY_SECONDS (default 30), from start-up on, when an SMTP
+  host or a webhook is configured;
 - the daily digest at INVENTORY_DIGEST_TIME (default 07:00) in INVENTORY_TIMEZONE.
 
 Each job is a plain function of the services and a clock, so tests run them at any moment they
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,6 @@ from inventory.notify.sender import Clock, Sender, utc_now
 from inventory.services import Services
 
 log = logging.getLogger(__name__)
-
-DELIVERY_SECONDS = 30
 
 
 def check_alerts_job(services: Services, clock: Clock = utc_now) -> None:
@@ -82,7 +81,13 @@ def build_scheduler(services: Services, clock: Clock = utc_now) -> BackgroundSch
     sender = Sender(services.app, services.store, settings, clock)
     if sender.channels():
         scheduler.add_job(
-            deliver_job, IntervalTrigger(seconds=DELIVERY_SECONDS), args=(sender,), id="deliver", name="delivery"
+            deliver_job,
+            IntervalTrigger(seconds=settings.delivery_seconds),
+            args=(sender,),
+            id="deliver",
+            name="delivery",
+            # At once too: what a stopped worker left pending goes out as soon as one starts again.
+            next_run_time=datetime.now(UTC),
         )
     else:
         log.warning("no INVENTORY_SMTP_HOST nor INVENTORY_ALERT_WEBHOOK_URL: alerts are shown in the app only")

@@ -34,6 +34,7 @@ class Settings:
     alert_webhook_url: str | None = None
     base_url: str = "http://localhost:5000"
     alert_check_minutes: int = 5
+    delivery_seconds: int = 30
     digest_time: str = "07:00"  # local time, in `timezone`
 
     @property
@@ -74,6 +75,7 @@ def _notify(values: dict[str, str]) -> dict[str, Any]:
         raise InvalidInput(f"INVENTORY_SMTP_SECURITY {security!r} must be none, starttls or tls.")
     port = _number(values, "INVENTORY_SMTP_PORT", _SMTP_PORTS[security])
     minutes = _number(values, "INVENTORY_ALERT_CHECK_MINUTES", 5)
+    seconds = _number(values, "INVENTORY_DELIVERY_SECONDS", 30)
     digest = values.get("INVENTORY_DIGEST_TIME") or "07:00"
     try:
         time.fromisoformat(digest)
@@ -89,6 +91,7 @@ def _notify(values: dict[str, str]) -> dict[str, Any]:
         "alert_webhook_url": values.get("INVENTORY_ALERT_WEBHOOK_URL") or None,
         "base_url": (values.get("INVENTORY_BASE_URL") or "http://localhost:5000").rstrip("/"),
         "alert_check_minutes": minutes,
+        "delivery_seconds": seconds,
         "digest_time": digest,
     }
 

@@ -8,6 +8,11 @@ until it takes the message; two senders working at once deliver each message exa
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -296,3 +301,64 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
     for alert in alerts:
         logged = Counter((n[1], n[2]) for n in notified(services, alert))
         assert set(logged.values()) == {1} and len(logged) == len(per_site[alert.site]) + 1
+
+
+@pytest.mark.postgres
+def test_two_worker_processes_against_one_postgresql_database_deliver_every_alert_exactly_once(
+    postgres_url: str, tmp_path: Path, smtp: SmtpServer, hook: tuple[str, Hooks]
+) -> None:
+    url, hooks = hook
+    settings = settings_for(postgres_url, tmp_path, smtp.port, INVENTORY_ALERT_WEBHOOK_URL=url)
+    found = build_services(settings)
+    program(found)
+    env = {
+        **os.environ,
+        "INVENTORY_DATABASE_URL": postgres_url,
+        "INVENTORY_INSTANCE_PATH": str(tmp_path),
+        "INVENTORY_SMTP_HOST": "127.0.0.1",
+        "INVENTORY_SMTP_PORT": str(smtp.port),
+        "INVENTORY_SMTP_SECURITY": "none",
+        "INVENTORY_ALERT_WEBHOOK_URL": url,
+        "INVENTORY_BASE_URL": "https://inventory.example.org",
+        "INVENTORY_DELIVERY_SECONDS": "1",
+    }
+    inventory = shutil.which("inventory") or str(Path(sys.executable).with_name("inventory"))
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        for number in range(2):
+            with (tmp_path / f"worker-{number}.log").open("wb") as log:
+                workers.append(
+                    subprocess.Popen(
+                        [inventory, "worker", "--interval", "0.2"], cwd=tmp_path, env=env, stdout=log, stderr=log
+                    )
+                )
+        alerts = [raise_alert(found, site, sku) for site in ("VAN-1", "WH") for sku in ("NALOX-4MG", "SYR-1ML")]
+        per_site = {"VAN-1": CONCERNED, "WH": sorted([BUYER, BOSS, DEPOT])}
+        expected = Counter((f"{a.sku} at {a.site}", person) for a in alerts for person in per_site[a.site])
+        deadline = time.monotonic() + 60
+        while len(smtp.inbox.messages) + len(hooks.posts) < expected.total() + len(alerts):
+            assert all(w.poll() is None for w in workers), "a worker exited"
+            assert time.monotonic() < deadline, "the workers did not deliver everything within a minute"
+            time.sleep(0.1)
+        time.sleep(3)  # three more delivery runs in each worker: time for a duplicate to arrive, if any
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for number, worker in enumerate(workers):
+            assert worker.wait(timeout=30) == 0, (tmp_path / f"worker-{number}.log").read_text()[-3000:]
+
+        got = Counter(
+            (str(m["Subject"]).split(": ", 1)[1], person) for rcpt, m in smtp.inbox.messages for person in rcpt
+        )
+        assert got == expected
+        assert sorted((p["alert"]["site"], p["alert"]["sku"]) for p in hooks.posts) == sorted(
+            (a.site, a.sku) for a in alerts
+        )
+        for alert in alerts:
+            logged = Counter((n[1], n[2]) for n in notified(found, alert))
+            assert set(logged.values()) == {1} and len(logged) == len(per_site[alert.site]) + 1
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=30)
+        found.close()
