@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from inventory.application import InventoryApplication
+from inventory.domain.alerts import alert_id
 from inventory.projections import queries
 from tests.web.conftest import ADMIN, day
 from tests.web.pages.conftest import Person
@@ -70,9 +71,21 @@ def catch_up(flask_app: Flask) -> None:
     flask_app.extensions["inventory"].projector.catch_up()
 
 
+SHORTAGE = alert_id("below_reorder_point", "WH", STRIPS)
+
+
+def shortage_open(flask_app: Flask, inventory: InventoryApplication) -> tuple[bool, int]:
+    """Run the alert check on the caught-up read models: is the WH strips shortage open, in which episode."""
+    catch_up(flask_app)
+    inventory.check_alerts(day(0), datetime.now(UTC))
+    catch_up(flask_app)
+    found = inventory.alert(SHORTAGE)
+    return found["open"], found["episode"]
+
+
 @pytest.fixture
 def short_of_strips(inventory: InventoryApplication, people: dict[str, Person], flask_app: Flask) -> str:
-    """WH below its reorder point for strips: 30 on hand, 10 on their way from the van, an order of 20 submitted.
+    """WH below its reorder point (60) for strips: 30 on hand, 10 on their way from the van, 20 on order.
 
     Par level 100, so the suggestion is 100 - 30 - 20 - 10 = 40, up to boxes of 12: 48.
     Returns the other order's id.
@@ -81,7 +94,7 @@ def short_of_strips(inventory: InventoryApplication, people: dict[str, Person], 
         sku=STRIPS, name="Fentanyl test strip", category="test_strip", unit="strip", tracks_expiry=True,
         pack_size=12, actor=ADMIN,
     )  # fmt: skip
-    inventory.set_stock_level(site="WH", sku=STRIPS, reorder_point=50, par_level=100, lead_time_days=14, actor=ADMIN)
+    inventory.set_stock_level(site="WH", sku=STRIPS, reorder_point=60, par_level=100, lead_time_days=14, actor=ADMIN)
     for site, quantity in (("WH", 30), ("VAN-1", 10)):
         inventory.receive_stock(
             site=site, sku=STRIPS, quantity=quantity, lot=f"{site}-L1", expires_on=date.fromisoformat(EXPIRY),
@@ -104,9 +117,11 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
 ) -> None:
     buyer = people["purchasing"]
     assert levels(flask_app, "WH", STRIPS) == (30, 20)
+    assert shortage_open(flask_app, inventory) == (True, 1)
 
     # The link from the alert: site and item chosen, the suggestion and the figures it came from shown.
     start = f"/purchase-orders/new?site=WH&sku={STRIPS}"
+    assert start in html.unescape(buyer.get("/alerts").get_data(as_text=True))
     page = buyer.get(start).get_data(as_text=True)
     assert [figure(page, name) for name in ("par_level", "on_hand", "on_order", "in_transit", "shortfall")] == [
         "100",
@@ -116,7 +131,7 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
         "40",
     ]
     assert figure(page, "pack_size") == "12"
-    assert "Below reorder point" in page and "On hand 30; reorder point 50, delivery takes 14 days." in page
+    assert "Below reorder point" in page and "On hand 30; reorder point 60, delivery takes 14 days." in page
     assert "Suggested: <strong data-suggested>48 strips</strong>" in page and "(4 packs of 12)" in page
     assert input_value(page, "lines-0-quantity") == "48"
     assert f'<option selected value="{STRIPS}">' in page and '<option selected value="WH">' in page
@@ -132,12 +147,14 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
     assert "drafted for WH from Harm Reduction Supply Co, paid by STATE: 48 strips of FTS-100" in shown
     assert status_of(buyer, order_id) == "draft"
     assert levels(flask_app, "WH", STRIPS) == (30, 20)
+    assert shortage_open(flask_app, inventory) == (True, 1)  # ordering is not having
 
     # Submitted: its 48 are on order.
     submitted = buyer.post(f"/purchase-orders/{order_id}/submit", {}, token_from=f"/purchase-orders/{order_id}")
     assert submitted.status_code == 302
     assert status_of(buyer, order_id) == "submitted"
     assert levels(flask_app, "WH", STRIPS) == (30, 68)
+    assert shortage_open(flask_app, inventory) == (True, 1)
 
     # First part received on the receive page, against the order: stock rises, on order falls.
     first = buyer.post(
@@ -155,6 +172,7 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
     assert first.status_code == 302, first.get_data(as_text=True)
     assert status_of(buyer, order_id) == "partly_received"
     assert levels(flask_app, "WH", STRIPS) == (50, 48)
+    assert shortage_open(flask_app, inventory) == (True, 1)  # 50 is still below 60
 
     # Second part, through the application (as the API would).
     inventory.receive_purchase_order(
@@ -166,12 +184,14 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
     page = buyer.get(f"/purchase-orders/{order_id}").get_data(as_text=True)
     assert "partly_received" in page and re.search(r"data-received>32<", page) and re.search(r"outstanding>16<", page)
     assert levels(flask_app, "WH", STRIPS) == (62, 36)
+    assert shortage_open(flask_app, inventory) == (False, 1)  # 62: resolved
 
     # Closed with 16 never coming: they stop counting as on order; the earlier order's 20 remain.
     closed = buyer.post(f"/purchase-orders/{order_id}/close", {}, token_from=f"/purchase-orders/{order_id}")
     assert closed.status_code == 302
     assert status_of(buyer, order_id) == "closed"
     assert levels(flask_app, "WH", STRIPS) == (62, 20)
+    assert shortage_open(flask_app, inventory) == (False, 1)  # closing takes nothing off the shelf
     index = buyer.get("/purchase-orders").get_data(as_text=True)
     open_part, finished_part = index.split('id="recent-heading"')
     assert short_of_strips in open_part and order_id not in open_part
