@@ -269,7 +269,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
         try:
             deadline = time.monotonic() + 60
             while not done.is_set() and time.monotonic() < deadline:
-                sender.run_once(limit=2)  # small batches, so the two interleave
+                sender.run_once(limit=2)
         except BaseException as error:
             errors.append(error)
 
@@ -304,6 +304,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_two_worker_processes_against_one_postgresql_database_deliver_every_alert_exactly_once(
     postgres_url: str, tmp_path: Path, smtp: SmtpServer, hook: tuple[str, Hooks]
 ) -> None:
