@@ -8,12 +8,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import ADMIN, COORDINATOR, VIEWPORTS, Live, Screen
 
 PURCHASING = "purchasing@demo.example.org"
+
+# Session cookies by email: signing in costs a deliberately slow password hash, so each person signs in
+# through the form once per test session and later browsers reuse the cookie (a sign-in is itself tested).
+_COOKIES: dict[str, list[Any]] = {}
+
+
+def sign_in(screen: Screen, email: str) -> None:
+    """Signed in as `email` in this screen's browser: through the form the first time, then by its cookie."""
+    context = screen.page.context
+    if email in _COOKIES:
+        context.add_cookies(_COOKIES[email])
+        screen.go("/")
+        if screen.page.url == screen.base + "/":
+            return
+        context.clear_cookies()  # the session ended: sign in again
+    screen.sign_in(email)
+    _COOKIES[email] = context.cookies()
 
 
 def figure(text: str) -> int:
@@ -52,7 +70,7 @@ def line_for(page: Page, item_name: str) -> Locator:
 
 
 def test_purchasing_receives_a_lot_at_the_warehouse_and_stock_rises_by_it(screen: Screen) -> None:
-    screen.sign_in(PURCHASING)
+    sign_in(screen, PURCHASING)
     before = on_hand(screen, "WH")
     before_dashboard = dashboard_on_hand(screen, "WH")
     lot = f"BT-{screen.viewport[:1].upper()}{uuid.uuid4().hex[:6].upper()}"
@@ -90,7 +108,7 @@ def test_purchasing_receives_a_lot_at_the_warehouse_and_stock_rises_by_it(screen
 
 
 def test_admin_loads_the_van_and_the_van_coordinator_books_it_in(screen: Screen, chromium: Browser, live: Live) -> None:
-    screen.sign_in(ADMIN)
+    sign_in(screen, ADMIN)
     wh_before = on_hand(screen, "WH")
     page = screen.go("/transfers")
     in_transit_before = set(
@@ -134,7 +152,7 @@ def test_admin_loads_the_van_and_the_van_coordinator_books_it_in(screen: Screen,
         van_page = context.new_page()
         van_page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         van = Screen(van_page, live.url, screen.viewport, screen.test_name + "-van", errors)
-        van.sign_in(COORDINATOR)
+        sign_in(van, COORDINATOR)
         van_before = on_hand(van, "VAN-1")
         van.go("/transfers")
         mine = van_page.locator(f"article.transfer-card[data-transfer='{transfer_id}']")
@@ -169,7 +187,7 @@ def test_admin_loads_the_van_and_the_van_coordinator_books_it_in(screen: Screen,
 
 
 def test_the_coordinator_counts_a_lot_with_a_difference_and_adjusts_one_with_a_reason(screen: Screen) -> None:
-    screen.sign_in(COORDINATOR)
+    sign_in(screen, COORDINATOR)
     expected = lot_quantity(screen, "VAN-1", "SYR-1ML", "VANTEST-S")
     assert expected > 10
     counted = expected - 7
