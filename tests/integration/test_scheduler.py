@@ -3,7 +3,8 @@
 The digest job is scheduled by a CronTrigger in the program's zone: its fire times, computed by that
 very trigger, stay at 07:00 on the wall clock across both daylight-saving changes of America/New_York
 (so they move by an hour in UTC), and the job run at each of those moments emails every purchasing user
-a summary of the open alerts dated by the local day, to a real SMTP server.
+a summary of the open alerts dated by the local day, to a real SMTP server. The alert check job, run
+at a chosen moment, raises what the read models show and leaves its deliveries in the outbox.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inventory.domain.alerts import Alert
-from inventory.scheduler import build_scheduler, digest_job
+from inventory.notify.outbox import deliveries, open_alerts
+from inventory.notify.sender import Sender
+from inventory.scheduler import build_scheduler, check_alerts_job, digest_job
 from inventory.services import Services, build_services
 from tests.conftest import ADMIN, seed_catalog
 from tests.integration.mailservers import SmtpServer, settings_for, smtp_server
@@ -120,6 +123,26 @@ def test_a_digest_at_a_moment_between_two_local_days_is_dated_by_the_local_day(
     assert {m["Subject"] for _rcpt, m in smtp.inbox.messages} == {
         f"[Inventory] Daily digest for {date(2026, 11, 1).isoformat()}: 1 open alert"
     }
+
+
+def test_the_alert_check_job_raises_at_the_clocks_moment_and_the_outbox_then_holds_its_deliveries(
+    services: Services, smtp: SmtpServer
+) -> None:
+    moment = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
+    services.app.set_stock_level(
+        site="WH", sku="NALOX-4MG", reorder_point=10, par_level=40, lead_time_days=7, actor=ADMIN
+    )
+
+    check_alerts_job(services, clock=lambda: moment)
+
+    raised = {a["kind"]: a for a in open_alerts(services.store) if (a["site"], a["sku"]) == ("WH", "NALOX-4MG")}
+    assert sorted(raised) == ["below_reorder_point", "out_of_stock"]
+    empty = raised["out_of_stock"]
+    assert empty["raised_at"] == moment.isoformat() and empty["details"]["on_hand"] == 0
+    rows = deliveries(services.store, empty["alert_id"])
+    assert sorted(r["recipient"] for r in rows if r["channel"] == "email") == sorted(["boss@example.org", *BUYERS])
+    assert Sender(services.app, services.store, services.settings, lambda: moment).run_once().sent == 2 * 3
+    assert smtp.inbox.recipients() == sorted(["boss@example.org", *BUYERS] * 2)
 
 
 def test_the_worker_schedules_the_check_delivery_and_digest_from_the_settings(services: Services) -> None:
