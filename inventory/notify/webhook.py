@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -10,6 +11,8 @@ from inventory.notify.email import alert_lines, link, title
 from inventory.settings import Settings
 
 TIMEOUT = 15.0
+# httpx logs each request's URL at INFO; a webhook URL (Slack's, for one) is a secret.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def payload(alert: dict[str, Any], names: dict[str, str], settings: Settings) -> dict[str, Any]:
