@@ -1,12 +1,16 @@
-"""Bearer tokens: who is calling, and may they do this here."""
+"""Who is calling, and may they do this here: a bearer token, or the session of this site's own pages."""
 
 from __future__ import annotations
 
 from flask import g, request
+from flask_login import current_user
 from flask_smorest import abort
 
 from inventory.access import Action, Principal
+from inventory.web.security import csrf
 from inventory.web.services import services
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def caller() -> Principal:
@@ -15,6 +19,11 @@ def caller() -> Principal:
     if isinstance(found, Principal):
         return found
     header = request.headers.get("Authorization", "")
+    if not header:
+        signed_in = page_session()
+        if signed_in is not None:
+            g.principal = signed_in
+            return signed_in
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(
@@ -32,6 +41,21 @@ def caller() -> Principal:
     assert principal is not None  # abort() raised otherwise
     g.principal = principal
     return principal
+
+
+def page_session() -> Principal | None:
+    """The person signed in to this site's pages (the session cookie), when a page calls the API.
+
+    The encounter page sends the visits it kept offline this way. Anything that changes data must
+    carry the page's CSRF token (header X-CSRFToken), exactly as a form would: another site cannot
+    make a signed-in browser record something.
+    """
+    found = getattr(current_user, "principal", None)
+    if not isinstance(found, Principal):
+        return None
+    if request.method not in SAFE_METHODS:
+        csrf.protect()
+    return found
 
 
 def require(action: Action, site: str | None = None) -> Principal:
