@@ -15,7 +15,7 @@ from uuid import UUID
 
 from inventory.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
 from inventory.application.core import InventoryCore
-from inventory.domain.alerts import Alert
+from inventory.domain.alerts import Alert, Digest, digest_id
 from inventory.domain.errors import InvalidInput, InvalidState, NotFound
 from inventory.projections.alerts import open_alert_ids
 from inventory.projections.store import ReadStore
@@ -186,6 +186,36 @@ class AlertVerbs(InventoryCore):
             return alert_view(alert)
 
         return self._retrying([found.id], attempt)
+
+    def prepare_digest(self, *, day: date, alert_ids: list[str], recipients: list[str], occurred_at: datetime) -> bool:
+        """Claim the day's digest: True for the one caller that prepared it, False if it was already.
+
+        Two workers at the same moment both try to create the same aggregate; one save wins.
+        """
+        moment = _utc(occurred_at)
+        the_id = digest_id(day)
+
+        def attempt() -> bool:
+            if self._get(Digest, the_id) is not None:
+                return False
+            self.save(Digest(day=day, alert_ids=sorted(alert_ids), recipients=sorted(recipients), occurred_at=moment))
+            return True
+
+        return self._retrying([the_id], attempt)
+
+    def record_digest_sent(self, *, day: date, recipients: list[str], occurred_at: datetime) -> None:
+        """Record who the day's digest reached."""
+        moment = _utc(occurred_at)
+        the_id = digest_id(day)
+
+        def attempt() -> None:
+            digest = self._get(Digest, the_id)
+            if digest is None:
+                raise InvalidState(f"The digest for {day} was never prepared.", field="day")
+            digest.record_sent(recipients=sorted(recipients), occurred_at=moment)
+            self.save(digest)
+
+        self._retrying([the_id], attempt)
 
 
 def _utc(moment: datetime | None) -> datetime:

@@ -16,7 +16,8 @@ from inventory.cli.audit import audit
 from inventory.cli.projections import projections
 from inventory.cli.users import users
 from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
-from inventory.scheduler import build_scheduler
+from inventory.projections.alerts import open_alerts
+from inventory.scheduler import build_scheduler, check_alerts_job
 from inventory.web import create_app, services
 
 
@@ -62,6 +63,8 @@ def demo_command(days: int, seed: int) -> None:
     )
     with click.progressbar(length=summary.events, label="Building read models") as bar:
         found.projector.catch_up(progress=bar.update)
+    check_alerts_job(found)
+    click.echo(f"Alert check done: {len(open_alerts(found.store))} alerts open.")
     click.echo(
         f"Demo sign-in: {DEMO_USERS[0][0]} / {DEMO_PASSWORD} (admin); coordinators, purchasing, grants and "
         f"auditor accounts use the same password: {', '.join(email for email, _, _ in DEMO_USERS[1:])}."
@@ -75,7 +78,8 @@ def demo_command(days: int, seed: int) -> None:
     "--projector/--no-projector",
     default=True,
     show_default=True,
-    help="Keep read models up to date in this process (for running without `inventory worker`).",
+    help="Do the worker's work in this process too: keep read models up to date, check alerts, deliver them "
+    "(for the demo, without `inventory worker`).",
 )
 @with_appcontext
 def serve_command(host: str, port: int, projector: bool) -> None:
@@ -85,6 +89,8 @@ def serve_command(host: str, port: int, projector: bool) -> None:
     if projector:
         stop = threading.Event()
         threading.Thread(target=services().projector.run, args=(stop,), daemon=True, name="projector").start()
+        # The development server is the demo's only process: it runs the worker's schedule too.
+        build_scheduler(services()).start()
     from werkzeug.serving import run_simple
 
     if os.environ.get("INVENTORY_ENV") != "production":

@@ -8,7 +8,7 @@ conflicts): the alert is raised once, and delivered from that one event.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -85,3 +85,30 @@ class Alert(Aggregate):
         self.open = False
         self.resolved_at = occurred_at
         self.details = {**self.details, "resolved": details}
+
+
+def digest_id(day: date) -> UUID:
+    """The day's digest: one aggregate per local day, so only one worker can prepare it."""
+    return uuid5(NAMESPACE_URL, f"/digests/{day.isoformat()}")
+
+
+class Digest(Aggregate):
+    """The daily digest of open alerts for one local day: prepared once (whoever saves first sends
+    it), then each recipient it went to. A worker that dies between the two leaves a digest that was
+    prepared and never sent, which the log shows."""
+
+    @staticmethod
+    def create_id(day: date, **_: Any) -> UUID:
+        return digest_id(day)
+
+    @event("Prepared")
+    def __init__(self, day: date, alert_ids: list[str], recipients: list[str], occurred_at: datetime) -> None:
+        self.day = day
+        self.alert_ids = alert_ids
+        self.recipients = recipients
+        self.sent_to: list[str] = []
+
+    @event("Sent")
+    def record_sent(self, recipients: list[str], occurred_at: datetime) -> None:
+        """Who the digest reached (those it failed for are in the worker's log)."""
+        self.sent_to = sorted({*self.sent_to, *recipients})

@@ -1,9 +1,14 @@
-"""The daily digest: each active purchasing user gets one email summarising every open alert."""
+"""The daily digest: each active purchasing user gets one email summarising every open alert.
+
+Once per local day, however many workers run the job: the first to record the day's `Digest` sends
+it; any other finds it prepared and sends nothing. Who it reached is recorded after sending.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from inventory.notify import email
@@ -21,10 +26,11 @@ def purchasing(store: ReadStore) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def send_digest(store: ReadStore, settings: Settings, now: datetime) -> list[str]:
+def send_digest(app: Any, store: ReadStore, settings: Settings, now: datetime) -> list[str]:
     """Email the open alerts to each purchasing user (nothing when none is open, or no SMTP host is set).
 
-    Returns who it was sent to; a failure for one person is logged and does not stop the others.
+    Returns who it was sent to (nobody if another worker has the day's digest); a failure for one
+    person is logged and does not stop the others.
     """
     if not settings.smtp_host:
         return []
@@ -32,9 +38,16 @@ def send_digest(store: ReadStore, settings: Settings, now: datetime) -> list[str
     if not alerts:
         return []
     day = now.astimezone(ZoneInfo(settings.timezone)).date()
+    recipients = purchasing(store)
+    if not recipients:
+        return []
+    ids = [str(alert["alert_id"]) for alert in alerts]
+    if not app.prepare_digest(day=day, alert_ids=ids, recipients=recipients, occurred_at=now):
+        log.info("the digest for %s was already prepared by another worker", day)
+        return []
     known = names(store)
     sent = []
-    for to in purchasing(store):
+    for to in recipients:
         message = email.digest_message(alerts, known, settings, to, day)
         try:
             email.send(settings, message)
@@ -42,5 +55,7 @@ def send_digest(store: ReadStore, settings: Settings, now: datetime) -> list[str
             log.exception("the digest for %s could not be sent", to)
             continue
         sent.append(to)
+    if sent:
+        app.record_digest_sent(day=day, recipients=sent, occurred_at=now)
     log.info("digest of %s open alerts sent to %s people", len(alerts), len(sent))
     return sent

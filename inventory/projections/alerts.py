@@ -132,9 +132,33 @@ def _filters(sites: Iterable[str] | None, kind: str | None) -> tuple[str, list[A
 
 
 def open_alerts(store: ReadStore, sites: Iterable[str] | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Open episodes (at `sites`, of `kind`), newest first."""
+    """Open episodes (at `sites`, of `kind`), newest first, then by site, item, kind and lot."""
     where, params = _filters(sites, kind)
-    return _rows(store, f"is_open = 1 AND {where}", params, "raised_at DESC, id")
+    return _rows(store, f"is_open = 1 AND {where}", params, "raised_at DESC, site, sku, kind, lot, id")
+
+
+def sentence(alert: dict[str, Any]) -> str:
+    """What an episode says, in one line with its figures as they were when it was raised."""
+    details: dict[str, Any] = alert.get("details") or {}
+    site, sku, lot, kind = alert["site"], alert["sku"], alert.get("lot"), alert["kind"]
+    on_hand = details.get("on_hand")
+    if kind == "out_of_stock":
+        return f"{sku} is out of stock at {site}."
+    if kind == "below_reorder_point":
+        return f"{sku} at {site}: {on_hand} on hand, below the reorder point of {details.get('reorder_point')}."
+    if kind == "runs_out_within_lead_time":
+        supply = details.get("days_of_supply")
+        days = f"{float(supply):.1f}" if supply is not None else "unknown"
+        return (
+            f"{sku} at {site}: {on_hand} on hand lasts {days} days at recent use, "
+            f"less than the lead time of {details.get('lead_time_days')} days."
+        )
+    expires = details.get("expires_on")
+    if kind == "expired_on_hand":
+        return f"{on_hand} of {sku} lot {lot} at {site} expired on {expires}."
+    if kind == "expiring_soon":
+        return f"{on_hand} of {sku} lot {lot} at {site} expire on {expires}."
+    return f"{kind.replace('_', ' ').capitalize()}: {sku} at {site}."
 
 
 def resolved_alerts(

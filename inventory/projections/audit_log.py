@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, Site, StockLedger, Transfer
+from inventory.domain.alerts import Alert, Digest
 from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
 
@@ -110,7 +111,26 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     PurchaseOrder.ReceiptRecorded: lambda e: f"Purchase order received: {_lines(e.lines)}",  # type: ignore[attr-defined]
     PurchaseOrder.Cancelled: lambda e: f"Purchase order cancelled: {e.reason}",  # type: ignore[attr-defined]
     PurchaseOrder.Closed: lambda e: "Purchase order closed",  # type: ignore[attr-defined]
+    Alert.Started: lambda e: (  # type: ignore[attr-defined]
+        f"Alert kept for {e.kind.replace('_', ' ')}: {e.sku} at {e.site}" + (f", lot {e.lot}" if e.lot else "")
+    ),
+    Alert.Raised: lambda e: "Alert raised" + _figures(e.details),  # type: ignore[attr-defined]
+    Alert.Notified: lambda e: (  # type: ignore[attr-defined]
+        f"Alert (episode {e.episode}) sent by {e.channel} to {', '.join(e.recipients)}"
+    ),
+    Alert.Acknowledged: lambda e: f"Alert (episode {e.episode}) acknowledged",  # type: ignore[attr-defined]
+    Alert.Resolved: lambda e: "Alert resolved" + _figures(e.details),  # type: ignore[attr-defined]
+    Digest.Prepared: lambda e: (  # type: ignore[attr-defined]
+        f"Daily digest for {e.day} prepared: {len(e.alert_ids)} open alert(s) for {len(e.recipients)} people"
+    ),
+    Digest.Sent: lambda e: f"Daily digest sent to {', '.join(e.recipients)}",  # type: ignore[attr-defined]
 }
+
+
+def _figures(details: dict[str, Any]) -> str:
+    keys = ("on_hand", "days_of_supply", "expires_on")
+    shown = [f"{key.replace('_', ' ')} {details[key]}" for key in keys if key in details]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def summarise(event: Any) -> str:

@@ -241,59 +241,6 @@ def _midnight(day: date, zone: ZoneInfo | None) -> str:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC).isoformat()
 
 
-def current_alerts(
-    store: ReadStore, today: date, horizon_days: int = 60, site: str | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
-    """Conditions purchasing should know about now: out of stock, below reorder point, expiring, expired."""
-    alerts: list[dict[str, Any]] = []
-    for row in stock_levels(store, site):
-        point = row["reorder_point"]
-        if point is None:
-            continue
-        base = {
-            "site": row["site"],
-            "sku": row["sku"],
-            "lot": None,
-            "on_hand": row["on_hand"],
-            "reorder_point": point,
-            "expires_on": None,
-        }
-        if row["on_hand"] <= 0:
-            alerts.append(dict(base, kind="out_of_stock", message=f"{row['sku']} is out of stock at {row['site']}."))
-        elif row["on_hand"] < point:
-            alerts.append(
-                dict(
-                    base,
-                    kind="below_reorder_point",
-                    message=(
-                        f"{row['sku']} at {row['site']}: {row['on_hand']} on hand, below the reorder point of {point}."
-                    ),
-                )
-            )
-    horizon = (today + timedelta(days=horizon_days)).isoformat()
-    for lot in stock_on_hand(store, site):
-        expires = lot["expires_on"]
-        if not expires or lot["quantity"] <= 0 or expires > horizon:
-            continue
-        expired = expires < today.isoformat()
-        alerts.append(
-            {
-                "kind": "expired_on_hand" if expired else "expiring_soon",
-                "site": lot["site"],
-                "sku": lot["sku"],
-                "lot": lot["lot"],
-                "on_hand": lot["quantity"],
-                "reorder_point": None,
-                "expires_on": expires,
-                "message": (
-                    f"{lot['quantity']} of {lot['sku']} lot {lot['lot']} at {lot['site']} "
-                    + (f"expired on {expires}." if expired else f"expire on {expires}.")
-                ),
-            }
-        )
-    return [alert for alert in alerts if kind is None or alert["kind"] == kind]
-
-
 def sites(store: ReadStore, *, open_only: bool = False) -> list[dict[str, Any]]:
     """Every site (code, name, kind, open), by code."""
     rows = store.fetchall(

@@ -9,6 +9,7 @@ at a chosen moment, raises what the read models show and leaves its deliveries i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inventory.domain.alerts import Alert
+from inventory.domain.alerts import Alert, digest_id
 from inventory.notify.outbox import deliveries, open_alerts
 from inventory.notify.sender import Sender
 from inventory.scheduler import build_scheduler, check_alerts_job, digest_job
@@ -123,6 +124,51 @@ def test_a_digest_at_a_moment_between_two_local_days_is_dated_by_the_local_day(
     assert {m["Subject"] for _rcpt, m in smtp.inbox.messages} == {
         f"[Inventory] Daily digest for {date(2026, 11, 1).isoformat()}: 1 open alert"
     }
+
+
+
+def test_two_workers_running_the_digest_at_the_same_moment_send_it_once_and_the_log_says_to_whom(
+    services: Services, smtp: SmtpServer
+) -> None:
+    # A second worker started by mistake: its own application and read store over the same database.
+    other = build_services(services.settings)
+    moment = datetime(2026, 11, 3, 12, tzinfo=UTC)  # 07:00 in New York
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(found: Services) -> None:
+        try:
+            start.wait(timeout=30)
+            digest_job(found, clock=lambda: moment)
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        workers = [threading.Thread(target=run, args=(found,)) for found in (services, other)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        # The same day again (a restarted worker catching up a missed run): nothing more is sent.
+        digest_job(other, clock=lambda: moment + timedelta(hours=1))
+    finally:
+        other.close()
+
+    assert errors == []
+    assert sorted(address for rcpt, _m in smtp.inbox.messages for address in rcpt) == sorted(BUYERS)
+    # What an auditor sees: the day's digest prepared once, and to whom it went.
+    services.projector.catch_up()
+    logged = services.store.fetchall(
+        "SELECT event_type, summary FROM audit_log WHERE aggregate_id = ? ORDER BY position",
+        [str(digest_id(date(2026, 11, 3)))],
+    )
+    assert [tuple(row) for row in logged] == [
+        ("Digest.Prepared", "Daily digest for 2026-11-03 prepared: 1 open alert(s) for 2 people"),
+        ("Digest.Sent", f"Daily digest sent to {', '.join(sorted(BUYERS))}"),
+    ]
+    # The next local day has a digest of its own.
+    digest_job(services, clock=lambda: moment + timedelta(days=1))
+    assert len(smtp.inbox.messages) == 2 * len(BUYERS)
 
 
 def test_the_alert_check_job_raises_at_the_clocks_moment_and_the_outbox_then_holds_its_deliveries(

@@ -81,6 +81,15 @@ def error(response: TestResponse, status: int, code: str | None = None) -> dict[
     return found
 
 
+def check_alerts(flask_app: Flask) -> None:
+    """Run the worker's alert check now, as `inventory worker` does every few minutes."""
+    found = flask_app.extensions["inventory"]
+    now = datetime.now(UTC)
+    found.projector.catch_up()
+    found.app.check_alerts(found.app.business_day(now), now, store=found.store)
+    found.projector.catch_up()
+
+
 @pytest.fixture
 def flask_app(database_url: str) -> Iterator[Flask]:
     """The web application over a fresh SQLite file or PostgreSQL schema."""

@@ -17,7 +17,7 @@ from inventory.access import Action, Principal
 from inventory.application import InventoryApplication
 from inventory.cli import main
 from inventory.web import create_app
-from tests.web.conftest import ADMIN, ADMIN_PASSWORD, COORDINATOR_SITE, SEAL_KEY, STAFF, Caller, error, ok
+from tests.web.conftest import ADMIN, ADMIN_PASSWORD, COORDINATOR_SITE, SEAL_KEY, STAFF, Caller, check_alerts, error, ok
 
 # The API's documents and request parsing do not touch the database: one database is enough.
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -33,8 +33,8 @@ RECEIPT = {
 
 
 @pytest.fixture
-def stocked(staff: dict[str, Caller]) -> dict[str, Caller]:
-    """Naloxone at the warehouse and the van, both below their reorder points; staff of every role."""
+def stocked(staff: dict[str, Caller], flask_app: Flask) -> dict[str, Caller]:
+    """Naloxone at the warehouse and the van, both below their reorder points (alerts raised); staff of every role."""
     root = staff["admin"]
     ok(root.post("/api/v1/receipts", RECEIPT))
     ok(root.post("/api/v1/receipts", dict(RECEIPT, lot="C-1", quantity=50)))
@@ -46,6 +46,7 @@ def stocked(staff: dict[str, Caller]) -> dict[str, Caller]:
             ),
             200,
         )
+    check_alerts(flask_app)
     return staff
 
 

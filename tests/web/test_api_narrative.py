@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from tests.web.conftest import ADMIN, ADMIN_PASSWORD, Caller, day, error, noon, ok
+from tests.web.conftest import ADMIN, ADMIN_PASSWORD, Caller, check_alerts, day, error, noon, ok
 
 SITES = "/api/v1/sites"
 ITEMS = "/api/v1/items"
@@ -437,28 +437,36 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
     assert [r["kind"] for r in warehouse_card["rows"]] == ["received"] * 3 + ["transfer_out", "distributed"]
     assert warehouse_card["rows"][3]["other_site"] == "VAN-1"
 
-    # ----- alerts -----------------------------------------------------------------------------------
+    # ----- alerts: what the worker's check raises ---------------------------------------------------
+    assert ok(admin.get("/api/v1/alerts"), 200) == []
+    check_alerts(client.application)
     alerts = ok(admin.get("/api/v1/alerts"), 200)
     assert [(a["kind"], a["site"], a["sku"], a["lot"], a["on_hand"]) for a in alerts] == [
+        ("below_reorder_point", "VAN-1", "FTS", None, 0),
         ("out_of_stock", "VAN-1", "FTS", None, 0),
         ("below_reorder_point", "VAN-1", "NALOX-4MG", None, 6),
+        ("runs_out_within_lead_time", "VAN-1", "NALOX-4MG", None, 6),
         ("expired_on_hand", "WH", "NALOX-4MG", "N-OLD", 5),
         ("expiring_soon", "WH", "NALOX-4MG", "N-SOON", 36),
     ]
-    assert [a["reorder_point"] for a in alerts] == [10, 20, None, None]
-    assert [a["expires_on"] for a in alerts] == [None, None, day(3).isoformat(), day(-30).isoformat()]
-    assert alerts[1]["message"] == "NALOX-4MG at VAN-1: 6 on hand, below the reorder point of 20."
-    assert ok(admin.get("/api/v1/alerts", kind="out_of_stock"), 200) == alerts[:1]
-    assert ok(admin.get("/api/v1/alerts", site="WH"), 200) == alerts[2:]
+    assert [a["reorder_point"] for a in alerts] == [10, 10, 20, 20, None, None]
+    assert [a["expires_on"] for a in alerts] == [None] * 4 + [day(3).isoformat(), day(-30).isoformat()]
+    assert {a["episode"] for a in alerts} == {1} and len({a["id"] for a in alerts}) == 6
+    assert alerts[2]["message"] == "NALOX-4MG at VAN-1: 6 on hand, below the reorder point of 20."
+    assert alerts[3]["message"].startswith("NALOX-4MG at VAN-1: 6 on hand lasts ")
+    assert ok(admin.get("/api/v1/alerts", kind="out_of_stock"), 200) == alerts[1:2]
+    assert ok(admin.get("/api/v1/alerts", site="WH"), 200) == alerts[4:]
 
     # ----- the events feed: the whole log, in order, a page at a time ----------------------------
     events, head = whole_feed(admin, page=7)
     assert [e["position"] for e in events] == list(range(1, head + 1))
     assert whole_feed(admin, page=1000) == (events, head)
     kinds = [e["type"] for e in events]
-    assert kinds == EXPECTED_LOG
+    # The six alerts the check raised come last, each started and raised in one save, by the system.
+    assert kinds == EXPECTED_LOG + ["Alert.Started", "Alert.Raised"] * 6
     assert [e["actor"] for e in events] == [
-        "cli" if i < 2 else "system" if kind.endswith(".Opened") else ADMIN for i, kind in enumerate(kinds)
+        "cli" if i < 2 else "system" if kind.endswith(".Opened") or kind.startswith("Alert.") else ADMIN
+        for i, kind in enumerate(kinds)
     ]
     assert [e["data"].get("quantity") for e in events if e["type"] == "StockLedger.Received"] == [
         30,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
+from inventory.domain.alerts import AlertKind
 from inventory.domain.users import Role
 from inventory.domain.values import AdjustmentReason, Category, SiteKind
 
@@ -373,11 +374,18 @@ class AlertQuery(Strict):
     site = fields.String(load_default=None, validate=CODE)
     kind = fields.String(
         load_default=None,
-        validate=validate.OneOf(["below_reorder_point", "out_of_stock", "expiring_soon", "expired_on_hand"]),
+        validate=validate.OneOf([kind.value for kind in AlertKind]),
     )
 
 
 class AlertOut(Schema):
+    """An open alert episode, as the alert check raised it; the figures are those of that moment."""
+
+    id = fields.String(required=True)
+    episode = fields.Integer(required=True)
+    raised_at = fields.String(required=True)
+    acknowledged_by = fields.String(required=True, allow_none=True)
+    days_of_supply = fields.Float(required=True, allow_none=True)
     kind = fields.String(required=True)
     site = fields.String(required=True)
     sku = fields.String(required=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -11,6 +11,7 @@ from marshmallow import RAISE
 
 from inventory.access import Action
 from inventory.projections import queries
+from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command, request_key
@@ -18,10 +19,6 @@ from inventory.web.api.docs import ERRORS, documented
 from inventory.web.services import services
 
 blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
-
-
-def _today() -> date:
-    return datetime.now(services().app.zone).date()
 
 
 def _upper(code: str | None) -> str | None:
@@ -131,10 +128,29 @@ class Alerts(MethodView):
     @blp.response(200, s.AlertOut(many=True))
     @documented(401, 403, 422)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        """What is out of stock, below its reorder point, expiring within 60 days or expired on hand."""
+        """Open alert episodes: out of stock, below the reorder point, running out within the lead time,
+        expiring within the horizon or expired on hand, newest first (raised by the worker's alert check)."""
         site = query["site"].upper() if query["site"] else None
         principal = require(Action.READ_ALERTS, site)
-        alerts = queries.current_alerts(services().store, _today(), site=site, kind=query["kind"])
-        if not principal.all_sites:
-            alerts = [alert for alert in alerts if alert["site"] in principal.sites]
-        return alerts
+        sites = [site] if site else (None if principal.all_sites else principal.sites)
+        return [episode_out(alert) for alert in open_alerts(services().store, sites, query["kind"])]
+
+
+def episode_out(alert: dict[str, Any]) -> dict[str, Any]:
+    """An open episode in the API's shape: its figures flattened, with one sentence that says it."""
+    details = alert["details"]
+    return {
+        "id": alert["id"],
+        "episode": alert["episode"],
+        "raised_at": alert["raised_at"],
+        "acknowledged_by": alert["acknowledged_by"],
+        "kind": alert["kind"],
+        "site": alert["site"],
+        "sku": alert["sku"],
+        "lot": alert["lot"],
+        "on_hand": details.get("on_hand", 0),
+        "reorder_point": details.get("reorder_point"),
+        "days_of_supply": details.get("days_of_supply"),
+        "expires_on": details.get("expires_on"),
+        "message": sentence(alert),
+    }

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 
 from inventory.access import Action
 from inventory.projections import queries
+from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.pages.common import allow, page, principal, today, visible_sites
 from inventory.web.services import services
 
@@ -67,7 +68,7 @@ def home() -> str:
         for lot in queries.stock_on_hand(store, chosen)
         if lot["site"] in shown and lot["expires_on"] and lot["expires_on"] <= horizon
     ]
-    alerts = [a for a in queries.current_alerts(store, day, EXPIRY_HORIZON_DAYS, chosen) if a["site"] in shown]
+    alerts = [dict(a, message=sentence(a)) for a in open_alerts(store, shown)]
     monday = day - timedelta(days=day.weekday())
     first = monday - timedelta(weeks=WEEKS - 1)
     totals = [row for row in queries.daily_totals(store, first, day, chosen) if row["site"] in shown]

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 
 from inventory.application import InventoryApplication
 from inventory.domain.alerts import alert_id
-from tests.web.conftest import ADMIN, STAFF
+from tests.web.conftest import ADMIN, STAFF, check_alerts
 from tests.web.pages.conftest import Person, csrf_token
 
 VAN_LOW = alert_id("below_reorder_point", "VAN-1", "NALOX-4MG")
 WH_OUT = alert_id("out_of_stock", "WH", "SYR-1ML")
-
-
-def check(flask_app: Flask, inventory: InventoryApplication) -> None:
-    services = flask_app.extensions["inventory"]
-    services.projector.catch_up()
-    inventory.check_alerts(datetime.now(UTC).date(), datetime.now(UTC))
-    services.projector.catch_up()
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def alerting(flask_app: Flask, inventory: InventoryApplication, people: dict[str
         funding_source="STATE",
         actor=ADMIN,
     )
-    check(flask_app, inventory)
+    check_alerts(flask_app)
     return people
 
 
@@ -71,6 +64,22 @@ def test_purchasing_sees_every_sites_alerts_with_their_figures_and_filters_them(
     only_out = cards(buyer.get("/alerts", kind="out_of_stock").get_data(as_text=True))
     assert set(only_out) == {str(WH_OUT)}
     assert buyer.get("/alerts", site="NOWHERE").status_code == 404
+
+
+def test_the_dashboard_lists_the_open_episodes_at_the_persons_sites(alerting: dict[str, Person]) -> None:
+    def listed(who: Person) -> list[str]:
+        html = who.get("/").get_data(as_text=True)
+        section = html.split('id="alerts-heading"', 1)[1].split("</section>", 1)[0]
+        return sorted(re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li.*?</li>", section, re.S))
+
+    assert listed(alerting["purchasing"]) == [
+        "below reorder point NALOX-4MG at VAN-1: 3 on hand, below the reorder point of 10.",
+        "below reorder point SYR-1ML at WH: 0 on hand, below the reorder point of 200.",
+        "out of stock SYR-1ML is out of stock at WH.",
+    ]
+    assert listed(alerting["coordinator"]) == [
+        "below reorder point NALOX-4MG at VAN-1: 3 on hand, below the reorder point of 10."
+    ]
 
 
 def test_a_shortage_links_to_raising_a_purchase_order_when_that_page_exists(
@@ -152,7 +161,7 @@ def test_restocking_moves_an_alert_to_the_resolved_section(
     inventory.receive_stock(
         site="WH", sku="SYR-1ML", lot="S-9", quantity=1000, expires_on=None, funding_source="STATE", actor=ADMIN
     )
-    check(flask_app, inventory)
+    check_alerts(flask_app)
     html = alerting["purchasing"].get("/alerts").get_data(as_text=True)
     assert set(cards(html)) == {str(VAN_LOW)}
     resolved = html.split('id="resolved-heading"', 1)[1]
