@@ -36,6 +36,8 @@ class Settings:
     alert_check_minutes: int = 5
     delivery_seconds: int = 30
     digest_time: str = "07:00"  # local time, in `timezone`
+    # Whether the distribution log export carries the optional anonymous participant code.
+    export_participant_codes: bool = True
 
     @property
     def development(self) -> bool:
@@ -61,6 +63,7 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         secret_key=values.get("INVENTORY_SECRET_KEY") or "dev-only-not-secret",
         seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
         environment=_environment(values.get("INVENTORY_ENV") or "production"),
+        export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
         **_notify(values),
     )
 
@@ -101,6 +104,13 @@ def _number(values: dict[str, str], name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise InvalidInput(f"{name} {text!r} must be a whole number above zero.")
     return int(text)
+
+
+def _yes_no(values: dict[str, str], name: str, default: bool) -> bool:
+    text = (values.get(name) or ("yes" if default else "no")).strip().lower()
+    if text not in ("yes", "no", "true", "false", "1", "0"):
+        raise InvalidInput(f"{name} {text!r} must be yes or no.")
+    return text in ("yes", "true", "1")
 
 
 def _environment(value: str) -> str:

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from inventory.cli.audit import audit
+from inventory.cli.exports import export
 from inventory.cli.projections import projections
 from inventory.cli.users import users
 from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
@@ -33,6 +34,7 @@ def main() -> None:
 main.add_command(projections)
 main.add_command(audit)
 main.add_command(users)
+main.add_command(export)
 
 
 @main.command("init")

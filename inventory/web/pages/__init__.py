@@ -11,6 +11,7 @@ from inventory.web.pages import (
     counts,
     dashboard,
     encounters,
+    exports,
     purchase_orders,
     receiving,
     stock,
@@ -19,7 +20,7 @@ from inventory.web.pages import (
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, nav_links
 
-AREAS = (dashboard, encounters, receiving, transfers, counts, stock, alerts, audit, admin, purchase_orders)
+AREAS = (dashboard, encounters, receiving, transfers, counts, stock, alerts, audit, exports, admin, purchase_orders)
 
 
 def register_pages(app: Flask) -> None:

@@ -112,6 +112,7 @@ NAV = (
     NavLink("stock.index", "Stock", Action.READ_STOCK),
     NavLink("alerts.index", "Alerts", Action.READ_ALERTS),
     NavLink("audit.index", "Audit", Action.READ_AUDIT),
+    NavLink("exports.index", "Exports", Action.EXPORT),
     NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
     NavLink("admin.levels", "Stock levels", Action.SET_LEVELS),
     NavLink("purchase_orders.index", "Purchase orders", Action.PURCHASE),

@@ -1,0 +1,162 @@
+"""The exports the edges offer (CLI, API, page): check the request, read a snapshot, write the workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import Application
+
+from exports.distribution_log import gather_visits, write_distribution_log
+from exports.grant_figures import GrantFigures, gather
+from exports.grant_report import write_grant_report
+from exports.provenance import Provenance
+from exports.snapshot import Snapshot, current, known_at, log_head
+from exports.stock_report import gather_lots, write_stock_report
+from inventory.domain.errors import InvalidInput, UnknownFundingSource
+from inventory.projections import queries
+from inventory.projections.store import ReadStore
+
+MAX_DAYS = 3660  # ten years: a longer period is more than one workbook should hold
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where exports read from: the application's log and its read store."""
+
+    app: Application[Any]
+    store: ReadStore
+    zone: ZoneInfo
+
+
+def check_period(start: date, end: date) -> None:
+    """Refuse a period that ends before it starts or spans more than ten years."""
+    if end < start:
+        raise InvalidInput(f"The period ends ({end}) before it starts ({start}): swap the dates.", field="to")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput("Choose a period of at most ten years; export longer spans in parts.", field="from")
+
+
+def check_funding_source(source: Source, code: str | None) -> str | None:
+    """The funding source's code (upper case), or None for all; unknown codes are refused."""
+    if not code:
+        return None
+    code = code.strip().upper()
+    known = [row["code"] for row in queries.funding_sources(source.store)]
+    if code not in known:
+        listed = ", ".join(known) or "none yet"
+        raise UnknownFundingSource(
+            f"There is no funding source {code}; choose one of: {listed}.", field="funding_source"
+        )
+    return code
+
+
+def check_known_at(source: Source, position: int | None) -> int | None:
+    if position is None:
+        return None
+    head = log_head(source.app)
+    if position < 1 or position > head:
+        raise InvalidInput(f"Choose a log position from 1 to {head} (the log's last).", field="known_at")
+    return position
+
+
+@contextmanager
+def snapshot(source: Source, position: int | None, progress: Progress | None = None) -> Iterator[Snapshot]:
+    """The read models now, or as known at `position` (rebuilt from the log)."""
+    if position is None:
+        with current(source.store, source.zone) as found:
+            yield found
+    else:
+        with known_at(source.app, source.store, source.zone, position, progress) as found:
+            yield found
+
+
+def grant_figures(
+    source: Source,
+    *,
+    funding_source: str | None,
+    start: date,
+    end: date,
+    who: str,
+    position: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[GrantFigures, Provenance]:
+    """Check the request and read the figures (progress: events replayed, when `position` is given)."""
+    check_period(start, end)
+    code = check_funding_source(source, funding_source)
+    position = check_known_at(source, position)
+    parameters = {"funding source": code or "all", "from": start, "to": end, "known at": position or "now"}
+    with snapshot(source, position, progress) as found:
+        figures = gather(found, code, start, end)
+        return figures, Provenance.of("Grant report", who, parameters, found)
+
+
+def grant_report(
+    source: Source,
+    target: str | IO[bytes],
+    *,
+    funding_source: str | None,
+    start: date,
+    end: date,
+    who: str,
+    position: int | None = None,
+) -> Provenance:
+    """Write a grant report to a path or stream."""
+    figures, provenance = grant_figures(
+        source, funding_source=funding_source, start=start, end=end, who=who, position=position
+    )
+    write_grant_report(figures, provenance, target)
+    return provenance
+
+
+def stock_report(
+    source: Source,
+    target: str | IO[bytes],
+    *,
+    funding_source: str | None,
+    on: date,
+    who: str,
+    position: int | None = None,
+) -> Provenance:
+    """Write the stock and expiry report (lots on hand, days to expiry counted from `on`)."""
+    code = check_funding_source(source, funding_source)
+    position = check_known_at(source, position)
+    with snapshot(source, position) as found:
+        lots = gather_lots(found, code)
+        parameters = {"funding source": code or "all", "days to expiry from": on, "known at": position or "now"}
+        provenance = Provenance.of("Stock and expiry report", who, parameters, found)
+    write_stock_report(lots, on, provenance, target)
+    return provenance
+
+
+def distribution_log(
+    source: Source,
+    target: str | IO[bytes],
+    *,
+    start: date,
+    end: date,
+    who: str,
+    participant_codes: bool,
+    position: int | None = None,
+) -> Provenance:
+    """Write every encounter in a period; the participant code only when the setting allows."""
+    check_period(start, end)
+    position = check_known_at(source, position)
+    parameters = {"from": start, "to": end, "known at": position or "now", "participant codes": participant_codes}
+    with snapshot(source, position) as found:
+        visits = gather_visits(found, start, end)
+        provenance = Provenance.of("Distribution log", who, parameters, found)
+    write_distribution_log(visits, provenance, target, participant_codes=participant_codes)
+    return provenance
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last full calendar quarter before `today`."""
+    first_this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = first_this_quarter - timedelta(days=1)
+    return date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end

@@ -1,0 +1,182 @@
+"""Read queries for the grant exports: movement totals, balances, receipts, the ledger, encounters.
+
+Each reads the read models (stock card, distribution, stock on hand, catalog, seal) and nothing
+else. They take anything with `fetchall`, so an export can read them all inside one transaction,
+from one consistent position of the read models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class Reader(Protocol):
+    """A read store or one of its transactions."""
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+def _funding(funding_source: str | None, column: str = "funding_source") -> tuple[str, list[Any]]:
+    return (f" AND {column} = ?", [funding_source]) if funding_source else ("", [])
+
+
+def movement_totals(
+    reader: Reader, start: date, end: date, funding_source: str | None = None
+) -> list[tuple[str, str, str, str, str | None, int]]:
+    """Signed quantity moved per month, site, item, kind and reason between two business dates."""
+    where, params = _funding(funding_source)
+    rows = reader.fetchall(
+        f"""SELECT SUBSTR(business_date, 1, 7), site, sku, kind, reason, SUM(quantity) FROM stock_movements
+            WHERE business_date BETWEEN ? AND ?{where}
+            GROUP BY SUBSTR(business_date, 1, 7), site, sku, kind, reason""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    return [(str(m), str(s), str(k), str(kind), reason, int(q)) for m, s, k, kind, reason, q in rows]
+
+
+def balances_before(reader: Reader, day: date, funding_source: str | None = None) -> dict[tuple[str, str], int]:
+    """Units on hand per site and item at the start of `day` (the end of the day before)."""
+    where, params = _funding(funding_source)
+    rows = reader.fetchall(
+        f"SELECT site, sku, SUM(net) FROM stock_daily WHERE business_date < ?{where} GROUP BY site, sku",
+        [day.isoformat(), *params],
+    )
+    return {(str(site), str(sku)): int(net) for site, sku, net in rows}
+
+
+def net_by_month(
+    reader: Reader, start: date, end: date, funding_source: str | None = None
+) -> dict[tuple[str, str, str], int]:
+    """Net change per month, site and item from the daily balances (not the movements)."""
+    where, params = _funding(funding_source)
+    rows = reader.fetchall(
+        f"""SELECT SUBSTR(business_date, 1, 7), site, sku, SUM(net) FROM stock_daily
+            WHERE business_date BETWEEN ? AND ?{where} GROUP BY SUBSTR(business_date, 1, 7), site, sku""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    return {(str(m), str(s), str(k)): int(n) for m, s, k, n in rows}
+
+
+MOVEMENT_COLUMNS = (
+    "position",
+    "business_date",
+    "occurred_at",
+    "recorded_at",
+    "site",
+    "sku",
+    "lot",
+    "funding_source",
+    "expires_on",
+    "kind",
+    "reason",
+    "quantity",
+    "reference",
+    "other_site",
+    "actor",
+)
+
+
+def movements(
+    reader: Reader, start: date, end: date, funding_source: str | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Every movement between two business dates, in business order (date, time, position)."""
+    where, params = _funding(funding_source)
+    if kind:
+        where += " AND kind = ?"
+        params.append(kind)
+    rows = reader.fetchall(
+        f"""SELECT {", ".join(MOVEMENT_COLUMNS)} FROM stock_movements
+            WHERE business_date BETWEEN ? AND ?{where} ORDER BY business_date, occurred_at, position, seq""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    return [dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows]
+
+
+def order_costs(reader: Reader) -> dict[tuple[str, str], Decimal]:
+    """Unit cost per purchase order number and SKU, as the order's lines state it."""
+    costs: dict[tuple[str, str], Decimal] = {}
+    for number, lines in reader.fetchall("SELECT number, lines FROM purchase_orders"):
+        for line in json.loads(lines):
+            if line.get("unit_cost") is not None:
+                costs[(str(number), str(line["sku"]))] = Decimal(str(line["unit_cost"]))
+    return costs
+
+
+def received_lots(reader: Reader) -> dict[tuple[str, str], str]:
+    """The reference (purchase order number or delivery note) of the first receipt of each lot, by SKU and lot."""
+    rows = reader.fetchall(
+        """SELECT sku, lot, reference FROM stock_movements WHERE kind = 'received' AND reference IS NOT NULL
+           ORDER BY position DESC"""
+    )
+    return {(str(sku), str(lot)): str(reference) for sku, lot, reference in rows}
+
+
+def lots_on_hand(reader: Reader) -> list[dict[str, Any]]:
+    """Every lot on hand now with its item's name, category and unit."""
+    rows = reader.fetchall(
+        """SELECT s.site, s.sku, i.name, i.category, i.unit, s.lot, s.expires_on, s.funding_source, s.quantity
+           FROM stock_on_hand s LEFT JOIN items i ON i.sku = s.sku
+           WHERE s.quantity <> 0 ORDER BY s.site, s.sku, s.expires_on, s.lot"""
+    )
+    keys = ("site", "sku", "name", "category", "unit", "lot", "expires_on", "funding_source", "quantity")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+ENCOUNTER_COLUMNS = (
+    "position",
+    "business_date",
+    "occurred_at",
+    "site",
+    "participant_code",
+    "reversals_reported",
+    "syringes_collected",
+    "refill_reason",
+    "actor",
+    "lines",
+)
+
+
+def encounters(reader: Reader, start: date, end: date) -> list[dict[str, Any]]:
+    """Every encounter between two business dates, with its lines (SKU, quantity, lots) decoded."""
+    rows = reader.fetchall(
+        f"""SELECT {", ".join(ENCOUNTER_COLUMNS)} FROM encounters WHERE business_date BETWEEN ? AND ?
+            ORDER BY business_date, occurred_at, position""",
+        (start.isoformat(), end.isoformat()),
+    )
+    found = []
+    for row in rows:
+        entry = dict(zip(ENCOUNTER_COLUMNS, row, strict=True))
+        entry["lines"] = json.loads(entry["lines"])
+        found.append(entry)
+    return found
+
+
+def encounter_totals(reader: Reader, start: date, end: date) -> list[tuple[str, str, int, int, int, int]]:
+    """Per month and site: encounters, reversals reported, syringes handed out and collected."""
+    rows = reader.fetchall(
+        """SELECT SUBSTR(business_date, 1, 7), site, SUM(encounters), SUM(reversals_reported),
+                  SUM(syringes_distributed), SUM(syringes_collected)
+           FROM daily_encounters WHERE business_date BETWEEN ? AND ?
+           GROUP BY SUBSTR(business_date, 1, 7), site ORDER BY 1, 2""",
+        (start.isoformat(), end.isoformat()),
+    )
+    return [(str(m), str(s), int(e), int(r), int(d), int(c)) for m, s, e, r, d, c in rows]
+
+
+def seal_link_at(reader: Reader, position: int) -> tuple[int, str] | None:
+    """The seal's link at the last sealed position at or before `position` (None when nothing is sealed)."""
+    rows = reader.fetchall(
+        "SELECT position, digest FROM seal_chain WHERE position <= ? ORDER BY position DESC LIMIT 1", (position,)
+    )
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def read_position(reader: Reader, names: Sequence[str]) -> int:
+    """How far the named read models have got: the lowest of their positions."""
+    marks = ", ".join("?" for _ in names)
+    rows = reader.fetchall(f"SELECT MIN(position) FROM projection_tracking WHERE name IN ({marks})", list(names))
+    return int(rows[0][0] or 0) if rows else 0
