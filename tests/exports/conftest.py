@@ -26,6 +26,8 @@ from inventory.projections import all_projections
 from inventory.projections.runner import Projector
 from inventory.projections.store import ReadStore, read_store_for
 from tests.conftest import ADMIN
+from tests.web.conftest import catalog, client, flask_app, inventory, root, staff  # noqa: F401  (the web fixtures)
+from tests.web.pages.conftest import people, quick_hashing  # noqa: F401  (the pages' fixtures)
 
 ZONE = ZoneInfo("America/New_York")
 SEAL_KEY = b"exports-test-seal"

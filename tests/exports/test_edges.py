@@ -1,0 +1,249 @@
+"""The exports from each edge: `inventory export …`, GET /api/v1/exports/grant-report.xlsx, the exports page."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.cli import ScriptInfo
+from openpyxl import load_workbook
+
+from inventory.application import InventoryApplication
+from inventory.cli import _create_app, main
+from tests.conftest import ADMIN, seed_catalog
+from tests.exports.workbooks import flows, sheets, table
+from tests.web.conftest import STAFF, Caller, error
+from tests.web.pages.conftest import Person
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TODAY = datetime.now(UTC).date()
+EXPIRY = TODAY + timedelta(days=365)
+
+
+def record_some(app: InventoryApplication) -> None:
+    """Two receipts, a visit with a participant code, an adjustment: today, in UTC."""
+    app.receive_stock(
+        site="WH", sku="NALOX-4MG", lot="N-100", quantity=30, expires_on=EXPIRY, funding_source="SOR", actor=ADMIN
+    )
+    app.receive_stock(
+        site="WH", sku="SYR-1ML", lot="S-100", quantity=500, expires_on=None, funding_source="STATE", actor=ADMIN
+    )
+    app.record_encounter(
+        key="visit-0001",
+        site="WH",
+        lines=[{"sku": "NALOX-4MG", "quantity": 2}],
+        participant_code="QX7T2M",
+        reversals_reported=1,
+        actor=ADMIN,
+    )
+    app.adjust_stock(site="WH", sku="NALOX-4MG", lot="N-100", quantity=-1, reason="damaged", actor=ADMIN)
+
+
+# ----- the CLI ------------------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], url: str, instance: Path, **env: str) -> Any:
+    info = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
+    settings = {
+        "INVENTORY_DATABASE_URL": url,
+        "INVENTORY_INSTANCE_PATH": str(instance),
+        "INVENTORY_SEAL_KEY": "k",
+        **env,
+    }
+    try:
+        return CliRunner().invoke(main, args, env=settings, obj=info, catch_exceptions=False)
+    finally:
+        if info._loaded_app is not None:
+            info._loaded_app.extensions["inventory"].close()
+
+
+@pytest.fixture
+def recorded(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    app = InventoryApplication(sqlite_url)
+    try:
+        seed_catalog(app)
+        record_some(app)
+    finally:
+        app.close()
+    return sqlite_url
+
+
+def test_the_cli_writes_a_grant_report_that_reconciles_and_can_recreate_it(recorded: str, tmp_path: Path) -> None:
+    period = ["--from", (TODAY - timedelta(days=7)).isoformat(), "--to", TODAY.isoformat()]
+    result = run_cli(
+        ["export", "grant-report", "--funding-source", "sor", *period, "-o", str(tmp_path / "a.xlsx")],
+        recorded,
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Grant report written to" in result.output
+    summary = table(sheets(tmp_path / "a.xlsx")["Summary"], "Category").records()
+    assert [
+        (r["SKU"], r["Received"], r["Distributed"], r["Adjusted: damaged"], r["Closing balance"]) for r in summary
+    ] == [("NALOX-4MG", 30, 2, -1, 27)]
+    assert all(flows(r) == r["Closing balance"] for r in summary)
+    position = str(
+        next(r[1] for r in sheets(tmp_path / "a.xlsx")["Provenance"] if r[0] == "Figures as known at log position")
+    )
+
+    again = run_cli(
+        [
+            "export",
+            "grant-report",
+            "--funding-source",
+            "SOR",
+            *period,
+            "--known-at",
+            position,
+            "-o",
+            str(tmp_path / "b.xlsx"),
+        ],
+        recorded,
+        tmp_path,
+    )
+    assert again.exit_code == 0, again.output
+    assert f"Replaying the log to position {position}" in again.output
+    assert table(sheets(tmp_path / "b.xlsx")["Summary"], "Category").records() == summary
+
+
+def test_the_cli_says_what_to_fix(recorded: str, tmp_path: Path) -> None:
+    unknown = run_cli(
+        [
+            "export",
+            "grant-report",
+            "--funding-source",
+            "NOPE",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "-o",
+            str(tmp_path / "x.xlsx"),
+        ],
+        recorded,
+        tmp_path,
+    )
+    assert unknown.exit_code == 2
+    assert "There is no funding source NOPE; choose one of: SOR, STATE." in unknown.output
+    backwards = run_cli(
+        ["export", "grant-report", "--from", "2026-03-31", "--to", "2026-01-01", "-o", str(tmp_path / "x.xlsx")],
+        recorded,
+        tmp_path,
+    )
+    assert backwards.exit_code == 2
+    assert "swap the dates" in backwards.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_distribution_log_leaves_out_participant_codes_when_the_setting_says_so(
+    recorded: str, tmp_path: Path
+) -> None:
+    period = ["--from", TODAY.isoformat(), "--to", TODAY.isoformat()]
+    with_codes = run_cli(["export", "distribution-log", *period, "-o", str(tmp_path / "with.xlsx")], recorded, tmp_path)
+    without = run_cli(
+        ["export", "distribution-log", *period, "-o", str(tmp_path / "without.xlsx")],
+        recorded,
+        tmp_path,
+        INVENTORY_EXPORT_PARTICIPANT_CODES="no",
+    )
+    assert with_codes.exit_code == 0 and without.exit_code == 0, (with_codes.output, without.output)
+    shown = table(sheets(tmp_path / "with.xlsx")["Distribution log"], "Log position").records()
+    assert [(r["Participant code"], r["NALOX-4MG"], r["Overdose reversals reported"]) for r in shown] == [
+        ("QX7T2M", 2, 1)
+    ]
+    hidden = sheets(tmp_path / "without.xlsx")
+    assert "Participant code" not in hidden["Distribution log"][0]
+    assert "QX7T2M" not in str(hidden)
+
+
+def test_the_stock_report_values_lots_and_counts_days_to_expiry(recorded: str, tmp_path: Path) -> None:
+    result = run_cli(
+        ["export", "stock-report", "--on", TODAY.isoformat(), "-o", str(tmp_path / "s.xlsx")], recorded, tmp_path
+    )
+    assert result.exit_code == 0, result.output
+    lots = table(sheets(tmp_path / "s.xlsx")["Stock and expiry"], "Site").records()
+    assert [(r["SKU"], r["Lot"], r["Quantity"], r["Days to expiry"]) for r in lots] == [
+        ("NALOX-4MG", "N-100", 27, 365),
+        ("SYR-1ML", "S-100", 500, None),
+    ]
+
+
+# ----- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_gives_a_grant_manager_the_workbook(flask_app: Flask, staff: dict[str, Caller]) -> None:
+    record_some(flask_app.extensions["inventory"].app)
+    query = {"funding_source": "SOR", "from": TODAY.isoformat(), "to": TODAY.isoformat()}
+    response = staff["grant_manager"].get("/api/v1/exports/grant-report.xlsx", **query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == XLSX
+    assert f"grant-report-SOR-{TODAY}-to-{TODAY}.xlsx" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert book.sheetnames == ["Summary", "By site", "By month", "Receipts", "Ledger", "Provenance"]
+    provenance = {row[0]: row[1] for row in book["Provenance"].iter_rows(values_only=True) if row[0]}
+    assert provenance["Generated by"] == STAFF["grant_manager"]
+
+    for role in ("coordinator", "purchasing"):
+        error(staff[role].get("/api/v1/exports/grant-report.xlsx", **query), 403)
+    wrong = error(
+        staff["auditor"].get(
+            "/api/v1/exports/grant-report.xlsx", funding_source="NOPE", **{"from": "2026-01-01", "to": "2026-03-31"}
+        ),
+        422,
+    )
+    assert "funding_source" in wrong["fields"]
+    error(staff["admin"].get("/api/v1/exports/grant-report.xlsx", **{"from": "2026-03-31", "to": "2026-01-01"}), 422)
+    error(staff["admin"].get("/api/v1/exports/grant-report.xlsx", **{"from": "2026-01-01"}), 422)
+
+
+def test_the_openapi_document_describes_the_export(flask_app: Flask, staff: dict[str, Caller]) -> None:
+    document = staff["admin"].get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/exports/grant-report.xlsx"]["get"]
+    assert XLSX in operation["responses"]["200"]["content"]
+    assert {p["name"] for p in operation["parameters"]} >= {"funding_source", "from", "to", "known_at"}
+
+
+# ----- the page -----------------------------------------------------------------------------------
+
+
+def test_the_exports_page_is_in_the_menu_of_those_who_may_export(people: dict[str, Person]) -> None:
+    for role in ("admin", "grant_manager", "auditor"):
+        assert 'href="/exports"' in people[role].get("/").get_data(as_text=True), role
+        assert people[role].get("/exports").status_code == 200
+    for role in ("coordinator", "purchasing"):
+        assert 'href="/exports"' not in people[role].get("/").get_data(as_text=True), role
+        assert people[role].get("/exports").status_code == 403
+
+
+def test_the_exports_page_downloads_a_grant_report_or_says_what_to_fix(
+    flask_app: Flask, people: dict[str, Person]
+) -> None:
+    record_some(flask_app.extensions["inventory"].app)
+    manager = people["grant_manager"]
+    page = manager.get("/exports").get_data(as_text=True)
+    assert 'name="grant-start"' in page and "SOR · State Opioid Response</option>" in page
+    download = manager.get(
+        "/exports/grant-report.xlsx",
+        **{"grant-funding_source": "SOR", "grant-start": TODAY.isoformat(), "grant-end": TODAY.isoformat()},
+    )
+    assert download.status_code == 200 and download.mimetype == XLSX
+    summary = load_workbook(io.BytesIO(download.get_data()))["Summary"]
+    assert any(row[1] == "NALOX-4MG" for row in summary.iter_rows(values_only=True))
+
+    backwards = manager.get("/exports/grant-report.xlsx", **{"grant-start": "2026-03-31", "grant-end": "2026-01-01"})
+    assert backwards.status_code == 422
+    assert "swap the dates" in backwards.get_data(as_text=True)
+    too_far = manager.get(
+        "/exports/distribution-log.xlsx",
+        **{"log-start": "2026-01-01", "log-end": "2026-01-31", "log-known_at": "999999"},
+    )
+    assert too_far.status_code == 422
+    assert "Choose a log position from 1 to" in too_far.get_data(as_text=True)
+    stock = manager.get("/exports/stock-report.xlsx", **{"stock-on": date.today().isoformat()})
+    assert stock.status_code == 200 and stock.mimetype == XLSX
