@@ -13,6 +13,7 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
+    version = 2  # 2: alert and digest events are summarised in words
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (

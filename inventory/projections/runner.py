@@ -8,10 +8,12 @@ each batch starts from the positions committed by the last one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -190,7 +192,7 @@ class Projector:
         with self.store.transaction() as tx:
             for projection in chosen:
                 self._reset(tx, projection, indexes=False)
-        with self.store.bulk_load():
+        with self.store.bulk_load(), fewer_collections():
             reached = self.catch_up(batch_size=5000, progress=progress)
             with self.store.transaction() as tx:
                 for projection in chosen:
@@ -221,6 +223,23 @@ class Projector:
                 stop.wait(min(interval * 10, 10))
                 continue
             stop.wait(interval)
+
+
+@contextmanager
+def fewer_collections(allocations: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector's youngest generation every `allocations` allocations, not 700.
+
+    A rebuild makes millions of short-lived objects (decoded events, rows) that live for one batch
+    and form no cycles; at the default threshold the collector kept scanning them and took a fifth of
+    the rebuild's time. Reference counting still frees them as each batch ends. The threshold is the
+    process's: it is put back afterwards.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(allocations, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _is_index(statement: str) -> bool:

@@ -18,6 +18,7 @@ from inventory.projections.store import Tx
 
 # Columns of stock_daily that a movement kind adds to.
 KINDS = ("received", "distributed", "transfer_out", "transfer_in", "returned", "adjusted", "counted")
+_COLUMN = {kind: index for index, kind in enumerate(KINDS)}
 
 
 class StockCard(Projection):
@@ -77,7 +78,7 @@ class StockCard(Projection):
                     )
                 )
                 totals = daily[(event.site, event.sku, row["lot"], day, row["funding_source"], expires)]
-                totals[KINDS.index(kind)] += quantity
+                totals[_COLUMN[kind]] += quantity
                 totals[-1] += quantity
         tx.executemany(
             """INSERT INTO stock_movements (position, seq, site, sku, lot, funding_source, expires_on,
