@@ -12,6 +12,7 @@ from inventory.web.pages import (
     dashboard,
     encounters,
     exports,
+    offline,
     purchase_orders,
     receiving,
     stock,
@@ -20,7 +21,10 @@ from inventory.web.pages import (
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, nav_links
 
-AREAS = (dashboard, encounters, receiving, transfers, counts, stock, alerts, audit, exports, admin, purchase_orders)
+AREAS = (
+    *(dashboard, encounters, offline, receiving, transfers, counts),
+    *(stock, alerts, audit, exports, admin, purchase_orders),
+)
 
 
 def register_pages(app: Flask) -> None:

@@ -58,6 +58,13 @@ REFILL_LABELS = {
     "first_kit": "First kit",
     "other": "Other",
 }
+# Why a visit kept offline that the server could not record is discarded: a fixed list, never free text.
+DISCARD_REASONS = (
+    ("not_handed_out", "The supplies were not handed out in the end"),
+    ("recorded_elsewhere", "It was recorded another way (paper, another device)"),
+    ("entered_by_mistake", "It was entered by mistake"),
+    ("duplicate", "It repeats another visit"),
+)
 NOTHING_HANDED_OUT = (
     "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick. "
     "(A visit that only returns used syringes or reports a reversal: enter those under More about this visit.)"
@@ -320,6 +327,7 @@ def new(site: str) -> ResponseReturnValue:
         visits_today=visits_today(site),
         more_open=more_open(form),
         other_sites=len(visible_sites(principal(), open_only=True)) > 1,
+        discard_reasons=DISCARD_REASONS,
     ), status
 
 

@@ -1,7 +1,16 @@
-// The visit form's quick picks: fill in the item steppers here, without sending the form.
-// Without script a quick pick is a submit button and the server fills them in instead.
+// The visit form: quick picks fill the steppers here, without sending the form (without script a
+// quick pick is a submit button and the server fills them in instead).
+//
+// Without a network, Record visit keeps the visit on this device (offline-queue.js) with its key and
+// the time of the tap; when the network returns the waiting visits are sent in order through the API,
+// each with its own key, so a visit whose answer was lost is not recorded twice. A visit the server can
+// no longer fill as asked stays here with the reason until the coordinator chooses what to do.
 (function () {
   "use strict";
+
+  var API = "/api/v1/encounters";
+  var FIRST_RETRY_MS = 2000; // after a failed send, try again in 2 s, then 4 s, 8 s ... up to a minute
+  var LAST_RETRY_MS = 60000;
 
   function wireQuickPicks(form) {
     var status = document.getElementById("fill-status");
@@ -21,8 +30,469 @@
     });
   }
 
+  function registerServiceWorker() {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) return Promise.resolve(null);
+    return navigator.serviceWorker.register("/sw.js").catch(function () { return null; });
+  }
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function whole(value) {
+    var n = parseInt(value || "0", 10);
+    return isNaN(n) ? 0 : n;
+  }
+
+  function timeOf(iso) {
+    var when = new Date(iso);
+    return when.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  // The participant code rule of the server (inventory/domain/participant.py), checked before keeping a visit.
+  function codeProblem(code) {
+    if (!code) return "";
+    if (!/^[A-Z0-9]{4,12}$/.test(code)) return "Participant code must be 4 to 12 letters and digits, with no spaces or symbols.";
+    var runs = code.match(/\d{6,}/g) || [];
+    if (runs.some(looksLikeDate)) return "Participant code must not contain a date. Use a random code instead.";
+    return "";
+  }
+
+  // Digit runs that read as a date, as the server sees them (YYYYMMDD, DDMMYYYY, MMDDYYYY, YYMMDD, DDMMYY, MMDDYY).
+  var DATE_SHAPES = ["Ymd", "dmY", "mdY", "ymd", "dmy", "mdy"];
+
+  function looksLikeDate(run) {
+    return DATE_SHAPES.some(function (shape) {
+      var width = shape.indexOf("Y") >= 0 ? 8 : 6;
+      for (var start = 0; start + width <= run.length; start++) {
+        if (readsAsDate(run.substr(start, width), shape)) return true;
+      }
+      return false;
+    });
+  }
+
+  function readsAsDate(chunk, shape) {
+    var at = 0, year = 0, month = 0, day = 0;
+    shape.split("").forEach(function (part) {
+      var size = part === "Y" ? 4 : 2;
+      var n = parseInt(chunk.substr(at, size), 10);
+      at += size;
+      if (part === "Y") year = n;
+      else if (part === "y") year = n < 69 ? 2000 + n : 1900 + n;
+      else if (part === "m") month = n;
+      else day = n;
+    });
+    var found = new Date(Date.UTC(year, month - 1, day));
+    return year >= 1900 && year <= 2100 && found.getUTCFullYear() === year &&
+      found.getUTCMonth() === month - 1 && found.getUTCDate() === day;
+  }
+
+  function OfflineVisits(form) {
+    this.form = form;
+    this.site = form.dataset.site;
+    this.email = form.dataset.email;
+    this.names = {};
+    this.sent = [];
+    this.waiting = 0;
+    this.session = "";
+    this.syncing = false;
+    this.busy = false;
+    this.retryIn = FIRST_RETRY_MS;
+    this.retryTimer = null;
+    this.panel = document.getElementById("offline-panel");
+    this.status = document.getElementById("queue-status");
+    this.alert = document.getElementById("queue-alert");
+    this.attention = document.getElementById("queue-attention");
+    this.sentBox = document.getElementById("queue-sent");
+    this.template = document.getElementById("attention-template");
+    var self = this;
+    form.querySelectorAll("input[data-item]").forEach(function (input) {
+      var label = form.querySelector("label[for='" + input.id + "']");
+      self.names[input.dataset.item] = label ? label.textContent.trim() : input.dataset.item;
+    });
+  }
+
+  OfflineVisits.prototype.start = function () {
+    var self = this;
+    // Capture: this runs before app.js's double-tap guard, which would otherwise disable Record visit.
+    this.form.addEventListener("submit", function (event) { self.onSubmit(event); }, true);
+    window.addEventListener("online", function () { self.sync(); });
+    window.addEventListener("offline", function () { self.render(); });
+    this.attention.addEventListener("click", function (event) { self.onChoice(event); });
+    // The kept page's key may have been used by a visit already waiting: never reuse it.
+    return VisitQueue.get(this.form.elements.key.value).then(function (found) {
+      if (found) self.form.elements.key.value = newKey();
+    }).then(function () { return self.claimUnowned(); }).then(function () { return self.sync(); });
+  };
+
+  // Visits the service worker kept from a form sent while the server was away carry no owner yet.
+  OfflineVisits.prototype.claimUnowned = function () {
+    var self = this;
+    return VisitQueue.all().then(function (items) {
+      return Promise.all(items.filter(function (item) { return !item.email; }).map(function (item) {
+        item.email = self.email;
+        item.label = item.label.split(", ").map(function (part) {
+          var bits = part.split(": ");
+          return bits.length === 2 && self.names[bits[0]] ? self.names[bits[0]] + ": " + bits[1] : part;
+        }).join(", ");
+        return VisitQueue.put(item);
+      }));
+    });
+  };
+
+  OfflineVisits.prototype.onSubmit = function (event) {
+    if (navigator.onLine && !this.waiting) return; // online with nothing waiting: the form is sent as usual
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (this.busy) return;
+    var visit = this.visitFromForm();
+    if (visit.problem) {
+      this.say(this.alert, visit.problem);
+      return;
+    }
+    var self = this;
+    this.busy = true;
+    VisitQueue.add(visit).catch(function (error) {
+      if (!error || error.name !== "ConstraintError") throw error; // ConstraintError: already kept (tapped twice)
+    }).then(function () {
+      self.clearForm();
+      self.say(self.alert, "");
+      self.say(document.getElementById("fill-status"), "Kept on this device: " + visit.label + ".");
+      return self.sync();
+    }).catch(function (error) {
+      self.say(self.alert, "This device could not keep the visit (" + (error && error.message || error) +
+        "). Write it down on paper, and enter it when the network is back.");
+    }).then(function () { self.busy = false; });
+  };
+
+  OfflineVisits.prototype.visitFromForm = function () {
+    var form = this.form;
+    var lines = [];
+    var label = [];
+    var self = this;
+    form.querySelectorAll("input[data-item]").forEach(function (input) {
+      var quantity = whole(input.value);
+      if (quantity > 0) {
+        lines.push({ sku: input.dataset.item, quantity: quantity });
+        label.push(self.names[input.dataset.item] + ": " + quantity);
+      }
+    });
+    var reversals = whole(form.elements.reversals_reported.value);
+    var collected = whole(form.elements.syringes_collected.value);
+    var code = form.elements.participant_code.value.trim().toUpperCase();
+    var wrong = lines.some(function (l) { return l.quantity < 0; }) || reversals < 0 || collected < 0;
+    if (wrong) return { problem: "Enter whole numbers, 0 or more." };
+    if (!lines.length && !reversals && !collected) {
+      return { problem: "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick." };
+    }
+    var problem = codeProblem(code);
+    if (problem) return { problem: problem };
+    if (collected) label.push(collected + " used syringes collected");
+    if (reversals) label.push(plural(reversals, "overdose reversal", "overdose reversals") + " reported");
+    // Only what the API records: never anything about the participant beyond the optional code.
+    return {
+      key: form.elements.key.value,
+      email: this.email,
+      site: this.site,
+      label: label.join(", "),
+      body: {
+        site: this.site,
+        lines: lines,
+        participant_code: code || null,
+        reversals_reported: reversals,
+        syringes_collected: collected,
+        refill_reason: form.elements.refill_reason.value || null,
+        occurred_at: new Date().toISOString()
+      }
+    };
+  };
+
+  OfflineVisits.prototype.clearForm = function () {
+    var form = this.form;
+    form.querySelectorAll("input[data-item]").forEach(function (input) { input.value = 0; });
+    form.elements.reversals_reported.value = 0;
+    form.elements.syringes_collected.value = 0;
+    form.elements.participant_code.value = "";
+    form.elements.refill_reason.value = "";
+    form.elements.key.value = newKey();
+  };
+
+  OfflineVisits.prototype.mine = function (item) { return item.email === this.email; };
+
+  // Send the waiting visits, oldest first, one at a time; stop at the first sign that the network or
+  // the session is not there (they stay on the device and are sent again later).
+  OfflineVisits.prototype.sync = function () {
+    var self = this;
+    if (this.syncing || !navigator.onLine) return this.render();
+    this.syncing = true;
+    clearTimeout(this.retryTimer);
+    return VisitQueue.all().then(function (items) {
+      var waiting = items.filter(function (item) { return item.state === "waiting" && self.mine(item); });
+      return waiting.reduce(function (chain, item) {
+        return chain.then(function (go) { return go ? self.send(item) : false; });
+      }, Promise.resolve(true));
+    }).catch(function () { return false; }).then(function (allSent) {
+      self.syncing = false;
+      if (allSent || self.session) {
+        self.retryIn = FIRST_RETRY_MS;
+      } else { // the network or the server was away: try again a little later
+        self.retryTimer = setTimeout(function () { self.sync(); }, self.retryIn);
+        self.retryIn = Math.min(self.retryIn * 2, LAST_RETRY_MS);
+      }
+      return self.render();
+    });
+  };
+
+  // One visit through the API: true to go on with the next, false to stop for now.
+  OfflineVisits.prototype.send = function (item) {
+    var self = this;
+    return fetch(API, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Idempotency-Key": item.key,
+        "X-CSRFToken": this.form.elements.csrf_token.value
+      },
+      body: JSON.stringify(item.body)
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        return self.outcome(item, response, (data && data.error) || {});
+      });
+    }, function () {
+      return false; // no answer: the network is away (or dropped the answer); the key makes a resend safe
+    });
+  };
+
+  OfflineVisits.prototype.outcome = function (item, response, error) {
+    var status = response.status;
+    var self = this;
+    if (status === 201) {
+      this.session = "";
+      this.available = null; // stock moved: what is available is read again when needed
+      this.sent.push({ label: item.label, at: item.body.occurred_at, note: item.note || "" });
+      return VisitQueue.remove(item.key).then(function () { return true; });
+    }
+    if (status === 401) { this.session = "ended"; return false; }
+    if (status === 400 && /CSRF/i.test(error.message || "")) { this.session = "stale"; return false; }
+    if (status === 409 && response.headers.get("Retry-After")) return false; // the first send is still being processed
+    if (status >= 500 || status === 429 || status === 408) return false;
+    // A refusal (stock ran out, an item was retired, the site closed, not allowed): keep it, show why.
+    item.state = "attention";
+    item.reason = error.message || ("The server refused this visit (" + status + ").");
+    item.code = error.code || "";
+    return VisitQueue.put(item).then(function () { self.available = null; return true; });
+  };
+
+  OfflineVisits.prototype.say = function (element, text) {
+    if (element && element.textContent !== text) element.textContent = text;
+  };
+
+  OfflineVisits.prototype.render = function () {
+    var self = this;
+    return VisitQueue.all().then(function (items) {
+      var mine = items.filter(function (item) { return self.mine(item); });
+      var waiting = mine.filter(function (item) { return item.state === "waiting"; });
+      var stuck = mine.filter(function (item) { return item.state === "attention"; });
+      var others = items.length - mine.length;
+      self.waiting = waiting.length;
+      self.panel.hidden = !(items.length || self.sent.length || !navigator.onLine || self.session);
+      self.panel.dataset.waiting = String(waiting.length);
+      self.panel.dataset.attention = String(stuck.length);
+      var text = [];
+      if (!navigator.onLine) text.push("Offline: visits you record are kept on this device and sent when the network returns.");
+      if (waiting.length) {
+        text.push(plural(waiting.length, "visit", "visits") + " waiting to be sent, safe on this device.");
+      } else if (navigator.onLine && !stuck.length) {
+        text.push("Nothing waiting on this device.");
+      }
+      if (others) text.push(plural(others, "visit", "visits") + " kept by another person wait for them to sign in here.");
+      self.say(self.status, text.join(" "));
+      self.renderSession(waiting.length + stuck.length);
+      self.renderSent();
+      return self.renderAttention(stuck);
+    });
+  };
+
+  OfflineVisits.prototype.renderSession = function (kept) {
+    var box = document.getElementById("queue-session");
+    if (!this.session || !kept) { box.hidden = true; return; }
+    var next = encodeURIComponent(window.location.pathname);
+    box.querySelector("p").textContent = this.session === "ended"
+      ? "You are signed out (the session ended). Sign in again to send " + plural(kept, "visit", "visits") + ": they stay on this device."
+      : "This page is out of date. Reload it to send " + plural(kept, "visit", "visits") + ": they stay on this device.";
+    var link = box.querySelector("a");
+    link.textContent = this.session === "ended" ? "Sign in again" : "Reload";
+    link.href = this.session === "ended" ? "/sign-in?next=" + next : window.location.pathname;
+    box.hidden = false;
+  };
+
+  OfflineVisits.prototype.renderSent = function () {
+    var list = this.sentBox.querySelector("ul");
+    this.sentBox.hidden = !this.sent.length;
+    var heading = this.sentBox.querySelector("h2");
+    this.say(heading, "Sent from this device: " + plural(this.sent.length, "visit", "visits"));
+    list.textContent = "";
+    this.sent.forEach(function (done) {
+      var li = document.createElement("li");
+      li.textContent = (done.note ? done.note + ": " : "") + done.label + " (" + timeOf(done.at) + ")";
+      list.appendChild(li);
+    });
+  };
+
+  OfflineVisits.prototype.renderAttention = function (stuck) {
+    var self = this;
+    var list = this.attention.querySelector("ul");
+    this.attention.hidden = !stuck.length;
+    var keys = stuck.map(function (item) { return item.key; }).join(" ");
+    if (list.dataset.keys === keys) return Promise.resolve();
+    list.dataset.keys = keys;
+    list.textContent = "";
+    if (!stuck.length) return Promise.resolve();
+    return this.availableStock().then(function (available) {
+      stuck.forEach(function (item, index) { list.appendChild(self.attentionItem(item, index, available)); });
+    });
+  };
+
+  OfflineVisits.prototype.attentionItem = function (item, index, available) {
+    var node = this.template.content.firstElementChild.cloneNode(true);
+    node.dataset.key = item.key;
+    node.querySelector("[data-part=what]").textContent = "Visit at " + timeOf(item.body.occurred_at) + ": " + item.label;
+    node.querySelector("[data-part=reason]").textContent = item.reason;
+    var select = node.querySelector("select");
+    var label = node.querySelector("label");
+    select.id = "discard-reason-" + index;
+    label.htmlFor = select.id;
+    var record = node.querySelector("[data-choice=available]");
+    var plan = available ? this.whatIsAvailable(item, available) : null;
+    if (!plan) {
+      record.disabled = true;
+      record.textContent = "Record what was available (needs the network)";
+    } else if (!plan.lines.length && !item.body.reversals_reported && !item.body.syringes_collected) {
+      record.disabled = true;
+      record.textContent = "Nothing of this visit is available now";
+    } else {
+      record.textContent = "Record what was available: " + (plan.label || "no items");
+    }
+    return node;
+  };
+
+  // Usable stock at the site now (lots not expired on the visit's day), and which items are retired.
+  OfflineVisits.prototype.availableStock = function () {
+    var self = this;
+    if (this.available) return Promise.resolve(this.available);
+    if (!navigator.onLine) return Promise.resolve(null);
+    var get = function (url) {
+      return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      });
+    };
+    return Promise.all([get("/api/v1/stock?site=" + encodeURIComponent(this.site)), get("/api/v1/items")]).then(function (found) {
+      var retired = {};
+      found[1].forEach(function (item) { if (item.retired) retired[item.sku] = true; });
+      self.available = { lots: found[0], retired: retired };
+      return self.available;
+    }).catch(function () { return null; });
+  };
+
+  OfflineVisits.prototype.whatIsAvailable = function (item, available) {
+    var day = item.body.occurred_at.slice(0, 10);
+    var self = this;
+    var lines = [];
+    var label = [];
+    item.body.lines.forEach(function (line) {
+      if (available.retired[line.sku]) return;
+      var usable = available.lots.filter(function (lot) {
+        return lot.sku === line.sku && (!lot.expires_on || lot.expires_on >= day);
+      }).reduce(function (sum, lot) { return sum + lot.quantity; }, 0);
+      var quantity = Math.min(line.quantity, usable);
+      if (quantity > 0) {
+        lines.push({ sku: line.sku, quantity: quantity });
+        label.push((self.names[line.sku] || line.sku) + ": " + quantity);
+      }
+    });
+    return { lines: lines, label: label.join(", ") };
+  };
+
+  OfflineVisits.prototype.onChoice = function (event) {
+    var button = event.target.closest("button[data-choice]");
+    if (!button) return;
+    var node = button.closest("[data-key]");
+    var self = this;
+    VisitQueue.get(node.dataset.key).then(function (item) {
+      if (!item) return null;
+      if (button.dataset.choice === "discard") return self.discard(item, node);
+      return self.recordAvailable(item);
+    });
+  };
+
+  OfflineVisits.prototype.discard = function (item, node) {
+    var select = node.querySelector("select");
+    if (!select.value) {
+      select.setAttribute("aria-invalid", "true");
+      this.say(node.querySelector("[data-part=problem]"), "Choose why this visit is discarded.");
+      select.focus();
+      return null;
+    }
+    var reason = select.options[select.selectedIndex].textContent.trim();
+    var self = this;
+    return VisitQueue.remove(item.key).then(function () {
+      self.sent.push({ label: item.label, at: item.body.occurred_at, note: "Discarded (" + reason + ")" });
+      return self.render();
+    });
+  };
+
+  OfflineVisits.prototype.recordAvailable = function (item) {
+    var self = this;
+    this.available = null; // the stock may have moved since the list was drawn
+    return this.availableStock().then(function (available) {
+      if (!available) return self.render();
+      var plan = self.whatIsAvailable(item, available);
+      item.body = Object.assign({}, item.body, { lines: plan.lines });
+      item.label = plan.label || "no items";
+      item.state = "waiting";
+      item.note = "Recorded what was available";
+      item.reason = "";
+      return VisitQueue.put(item).then(function () { return self.sync(); });
+    });
+  };
+
+  function whenControlled() {
+    return new Promise(function (resolve) {
+      if (navigator.serviceWorker.controller) return resolve();
+      navigator.serviceWorker.addEventListener("controllerchange", function () { resolve(); }, { once: true });
+    });
+  }
+
+  // Keep these pages on the device (the service worker keeps what it fetches). A page opened while the
+  // worker already looked after it was kept on the way; the first time, it is fetched once more.
+  function keepPages(paths) {
+    if (!navigator.onLine || !paths.length) return;
+    whenControlled().then(function () {
+      paths.forEach(function (path) { fetch(path, { credentials: "same-origin" }).catch(function () {}); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var controlled = "serviceWorker" in navigator && !!navigator.serviceWorker.controller;
+    registerServiceWorker().then(function (registration) {
+      if (!registration) return;
+      var paths = [];
+      if (!controlled) paths.push(window.location.pathname);
+      // The site choice: each of the person's sites' forms, so any of them opens offline.
+      document.querySelectorAll("a.site-choice").forEach(function (link) { paths.push(new URL(link.href).pathname); });
+      keepPages(paths);
+    });
     var form = document.getElementById("visit-form");
-    if (form) wireQuickPicks(form);
+    if (form) {
+      wireQuickPicks(form);
+      if (window.VisitQueue && window.indexedDB) new OfflineVisits(form).start();
+    }
   });
 })();

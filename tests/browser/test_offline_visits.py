@@ -1,0 +1,267 @@
+"""In a real browser on a phone, in a van without signal: visits are kept on the device and sent once.
+
+The coordinator signs in online and opens Record a visit (the service worker keeps the page); then
+the browser goes offline (Playwright's `set_offline`, which Chromium applies to the page and its
+service worker). Checks are made on the server: by each visit's key, and by counting encounters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+
+from inventory.demo import DEMO_PASSWORD
+from tests.browser.conftest import ADMIN, COORDINATOR, VIEWPORTS, Live, Screen
+
+FORM = "/sites/VAN-1/encounters/new"
+KEPT_PAGE = f"caches.open('visit-pages-v1').then(c => c.match('{FORM}')).then(Boolean)"
+QUEUE = "() => VisitQueue.all()"
+# How many visits the device keeps, read straight from IndexedDB (on any page of the site).
+KEPT_COUNT = """() => new Promise((resolve, reject) => {
+  const opening = indexedDB.open('inventory-offline');
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const db = opening.result;
+    if (!db.objectStoreNames.contains('visits')) return resolve(0);
+    const counting = db.transaction('visits').objectStore('visits').count();
+    counting.onsuccess = () => resolve(counting.result);
+  };
+})"""
+
+
+@pytest.fixture
+def van(request: pytest.FixtureRequest, chromium: Browser, live: Live) -> Iterator[Screen]:
+    """A phone with its own storage (service worker, IndexedDB), signed in online on Record a visit."""
+    phone = VIEWPORTS["phone"]
+    context = chromium.new_context(viewport=phone, is_mobile=True, has_touch=True, service_workers="allow")  # type: ignore[arg-type]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    screen = Screen(page, live.url, "phone", request.node.originalname, errors)
+    try:
+        screen.sign_in(COORDINATOR)
+        open_form(screen)
+        yield screen
+    finally:
+        context.close()
+
+
+def open_form(screen: Screen) -> Page:
+    """Record a visit, once the service worker looks after the page and has kept it on the device."""
+    page = screen.go(FORM)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(f"() => {KEPT_PAGE}")
+    return page
+
+
+def context_of(screen: Screen) -> BrowserContext:
+    return screen.page.context
+
+
+def record(page: Page, pick: str = "1 naloxone kit", **quantities: int) -> None:
+    """A quick pick (and any quantities by SKU), then Record visit."""
+    page.get_by_role("button", name=pick, exact=True).click()
+    for sku, quantity in quantities.items():
+        page.locator(f"input[data-item='{sku}']").fill(str(quantity))
+    page.locator(".record-bar button[type=submit]").click()
+
+
+def waiting(page: Page) -> Any:
+    return expect(page.locator("#offline-panel"))
+
+
+def encounters_by(live: Live, actor: str) -> int:
+    live.services.projector.catch_up()
+    rows = live.services.store.fetchall("SELECT COUNT(*) FROM encounters WHERE actor = ?", (actor,))
+    return int(rows[0][0])
+
+
+def recorded(live: Live, key: str) -> dict[str, Any]:
+    found: dict[str, Any] = live.services.app.encounter(key, COORDINATOR)
+    return found
+
+
+def moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_five_visits_recorded_offline_survive_a_reload_and_reach_the_server_once_with_their_time(
+    van: Screen, live: Live
+) -> None:
+    page = van.page
+    before = encounters_by(live, COORDINATOR)
+    context_of(van).set_offline(True)
+    for n in range(1, 6):
+        record(page)
+        waiting(page).to_have_attribute("data-waiting", str(n))
+    expect(page.locator("#queue-status")).to_contain_text("5 visits waiting to be sent, safe on this device")
+    van.shot("five-waiting")
+
+    reloaded = page.reload()  # still offline: the kept page opens, and the visits are still there
+    assert reloaded is not None and reloaded.headers.get("x-offline-copy") == "kept on this device"
+    expect(page.get_by_role("heading", name="Record a visit")).to_be_visible()
+    expect(page.locator("#queue-status")).to_contain_text("5 visits waiting")
+    van.shot("reloaded-offline")
+    queued = page.evaluate(QUEUE)
+    assert len(queued) == 5 and len({item["key"] for item in queued}) == 5
+    assert all(set(item["body"]) == {"site", "lines", "participant_code", "reversals_reported",
+                                      "syringes_collected", "refill_reason", "occurred_at"} for item in queued)
+    assert encounters_by(live, COORDINATOR) == before
+
+    went_online = datetime.now(UTC)
+    context_of(van).set_offline(False)
+    expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device")
+    expect(page.locator("#queue-sent li")).to_have_count(5)
+    van.shot("synced")
+    assert encounters_by(live, COORDINATOR) == before + 5
+    for item in queued:
+        on_server = recorded(live, item["key"])
+        assert on_server["occurred_at"] == moment(item["body"]["occurred_at"])
+        assert on_server["occurred_at"] < went_online < on_server["recorded_at"]
+    assert van.console_errors == []
+
+
+def test_an_answer_lost_on_the_way_back_does_not_record_the_visit_twice(van: Screen, live: Live) -> None:
+    page = van.page
+    before = encounters_by(live, COORDINATOR)
+    context_of(van).set_offline(True)
+    record(page)
+    record(page, "2 naloxone kits + 10 syringes")
+    waiting(page).to_have_attribute("data-waiting", "2")
+    keys = [item["key"] for item in page.evaluate(QUEUE)]
+
+    lost: list[str] = []
+
+    def drop_the_answer(route: Route) -> None:
+        """The server gets the first visit and records it; its answer never reaches the phone."""
+        if not lost:
+            route.fetch()
+            lost.append(route.request.headers["idempotency-key"])
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/encounters", drop_the_answer)
+    context_of(van).set_offline(False)
+    expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device", timeout=15_000)
+    assert lost == [keys[0]]
+    assert encounters_by(live, COORDINATOR) == before + 2
+    assert [recorded(live, key)["lines"][0]["quantity"] for key in keys] == [1, 2]
+
+
+@pytest.fixture
+def scarce_item(live: Live) -> str:
+    """An item of which VAN-1 has 3, for a visit that will no longer be filled."""
+    app = live.services.app
+    sku = "OFFLINE-KIT"
+    app.register_item(sku=sku, name="Wound care kit (offline test)", category="wound_care", unit="kit",
+                      tracks_expiry=False, actor=ADMIN)
+    app.receive_stock(site="VAN-1", sku=sku, lot="OFF-1", quantity=3, expires_on=None, funding_source="STATE-HR",
+                      actor=ADMIN)
+    live.services.projector.catch_up()
+    return sku
+
+
+def test_a_visit_the_stock_can_no_longer_fill_is_kept_with_the_reason_until_the_coordinator_chooses(
+    scarce_item: str, van: Screen, live: Live
+) -> None:
+    page = open_form(van)  # again: the form now has the new item
+    context_of(van).set_offline(True)
+    record(page, **{scarce_item: 3})  # A: 1 naloxone kit and 3 of the 3 kits
+    record(page, "Syringes 10", **{scarce_item: 2})  # B: 10 syringes and 2 kits
+    waiting(page).to_have_attribute("data-waiting", "2")
+    first, second = page.evaluate(QUEUE)
+    # Meanwhile two kits were damaged: only 1 is left.
+    live.services.app.adjust_stock(site="VAN-1", sku=scarce_item, lot="OFF-1", quantity=-2, reason="damaged",
+                                   actor=ADMIN)
+    live.services.projector.catch_up()  # as the API does before it answers
+
+    context_of(van).set_offline(False)
+    attention = page.locator("#queue-attention")
+    expect(attention.locator("li")).to_have_count(2)
+    expect(attention.locator("li").first).to_contain_text("Only 1")
+    expect(attention.locator("li").first).to_contain_text(scarce_item)
+    van.shot("needs-a-choice")
+    assert van.axe() == []
+
+    record_a = attention.locator(f"li[data-key='{first['key']}'] [data-choice=available]")
+    expect(record_a).to_contain_text("Record what was available")
+    expect(record_a).to_contain_text("Wound care kit (offline test): 1")
+    record_a.click()
+    expect(attention.locator("li")).to_have_count(1)
+    on_server = recorded(live, first["key"])
+    lines = sorted((line["sku"], line["quantity"]) for line in on_server["lines"])
+    assert lines == [("NALOX-4MG", 1), (scarce_item, 1)]
+    assert on_server["occurred_at"] == moment(first["body"]["occurred_at"])
+
+    # B: no kit is left; its 10 syringes still could be recorded, or it is discarded with a reason.
+    only_b = attention.locator(f"li[data-key='{second['key']}']")
+    expect(only_b.locator("[data-choice=available]")).to_contain_text("Syringe")
+    only_b.locator("[data-choice=discard]").click()
+    expect(only_b.locator("[data-part=problem]")).to_contain_text("Choose why")
+    only_b.get_by_label("Or discard it, because").select_option("entered_by_mistake")
+    only_b.locator("[data-choice=discard]").click()
+    expect(attention).to_be_hidden()
+    expect(page.locator("#queue-sent")).to_contain_text("Discarded (It was entered by mistake)")
+    with pytest.raises(Exception, match="No encounter was recorded"):
+        recorded(live, second["key"])
+    assert page.evaluate(QUEUE) == []
+    van.shot("resolved")
+
+
+def test_a_session_that_ended_offline_keeps_the_visits_until_the_coordinator_signs_in_again(
+    van: Screen, live: Live
+) -> None:
+    page = van.page
+    before = encounters_by(live, COORDINATOR)
+    context_of(van).set_offline(True)
+    record(page)
+    record(page)
+    waiting(page).to_have_attribute("data-waiting", "2")
+    keys = [item["key"] for item in page.evaluate(QUEUE)]
+    # While the van was out, the coordinator's password was reset: that ends their sessions.
+    live.services.app.set_password(email=COORDINATOR, password=DEMO_PASSWORD, actor=ADMIN)
+
+    context_of(van).set_offline(False)
+    session = page.locator("#queue-session")
+    expect(session).to_contain_text("Sign in again to send 2 visits: they stay on this device")
+    waiting(page).to_have_attribute("data-waiting", "2")
+    van.shot("signed-out-with-visits")
+    assert encounters_by(live, COORDINATOR) == before
+
+    session.get_by_role("button", name="Sign in again").click()
+    page.get_by_label("Email").fill(COORDINATOR)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(van.base + FORM)
+    expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device")
+    assert encounters_by(live, COORDINATOR) == before + 2
+    assert all(recorded(live, key)["actor"] == COORDINATOR for key in keys)
+
+
+def test_signing_out_asks_before_it_deletes_visits_still_waiting(van: Screen, live: Live) -> None:
+    page = van.page
+    context_of(van).set_offline(True)
+    record(page)
+    waiting(page).to_have_attribute("data-waiting", "1")
+    page.route("**/api/v1/encounters", lambda route: route.abort("connectionrefused"))  # the server is away
+    context_of(van).set_offline(False)
+
+    page.get_by_text("Menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Visits are waiting on this device")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("1 visit is kept on this device")
+    van.shot("sign-out-asks")
+    page.get_by_role("button", name="Keep them: back to Record a visit").click()
+    expect(page.locator("#queue-status")).to_contain_text("1 visit waiting")
+
+    page.get_by_text("Menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out and delete it").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.evaluate(KEPT_COUNT) == 0
+    assert page.evaluate("caches.has('visit-pages-v1')") is False

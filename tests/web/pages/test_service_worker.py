@@ -1,0 +1,22 @@
+"""The service worker that keeps Record a visit on the device: served from the site's root to anyone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask
+
+
+def test_the_service_worker_is_served_from_the_root_as_a_script_checked_on_every_visit(flask_app: Flask) -> None:
+    response = flask_app.test_client().get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    assert 'importScripts("/static/js/offline-queue.js")' in body
+    # Every script and style it keeps on the device exists (a missing one would fail its install).
+    kept = set(re.findall(r'"/static/([^"\\]+)"', body))
+    assert {"js/offline-queue.js", "js/encounters.js", "js/app.js", "css/encounters.css"} <= kept
+    assert flask_app.static_folder is not None
+    assert [path for path in kept if not (Path(flask_app.static_folder) / path).is_file()] == []
