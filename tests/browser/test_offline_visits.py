@@ -265,3 +265,30 @@ def test_signing_out_asks_before_it_deletes_visits_still_waiting(van: Screen, li
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate(KEPT_COUNT) == 0
     assert page.evaluate("caches.has('visit-pages-v1')") is False
+
+
+def test_a_form_sent_while_the_phone_thinks_it_is_online_but_nothing_gets_through_is_kept(
+    van: Screen, live: Live
+) -> None:
+    """A weak signal: the browser says it is online, the page sends the form as usual, the request never
+    arrives. The service worker keeps the visit instead of showing the browser's error page."""
+    page = van.page
+    before = encounters_by(live, COORDINATOR)
+    page.add_init_script("Object.defineProperty(Navigator.prototype, 'onLine', { get: () => true })")
+    page.reload()
+    context_of(van).set_offline(True)
+    assert page.evaluate("navigator.onLine") is True
+    record(page, "2 naloxone kits + 10 syringes")
+    expect(page.locator("#queue-status")).to_contain_text("1 visit waiting to be sent, safe on this device")
+    kept = page.evaluate(QUEUE)
+    assert [(item["email"], item["body"]["lines"]) for item in kept] == [
+        (COORDINATOR, [{"sku": "NALOX-4MG", "quantity": 2}, {"sku": "SYR-1ML", "quantity": 10}])
+    ]
+    # Kept by the service worker with SKUs; the page names the items as its steppers do.
+    assert kept[0]["label"].startswith("Naloxone") and "NALOX-4MG" not in kept[0]["label"]
+
+    context_of(van).set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the page's navigator.onLine was pinned above
+    expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device", timeout=10_000)
+    assert encounters_by(live, COORDINATOR) == before + 1
+    assert recorded(live, kept[0]["key"])["occurred_at"] == moment(kept[0]["body"]["occurred_at"])
