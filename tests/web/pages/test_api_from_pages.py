@@ -7,6 +7,7 @@ ended answers 401 so that the page asks to sign in again.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -35,7 +36,14 @@ def page_token(person: Person) -> str:
 @pytest.fixture
 def stocked(flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]) -> dict[str, Person]:
     inventory.receive_stock(
-        site="VAN-1", sku="NALOX-4MG", lot="N-1", quantity=20, expires_on=day(-365), funding_source="SOR", actor=ADMIN
+        site="VAN-1",
+        sku="NALOX-4MG",
+        lot="N-1",
+        quantity=20,
+        expires_on=day(-365),
+        funding_source="SOR",
+        actor=ADMIN,
+        occurred_at=datetime.fromisoformat(noon(5)),
     )
     flask_app.extensions["inventory"].projector.catch_up()
     return people
@@ -60,6 +68,14 @@ def test_a_signed_in_page_records_a_visit_once_under_its_own_name_with_the_time_
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert again.get_json()["id"] == first["id"]
     assert encounters_at_van(inventory, flask_app) == 1
+    # Sent days late, it lands on the stock card at the day it happened.
+    card = coordinator.client.get(
+        "/api/v1/stock-card",
+        query_string={"site": "VAN-1", "sku": "NALOX-4MG", "from": day(4).isoformat(), "to": day(0).isoformat()},
+        base_url=HTTPS,
+    )
+    issued = [(row["business_date"], row["quantity"]) for row in ok(card, 200)["rows"] if row["quantity"] < 0]
+    assert issued == [(day(2).isoformat(), -2)]
 
 
 def test_without_the_pages_csrf_token_nothing_is_recorded(
