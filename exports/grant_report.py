@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.utils import get_column_letter
 
 from exports.cells import INTEGER, MONEY, PERCENT, Formula
@@ -179,7 +180,12 @@ def _monthly_chart(sheet: SheetWriter, figures: GrantFigures) -> None:
     chart.x_axis.title = "Month"
     data = Reference(sheet.sheet, min_col=2, max_col=1 + len(skus), min_row=placed.header_row, max_row=placed.last)
     chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(sheet.sheet, min_col=1, min_row=placed.first, max_row=placed.last))
+    # Months are labels, not numbers: a string reference, so spreadsheets show "2026-01", not 1, 2, 3.
+    months = Reference(sheet.sheet, min_col=1, min_row=placed.first, max_row=placed.last)
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(months)))
+    chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told otherwise
+    chart.y_axis.delete = False
     chart.width, chart.height = 22, 10
     sheet.sheet.add_chart(chart, f"B{sheet.row + 3}")
 

@@ -9,6 +9,8 @@ worked out from the ledger events themselves.
 from __future__ import annotations
 
 import itertools
+import re
+import zipfile
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -156,3 +158,18 @@ def test_a_generated_programs_report_reconciles_on_each_database(generated_on: P
     tables = write(generated_on, tmp_path / "report.xlsx", "SOR", start, generated_on.last_day)
     assert_rows_reconcile(tables)
     assert_matches_events(generated_on, tables, "SOR", start, generated_on.last_day)
+
+
+def test_the_summary_charts_monthly_distribution_from_its_own_table(demo: Program, tmp_path: Path) -> None:
+    path = tmp_path / "chart.xlsx"
+    grant_report(demo.source, str(path), funding_source=None, start=date(2026, 2, 1), end=date(2026, 3, 10), who="t")
+    rows = sheets(path)["Summary"]
+    monthly = table(rows, "Month")
+    assert [r[0] for r in monthly.rows] == ["2026-02", "2026-03"]
+    first = rows.index(monthly.rows[0]) + 1  # 1-based row of the first month
+    with zipfile.ZipFile(path) as archive:
+        chart = archive.read("xl/charts/chart1.xml").decode()
+    series = re.findall(r"<val><numRef><f>'Summary'!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)</f>", chart)
+    assert len(series) == len([h for h in monthly.header if h]) - 1  # one series per item distributed
+    assert {(int(a), int(b)) for _, a, b in series} == {(first, first + 1)}
+    assert f"<cat><strRef><f>'Summary'!$A${first}:$A${first + 1}</f>" in chart
