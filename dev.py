@@ -40,6 +40,8 @@ def setup() -> None:
 
 def run(argv: list[str]) -> None:
     setup()
+    # The demo runs with development keys on plain HTTP; production refuses to start without its own.
+    os.environ.setdefault("INVENTORY_ENV", "development")
     sh(BIN / "inventory", "init")
     sh(BIN / "inventory", "demo")
     sh(BIN / "inventory", "serve", *argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inventory.application import InventoryApplication
+from inventory.encryption import check_cipher_key
 from inventory.projections import all_projections
 from inventory.projections.runner import Projector
 from inventory.projections.store import ReadStore, read_store_for
@@ -26,7 +27,12 @@ class Services:
 def build_services(settings: Settings | None = None) -> Services:
     """Build the application and its read models for these settings (default: the environment)."""
     settings = settings or load_settings()
-    app = InventoryApplication(settings.database_url, timezone_name=settings.timezone)
+    app = InventoryApplication(settings.database_url, timezone_name=settings.timezone, cipher_key=settings.cipher_key)
+    try:
+        check_cipher_key(app, encrypted=settings.cipher_key is not None)
+    except Exception:
+        app.close()
+        raise
     store = read_store_for(settings.database_url)
     app.read_store = store  # what check_alerts reads conditions from
     projector = Projector(app, store, all_projections(app.zone, settings.seal_key))

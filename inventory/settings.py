@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
 from datetime import time
@@ -22,6 +24,8 @@ class Settings:
     instance_path: Path
     secret_key: str
     seal_key: bytes
+    # Base64 AES key: events and snapshots are encrypted at rest (AES-GCM) when it is set.
+    cipher_key: str | None = None
     # "development" (the built-in server on http://localhost) or "production" (cookies Secure).
     environment: str = "production"
     # Alert delivery and the worker's schedule (inventory.notify, inventory.scheduler).
@@ -56,13 +60,17 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         raise InvalidInput(
             f"INVENTORY_TIMEZONE {zone!r} is not a time zone name; use one like America/New_York."
         ) from None
+    environment = _environment(values.get("INVENTORY_ENV") or "production")
+    if environment == "production":
+        _keys_are_set(values)
     return Settings(
         database_url=values.get("INVENTORY_DATABASE_URL") or default_database_url(instance),
         timezone=zone,
         instance_path=instance,
         secret_key=values.get("INVENTORY_SECRET_KEY") or "dev-only-not-secret",
         seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
-        environment=_environment(values.get("INVENTORY_ENV") or "production"),
+        cipher_key=_cipher_key(values.get("INVENTORY_CIPHER_KEY")),
+        environment=environment,
         export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
         **_notify(values),
     )
@@ -111,6 +119,46 @@ def _yes_no(values: dict[str, str], name: str, default: bool) -> bool:
     if text not in ("yes", "no", "true", "false", "1", "0"):
         raise InvalidInput(f"{name} {text!r} must be yes or no.")
     return text in ("yes", "true", "1")
+
+
+MIN_KEY_LENGTH = 16
+KEY_HELP = "`inventory keys` prints new random keys."
+
+
+def _keys_are_set(values: dict[str, str]) -> None:
+    """Production never runs on the demo's keys: each one must be set, and long enough to guess at."""
+    problems = []
+    for name, use in (
+        ("INVENTORY_SECRET_KEY", "signs session cookies and CSRF tokens"),
+        ("INVENTORY_SEAL_KEY", "keys the audit seal's hash chain"),
+    ):
+        value = values.get(name) or ""
+        if not value:
+            problems.append(f"{name} is not set (it {use}).")
+        elif len(value) < MIN_KEY_LENGTH or value.startswith("dev-only"):
+            problems.append(f"{name} must be a random value of at least {MIN_KEY_LENGTH} characters (it {use}).")
+    if problems:
+        raise InvalidInput(
+            "INVENTORY_ENV is production (the default), so these settings must be set: "
+            + " ".join(problems)
+            + f" {KEY_HELP} For a local demo, set INVENTORY_ENV=development."
+        )
+
+
+def _cipher_key(value: str | None) -> str | None:
+    """The AES key for events at rest, or None (not encrypted): base64 of 16, 24 or 32 bytes."""
+    if not value:
+        return None
+    try:
+        size = len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        size = -1
+    if size not in (16, 24, 32):
+        raise InvalidInput(
+            "INVENTORY_CIPHER_KEY must be a base64-encoded AES key of 16, 24 or 32 bytes "
+            f"(44 characters for 32 bytes). {KEY_HELP}"
+        )
+    return value
 
 
 def _environment(value: str) -> str:

@@ -11,6 +11,11 @@ import pytest
 
 from inventory.application import InventoryApplication
 
+# Production mode (the default) refuses to start without its keys; the tests, and the commands they run
+# in subprocesses, have their own. Tests of that refusal pass their settings explicitly.
+os.environ.setdefault("INVENTORY_SECRET_KEY", "tests-secret-key-not-for-production")
+os.environ.setdefault("INVENTORY_SEAL_KEY", "tests-seal-key-not-for-production")
+
 POSTGRES_URL = os.environ.get("INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ADMIN = "admin@example.org"

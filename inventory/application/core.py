@@ -58,9 +58,13 @@ class InventoryCore(Application[UUID]):
         database_url: str | None = None,
         *,
         timezone_name: str = "UTC",
+        cipher_key: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
         settings = persistence_env(database_url or default_database_url())
+        if cipher_key:
+            # Events and snapshots are encrypted (AES-GCM) before they are stored, and checked on reading.
+            settings.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=cipher_key)
         # Cached aggregates are used as they are, with no query to fast-forward them: every change
         # to them is made under this process's lock for their id and cached on save. Another
         # process's change shows up as a conflict on save, which evicts them and retries.

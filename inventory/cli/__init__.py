@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import secrets
 import signal
 import threading
 from types import FrameType
@@ -17,13 +19,17 @@ from inventory.cli.exports import export
 from inventory.cli.projections import projections
 from inventory.cli.users import users
 from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
+from inventory.domain.errors import InvalidInput
 from inventory.projections.alerts import open_alerts
 from inventory.scheduler import build_scheduler, check_alerts_job
 from inventory.web import create_app, services
 
 
 def _create_app() -> Flask:
-    return create_app()
+    try:
+        return create_app()
+    except InvalidInput as error:  # a setting to fix: say which, without a traceback
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -35,6 +41,18 @@ main.add_command(projections)
 main.add_command(audit)
 main.add_command(users)
 main.add_command(export)
+
+
+@main.command("keys", with_appcontext=False)
+def keys_command() -> None:
+    """Print new random keys for INVENTORY_SECRET_KEY, INVENTORY_SEAL_KEY and INVENTORY_CIPHER_KEY.
+
+    Keep them in your secret store. The seal key and the cipher key must stay the same for the life
+    of the database: a lost cipher key makes the events unreadable.
+    """
+    click.echo(f"INVENTORY_SECRET_KEY={secrets.token_urlsafe(32)}")
+    click.echo(f"INVENTORY_SEAL_KEY={secrets.token_urlsafe(32)}")
+    click.echo(f"INVENTORY_CIPHER_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}")
 
 
 @main.command("init")
