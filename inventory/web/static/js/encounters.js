@@ -162,11 +162,13 @@
       self.clearForm();
       self.say(self.alert, "");
       self.say(document.getElementById("fill-status"), "Kept on this device: " + visit.label + ".");
-      return self.sync();
-    }).catch(function (error) {
+      self.busy = false;
+      self.sync(); // in the background: the next visit can be recorded at once
+    }, function (error) {
+      self.busy = false;
       self.say(self.alert, "This device could not keep the visit (" + (error && error.message || error) +
         "). Write it down on paper, and enter it when the network is back.");
-    }).then(function () { self.busy = false; });
+    });
   };
 
   OfflineVisits.prototype.visitFromForm = function () {
@@ -174,8 +176,10 @@
     var lines = [];
     var label = [];
     var self = this;
+    var wrong = false;
     form.querySelectorAll("input[data-item]").forEach(function (input) {
       var quantity = whole(input.value);
+      if (quantity < 0) wrong = true;
       if (quantity > 0) {
         lines.push({ sku: input.dataset.item, quantity: quantity });
         label.push(self.names[input.dataset.item] + ": " + quantity);
@@ -184,8 +188,7 @@
     var reversals = whole(form.elements.reversals_reported.value);
     var collected = whole(form.elements.syringes_collected.value);
     var code = form.elements.participant_code.value.trim().toUpperCase();
-    var wrong = lines.some(function (l) { return l.quantity < 0; }) || reversals < 0 || collected < 0;
-    if (wrong) return { problem: "Enter whole numbers, 0 or more." };
+    if (wrong || reversals < 0 || collected < 0) return { problem: "Enter whole numbers, 0 or more." };
     if (!lines.length && !reversals && !collected) {
       return { problem: "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick." };
     }
@@ -227,8 +230,14 @@
   // the session is not there (they stay on the device and are sent again later).
   OfflineVisits.prototype.sync = function () {
     var self = this;
-    if (this.syncing || !navigator.onLine) return this.render();
+    if (this.syncing) {
+      this.again = true; // a visit kept while sending: send it right after
+      return Promise.resolve();
+    }
+    if (!navigator.onLine) return this.render();
     this.syncing = true;
+    this.again = false;
+    this.later = false;
     clearTimeout(this.retryTimer);
     return VisitQueue.all().then(function (items) {
       var waiting = items.filter(function (item) { return item.state === "waiting" && self.mine(item); });
@@ -237,7 +246,8 @@
       }, Promise.resolve(true));
     }).catch(function () { return false; }).then(function (allSent) {
       self.syncing = false;
-      if (allSent || self.session) {
+      if (self.again && allSent) return self.sync();
+      if ((allSent && !self.later) || self.session) {
         self.retryIn = FIRST_RETRY_MS;
       } else { // the network or the server was away: try again a little later
         self.retryTimer = setTimeout(function () { self.sync(); }, self.retryIn);
@@ -280,7 +290,11 @@
     }
     if (status === 401) { this.session = "ended"; return false; }
     if (status === 400 && /CSRF/i.test(error.message || "")) { this.session = "stale"; return false; }
-    if (status === 409 && response.headers.get("Retry-After")) return false; // the first send is still being processed
+    if (status === 409 && response.headers.get("Retry-After")) {
+      // The server is still on an earlier send of this visit: ask again later, send the next ones now.
+      this.later = true;
+      return true;
+    }
     if (status >= 500 || status === 429 || status === 408) return false;
     // A refusal (stock ran out, an item was retired, the site closed, not allowed): keep it, show why.
     item.state = "attention";
@@ -349,12 +363,17 @@
     var self = this;
     var list = this.attention.querySelector("ul");
     this.attention.hidden = !stuck.length;
-    var keys = stuck.map(function (item) { return item.key; }).join(" ");
-    if (list.dataset.keys === keys) return Promise.resolve();
-    list.dataset.keys = keys;
-    list.textContent = "";
-    if (!stuck.length) return Promise.resolve();
+    if (!stuck.length) {
+      list.textContent = "";
+      list.dataset.drawn = "";
+      return Promise.resolve();
+    }
     return this.availableStock().then(function (available) {
+      // Drawn again only when the visits or the stock read changed: a reason being chosen is not reset.
+      var drawn = stuck.map(function (item) { return item.key; }).join(" ") + "|" + (available ? available.read : "");
+      if (list.dataset.drawn === drawn) return;
+      list.dataset.drawn = drawn;
+      list.textContent = "";
       stuck.forEach(function (item, index) { list.appendChild(self.attentionItem(item, index, available)); });
     });
   };
@@ -396,7 +415,8 @@
     return Promise.all([get("/api/v1/stock?site=" + encodeURIComponent(this.site)), get("/api/v1/items")]).then(function (found) {
       var retired = {};
       found[1].forEach(function (item) { if (item.retired) retired[item.sku] = true; });
-      self.available = { lots: found[0], retired: retired };
+      self.reads = (self.reads || 0) + 1;
+      self.available = { lots: found[0], retired: retired, read: self.reads };
       return self.available;
     }).catch(function () { return null; });
   };
