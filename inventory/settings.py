@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 from dataclasses import dataclass
 from datetime import time
@@ -15,6 +16,8 @@ from dotenv import load_dotenv
 
 from inventory.config import default_database_url
 from inventory.domain.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ KEY_HELP = "`inventory keys` prints new random keys."
 
 
 def _keys_are_set(values: dict[str, str]) -> None:
-    """Production never runs on the demo's keys: each one must be set, and long enough to guess at."""
+    """Production never runs on the demo's keys: each one must be set (and should be long and random)."""
     problems = []
     for name, use in (
         ("INVENTORY_SECRET_KEY", "signs session cookies and CSRF tokens"),
@@ -135,8 +138,10 @@ def _keys_are_set(values: dict[str, str]) -> None:
         value = values.get(name) or ""
         if not value:
             problems.append(f"{name} is not set (it {use}).")
-        elif len(value) < MIN_KEY_LENGTH or value.startswith("dev-only"):
-            problems.append(f"{name} must be a random value of at least {MIN_KEY_LENGTH} characters (it {use}).")
+        elif value.startswith("dev-only"):
+            problems.append(f"{name} is the demo's key; set a random one (it {use}).")
+        elif len(value) < MIN_KEY_LENGTH:
+            log.warning("%s is shorter than %s characters: use a long random value.", name, MIN_KEY_LENGTH)
     if problems:
         raise InvalidInput(
             "INVENTORY_ENV is production (the default), so these settings must be set: "

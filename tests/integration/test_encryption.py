@@ -133,7 +133,7 @@ def test_production_refuses_to_start_on_missing_or_demo_keys_naming_each(monkeyp
         load_settings({"INVENTORY_ENV": "production"})
     message = str(refused.value)
     assert "INVENTORY_SECRET_KEY is not set" in message and "INVENTORY_SEAL_KEY is not set" in message
-    with pytest.raises(InvalidInput, match="INVENTORY_SEAL_KEY must be a random value of at least 16"):
+    with pytest.raises(InvalidInput, match="INVENTORY_SEAL_KEY is the demo's key; set a random one"):
         load_settings(
             {"INVENTORY_ENV": "production", "INVENTORY_SECRET_KEY": "x" * 40, "INVENTORY_SEAL_KEY": "dev-only-seal-key"}
         )
