@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from inventory.cli.audit import audit
+from inventory.cli.backups import backup_command, restore_command
 from inventory.cli.exports import export
 from inventory.cli.projections import projections
 from inventory.cli.users import users
@@ -39,6 +40,8 @@ def main() -> None:
 
 main.add_command(projections)
 main.add_command(audit)
+main.add_command(backup_command)
+main.add_command(restore_command)
 main.add_command(users)
 main.add_command(export)
 
