@@ -41,7 +41,11 @@ def _position(source: Source, known_at: str | None) -> int | None:
         return None
     if known_at.isdigit():
         return int(known_at)
-    return position_at_end_of(source.store, _day(known_at, "--known-at"), source.zone) or None
+    day = _day(known_at, "--known-at")
+    position = position_at_end_of(source.store, day, source.zone)
+    if position == 0:
+        raise click.BadParameter(f"Nothing had been recorded by the end of {day}.", param_hint="--known-at")
+    return position
 
 
 @contextmanager

@@ -53,6 +53,7 @@ def run_cli(args: list[str], url: str, instance: Path, **env: str) -> Any:
         "INVENTORY_DATABASE_URL": url,
         "INVENTORY_INSTANCE_PATH": str(instance),
         "INVENTORY_SEAL_KEY": "k",
+        "INVENTORY_ENV": "development",
         **env,
     }
     try:
@@ -138,6 +139,11 @@ def test_the_cli_says_what_to_fix(recorded: str, tmp_path: Path) -> None:
     )
     assert backwards.exit_code == 2
     assert "swap the dates" in backwards.output
+    before_anything = run_cli(
+        ["export", "stock-report", "--known-at", "2000-01-01", "-o", str(tmp_path / "x.xlsx")], recorded, tmp_path
+    )
+    assert before_anything.exit_code == 2
+    assert "Nothing had been recorded by the end of 2000-01-01." in before_anything.output
     assert not (tmp_path / "x.xlsx").exists()
 
 
