@@ -292,3 +292,26 @@ def test_a_form_sent_while_the_phone_thinks_it_is_online_but_nothing_gets_throug
     expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device", timeout=10_000)
     assert encounters_by(live, COORDINATOR) == before + 1
     assert recorded(live, kept[0]["key"])["occurred_at"] == moment(kept[0]["body"]["occurred_at"])
+
+
+def test_every_site_a_person_may_record_at_opens_offline_once_the_site_choice_was_seen_online(
+    chromium: Browser, live: Live
+) -> None:
+    """An admin records at any site: the site choice keeps each site's form on the device."""
+    context = chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    try:
+        screen = Screen(context.new_page(), live.url, "phone", "every_site_offline", [])
+        screen.sign_in(ADMIN)
+        page = screen.go("/encounters")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        kept = "caches.open('visit-pages-v1').then(c => c.match('/sites/FIX-EAST/encounters/new')).then(Boolean)"
+        page.wait_for_function(f"() => {kept}")
+        context.set_offline(True)
+        opened = page.goto(live.url + "/encounters")  # the site choice itself, kept on the way
+        assert opened is not None and opened.headers.get("x-offline-copy") == "kept on this device"
+        page.locator("a.site-choice", has_text="FIX-EAST").click()
+        expect(page.get_by_role("heading", name="Record a visit")).to_be_visible()
+        expect(page.locator(".visit-head")).to_contain_text("FIX-EAST")
+        expect(page.locator("#queue-status")).to_contain_text("Offline: visits you record are kept on this device")
+    finally:
+        context.close()

@@ -512,7 +512,8 @@
     var form = document.getElementById("visit-form");
     if (form) {
       wireQuickPicks(form);
-      if (window.VisitQueue && window.indexedDB) new OfflineVisits(form).start();
+      // Without storage on this device (a private window may refuse it) the form is sent as usual.
+      if (window.VisitQueue && window.indexedDB) new OfflineVisits(form).start().catch(function () {});
     }
   });
 })();
