@@ -327,3 +327,32 @@ def test_every_site_a_person_may_record_at_opens_offline_once_the_site_choice_wa
         expect(page.locator("#queue-status")).to_contain_text("Offline: visits you record are kept on this device")
     finally:
         context.close()
+
+
+def test_a_visit_with_an_item_retired_meanwhile_records_the_rest_when_the_coordinator_says_so(
+    van: Screen, live: Live
+) -> None:
+    app = live.services.app
+    sku = "OFFLINE-RETIRED"
+    app.register_item(sku=sku, name="Old sharps bag", category="sharps", unit="bag", tracks_expiry=False, actor=ADMIN)
+    app.receive_stock(site="VAN-1", sku=sku, lot="RET-1", quantity=5, expires_on=None, funding_source="STATE-HR",
+                      actor=ADMIN)
+    live.services.projector.catch_up()
+    page = open_form(van)
+    context_of(van).set_offline(True)
+    record(page, **{sku: 2})
+    waiting(page).to_have_attribute("data-waiting", "1")
+    (visit,) = page.evaluate(QUEUE)
+    app.retire_item(sku=sku, actor=ADMIN)
+    live.services.projector.catch_up()
+
+    context_of(van).set_offline(False)
+    item = page.locator(f"#queue-attention li[data-key='{visit['key']}']")
+    expect(item).to_contain_text("is retired and can no longer be stocked or issued")
+    choice = item.locator("[data-choice=available]")
+    expect(choice).to_have_text("Record what was available: Naloxone 4 mg nasal spray kit: 1")
+    choice.click()
+    expect(page.locator("#queue-attention")).to_be_hidden()
+    expect(page.locator("#queue-sent")).to_contain_text("Recorded what was available: Naloxone 4 mg nasal spray kit: 1")
+    lines = [(line["sku"], line["quantity"]) for line in recorded(live, visit["key"])["lines"]]
+    assert lines == [("NALOX-4MG", 1)]
