@@ -49,6 +49,11 @@ class SheetWriter:
             self.sheet.column_dimensions[get_column_letter(index + 1)].width = width
         if freeze:
             self.sheet.freeze_panes = freeze
+        # Printed for an audit file: landscape, as wide as the page, the header on every page.
+        self.sheet.page_setup.orientation = "landscape"
+        self.sheet.page_setup.fitToWidth = 1
+        self.sheet.page_setup.fitToHeight = 0
+        self.sheet.sheet_properties.pageSetUpPr.fitToPage = True
         self.row = 0
 
     def append(self, values: Sequence[Any], formats: Sequence[str | None] = ()) -> int:
@@ -88,6 +93,8 @@ class SheetWriter:
         self.sheet.append([header(self.sheet, column.heading) for column in columns])
         self.row += 1
         header_row = self.row
+        if not self.sheet.print_title_rows:
+            self.sheet.print_title_rows = f"{header_row}:{header_row}"
         formats = [column.number_format for column in columns]
         count = 0
         for row in rows:
