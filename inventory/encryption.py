@@ -18,7 +18,10 @@ class WrongCipherKey(InvalidInput):
 
 def check_cipher_key(app: Any, *, encrypted: bool) -> None:
     """Decode the log's first event (and the newest snapshot's kind of state) or explain why not."""
-    first = app.recorder.select_notifications(start=1, limit=1)
+    try:
+        first = app.recorder.select_notifications(start=1, limit=1)
+    except Exception:  # no tables yet (a web worker before `inventory init`): nothing to check
+        return
     if not first:
         return
     try:

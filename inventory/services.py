@@ -24,10 +24,18 @@ class Services:
         self.store.close()
 
 
-def build_services(settings: Settings | None = None) -> Services:
-    """Build the application and its read models for these settings (default: the environment)."""
+def build_services(settings: Settings | None = None, *, create_tables: bool = True) -> Services:
+    """Build the application and its read models for these settings (default: the environment).
+
+    `create_tables=False` (production web workers) leaves the event store's tables to `inventory init`.
+    """
     settings = settings or load_settings()
-    app = InventoryApplication(settings.database_url, timezone_name=settings.timezone, cipher_key=settings.cipher_key)
+    app = InventoryApplication(
+        settings.database_url,
+        timezone_name=settings.timezone,
+        cipher_key=settings.cipher_key,
+        env=None if create_tables else {"CREATE_TABLE": "n"},
+    )
     try:
         check_cipher_key(app, encrypted=settings.cipher_key is not None)
     except Exception:

@@ -43,6 +43,8 @@ class Settings:
     alert_check_minutes: int = 5
     delivery_seconds: int = 30
     digest_time: str = "07:00"  # local time, in `timezone`
+    # GET /readyz answers 503 when a read model is more events than this behind the log.
+    ready_max_lag: int = 1000
     # Whether the distribution log export carries the optional anonymous participant code.
     export_participant_codes: bool = True
 
@@ -74,6 +76,7 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         seal_key=(values.get("INVENTORY_SEAL_KEY") or "dev-only-seal-key").encode(),
         cipher_key=_cipher_key(values.get("INVENTORY_CIPHER_KEY")),
         environment=environment,
+        ready_max_lag=_number(values, "INVENTORY_READY_MAX_LAG", 1000),
         export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
         **_notify(values),
     )

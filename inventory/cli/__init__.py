@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import secrets
 import signal
@@ -24,6 +23,8 @@ from inventory.domain.errors import InvalidInput
 from inventory.projections.alerts import open_alerts
 from inventory.scheduler import build_scheduler, check_alerts_job
 from inventory.web import create_app, services
+from inventory.web.logs import configure_logging
+from inventory.web.schema import create_schema
 
 
 def _create_app() -> Flask:
@@ -61,9 +62,9 @@ def keys_command() -> None:
 @main.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create the event store's and read models' tables (safe to run again)."""
+    """Create the event store's, the read models' and the web's tables (safe to run again)."""
     found = services()
-    found.projector.setup()
+    create_schema(found)
     click.echo(f"Event store and read models ready; the log holds {found.projector.head()} events.")
 
 
@@ -131,7 +132,7 @@ def serve_command(host: str, port: int, projector: bool) -> None:
 @with_appcontext
 def worker_command(interval: float) -> None:
     """Keep the read models caught up with the log until stopped (SIGTERM or Ctrl+C)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(json_lines=os.environ.get("INVENTORY_LOG_FORMAT", "text") == "json")
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -141,7 +142,7 @@ def worker_command(interval: float) -> None:
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
     found = services()
-    found.projector.setup()
+    create_schema(found)
     click.echo(f"Worker running: projecting {found.projector.head()} events and polling every {interval}s.")
     # Only the worker schedules (alert checks, deliveries, the digest); web processes never do.
     scheduler = build_scheduler(found)

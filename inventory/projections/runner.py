@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import Application
 
 from inventory.projections.base import Projection, Recorded
-from inventory.projections.store import ReadStore, Tx
+from inventory.projections.store import ReadStore, Tx, has_table
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,17 @@ class Projector:
                         if projection.name not in known:
                             self._track(tx, projection, 0)
             self._ready = True
+
+    def missing(self) -> list[str]:
+        """What `setup()` would still have to create or rebuild (tables, or projections by name)."""
+        if not has_table(self.store, "projection_tracking"):
+            return ["projection_tracking"]
+        known = {
+            name: int(version) for name, version in self.store.fetchall("SELECT name, version FROM projection_tracking")
+        }
+        missing = [p.name for p in self.projections if known.get(p.name) != p.version]
+        missing += [table for p in self.projections for table in p.tables if not has_table(self.store, table)]
+        return missing
 
     def _reset(self, tx: Tx, projection: Projection, *, indexes: bool = True) -> None:
         for table in projection.tables:

@@ -201,7 +201,11 @@ class PostgresReadStore:
         kwargs: dict[str, Any] = {"autocommit": True}
         if options:
             kwargs["options"] = options
-        self._pool = ConnectionPool(conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True)
+        # check: a pooled connection is tested before it is lent, so one killed by a database restart
+        # is replaced instead of failing the request that gets it.
+        self._pool = ConnectionPool(
+            conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True, check=ConnectionPool.check_connection
+        )
         # The projector lock: one advisory lock per event store, held for one batch.
         self._lock_key = zlib.crc32(f"projections:{namespace}".encode()) - 2**31
 
@@ -229,6 +233,14 @@ class PostgresReadStore:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def has_table(store: ReadStore, name: str) -> bool:
+    """Whether the read store holds a table of this name (PostgreSQL: on the search path)."""
+    if store.dialect == "sqlite":
+        return bool(store.fetchall("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]))
+    rows = store.fetchall("SELECT to_regclass(?) IS NOT NULL", [name])
+    return bool(rows and rows[0][0])
 
 
 def read_store_for(database_url: str) -> SqliteReadStore | PostgresReadStore:

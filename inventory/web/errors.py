@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Response, jsonify, render_template, request
@@ -108,6 +109,44 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
                     response.headers.setdefault(name, value)
         return response
     return page(error.name, str(message), status)
+
+
+def _unavailable_errors() -> tuple[type[Exception], ...]:
+    """What a lost or refused database connection raises, from the library, the driver and the pool."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+    from psycopg import OperationalError as PsycopgOperationalError
+    from psycopg_pool import PoolTimeout
+
+    return (OperationalError, InterfaceError, PsycopgOperationalError, PoolTimeout, sqlite3.OperationalError)
+
+
+DATABASE_UNAVAILABLE = _unavailable_errors()
+
+
+def unavailable(code: str, message: str, retry_after: int = 2) -> Response | tuple[str, int]:
+    """503 with a Retry-After hint: the JSON envelope for the API, a page for people."""
+    if wants_json():
+        response = envelope(code, message, 503)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+    body, status = page("Please try again in a moment", message, 503)
+    answer = Response(body, status=status, mimetype="text/html")
+    answer.headers["Retry-After"] = str(retry_after)
+    return answer
+
+
+def database_unavailable(error: Exception) -> Response | tuple[str, int]:
+    """The database went away mid-request (restarted, connection killed, pool exhausted): 503, not 500.
+
+    Saving events is one transaction, so a request cut off here recorded all of its events or none.
+    """
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    return unavailable(
+        "database_unavailable",
+        "The database could not be reached just now. Try again in a few seconds. If you were recording "
+        "something, check whether it was recorded first (an API request with the same Idempotency-Key is "
+        "recorded once).",
+    )
 
 
 def unexpected_error(error: Exception) -> Response | tuple[str, int]:

@@ -31,9 +31,7 @@ _FAILED = """INSERT INTO sign_in_failures (key, failures, window_start) VALUES (
 class SignInThrottle:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
-        self._now = time.time
-        with store.transaction(projector_lock=True) as tx:
-            tx.execute(DDL)
+        self._now = time.time  # its table is created with the others (inventory.web.schema)
 
     @staticmethod
     def _keys(email: str, address: str) -> list[tuple[str, int]]:

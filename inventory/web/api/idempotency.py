@@ -44,10 +44,7 @@ def body_hash(method: str, path: str, body: bytes) -> str:
 
 class IdempotencyStore:
     def __init__(self, store: ReadStore) -> None:
-        self.store = store
-        # Under the projector lock: two processes creating the table at once collide on PostgreSQL.
-        with store.transaction(projector_lock=True) as tx:
-            tx.execute(DDL)
+        self.store = store  # its table is created with the others (inventory.web.schema)
 
     def claim(self, principal: str, key: str, method: str, path: str, digest: str) -> Claim:
         """Claim `key` for this request, or say what it already stands for.

@@ -76,7 +76,7 @@ NEEDS: dict[str, Action] = {
 
 # Routes anyone may reach, signed in or not.
 # The service worker is a script like those under /static: it holds no data.
-PUBLIC = {"static", "healthz", "auth.sign_in", "auth.sign_out", "offline.service_worker"}
+PUBLIC = {"static", "health.healthz", "health.readyz", "auth.sign_in", "auth.sign_out", "offline.service_worker"}
 OWN_SITE, OTHER_SITE = "VAN-1", "WH"
 WH_ONLY_LOT = "WHLOT-7781"  # received at WH only: must never appear in an answer to the coordinator
 
