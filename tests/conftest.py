@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,12 @@ def seed_catalog(app: InventoryApplication) -> None:
         actor=ADMIN,
     )
     app.register_funding_source(code="STATE", name="State harm reduction fund", federal=False, actor=ADMIN)
+
+
+def read_model_rows(projector: Any) -> dict[str, list[str]]:
+    """Every read model table's rows, sorted, as text: two stores built from the same log compare equal."""
+    return {
+        table: sorted(repr(tuple(row)) for row in projector.store.fetchall(f"SELECT * FROM {table}"))
+        for projection in projector.projections
+        for table in projection.tables
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from inventory.config import default_database_url, persistence_env, postgres_conninfo, store_namespace
 from inventory.domain import (
@@ -42,6 +42,7 @@ from inventory.locks import AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks
 from inventory.transcodings import ALL as TRANSCODINGS
 
 REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
+RECENT_NOTIFICATIONS = 5_000  # how far back a save whose answer was lost looks for its events
 T = TypeVar("T")
 A = TypeVar("A")
 
@@ -79,6 +80,48 @@ class InventoryCore(Application[UUID]):
     def close(self) -> None:
         super().close()
         self.locks.close()
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Store a save's events; a save that was stored although its answer was lost counts as stored.
+
+        When a database connection dies after COMMIT but before its answer arrives, the library
+        retries the insert and meets our own events: an IntegrityError, which would otherwise send the
+        command round again and record it twice (a receipt doubled). So on a conflict we look at what
+        holds our first event's place in the log: our very event (same timestamp and contents) means
+        the save succeeded; anything else is a real conflict with another writer.
+        """
+        try:
+            return super()._record(processing_event)
+        except IntegrityError:
+            found = self._stored_already(processing_event.events)
+            if found is None:
+                raise
+            if self.repository.cache is not None:
+                for aggregate_id, aggregate in processing_event.aggregates.items():
+                    self.repository.cache.put(aggregate_id, aggregate)
+            return found
+
+    def _stored_already(self, events: Sequence[Any]) -> list[Recording[UUID]] | None:
+        """The recordings of `events` if the log holds exactly them, else None (one indexed query when not)."""
+        if not events:
+            return None
+        first = events[0]
+        version = first.originator_version
+        stored = self.recorder.select_events(first.originator_id, gt=version - 1, lte=version)
+        if len(stored) != 1 or self.mapper.to_domain_event(stored[0]) != first:
+            return None
+        # Ours: find each event's log position among the latest notifications.
+        head = int(self.recorder.max_notification_id() or 0)
+        start = max(1, head - RECENT_NOTIFICATIONS)
+        recent = self.recorder.select_notifications(start=start, limit=head - start + 1, stop=head)
+        by_place = {(n.originator_id, n.originator_version): n for n in recent}
+        recordings = []
+        for event in events:
+            notification = by_place.get((event.originator_id, event.originator_version))
+            if notification is None or self.mapper.to_domain_event(notification) != event:
+                return None
+            recordings.append(Recording(event, notification))
+        return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot from the aggregate in memory when it is at the snapshot's version.

@@ -27,7 +27,7 @@ from inventory.cli import main
 from inventory.domain.errors import InvalidInput
 from inventory.services import Services, build_services
 from inventory.settings import Settings, load_settings
-from tests.conftest import ADMIN, POSTGRES_URL, seed_catalog
+from tests.conftest import ADMIN, POSTGRES_URL, read_model_rows, seed_catalog
 
 KEY = base64.b64encode(os.urandom(32)).decode()
 
@@ -74,15 +74,6 @@ def log_rows(found: Services, until: int) -> list[tuple[Any, ...]]:
     """The stored events up to a position, as stored (encrypted states included)."""
     rows = found.app.recorder.select_notifications(start=1, limit=until + 1, stop=until)
     return [(n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state)) for n in rows]
-
-
-def read_models(found: Services) -> dict[str, list[str]]:
-    """Every read model table's rows, sorted, as text."""
-    return {
-        table: sorted(repr(tuple(row)) for row in found.store.fetchall(f"SELECT * FROM {table}"))
-        for projection in found.projector.projections
-        for table in projection.tables
-    }
 
 
 def test_a_backup_taken_while_visits_are_recorded_restores_elsewhere_to_the_same_state(
@@ -137,9 +128,9 @@ def test_a_backup_taken_while_visits_are_recorded_restores_elsewhere_to_the_same
             # The same events, byte for byte, up to the backup's last position.
             assert log_rows(restored, manifest.head) == log_rows(source, manifest.head)
             # Read models caught up from the backup's copy equal a rebuild from the restored log.
-            caught_up = read_models(restored)
+            caught_up = read_model_rows(restored.projector)
             restored.projector.rebuild()
-            assert read_models(restored) == caught_up
+            assert read_model_rows(restored.projector) == caught_up
             visits_restored = restored.store.fetchall("SELECT COUNT(*) FROM encounters")[0][0]
             assert 20 <= visits_restored < len(recorded)
         finally:

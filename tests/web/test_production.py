@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import uuid
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -149,7 +150,11 @@ def test_every_answer_and_log_line_carries_a_request_id_and_no_log_holds_partici
 
 
 @pytest.mark.postgres
-def test_killing_the_database_connections_answers_503_with_a_retry_hint_and_then_recovers(postgres_url: str) -> None:
+def test_killing_the_database_connections_answers_503_with_a_retry_hint_and_then_recovers(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"inventory-kill-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", name)  # libpq names this test's connections, so only they are killed
     app = create_app({"INVENTORY_DATABASE_URL": postgres_url, **SECRETS, "TESTING": True})
     services = app.extensions["inventory"]
     client = app.test_client()
@@ -164,7 +169,8 @@ def test_killing_the_database_connections_answers_503_with_a_retry_hint_and_then
             with psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True) as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                    (name,),
                 )
             for path in ("/api/v1/stock", "/api/v1/sites", "/readyz"):
                 answer = client.get(path, headers=headers)
