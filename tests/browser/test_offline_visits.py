@@ -51,11 +51,15 @@ def van(request: pytest.FixtureRequest, chromium: Browser, live: Live) -> Iterat
 
 
 def open_form(screen: Screen) -> Page:
-    """Record a visit, once the service worker looks after the page and has kept it on the device."""
+    """Record a visit, once the service worker runs and has kept the page on the device."""
     page = screen.go(FORM)
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    worker_ready(page)
     page.wait_for_function(f"() => {KEPT_PAGE}")
     return page
+
+
+def worker_ready(page: Page) -> None:
+    assert page.evaluate("navigator.serviceWorker.ready.then(registration => !!registration.active)") is True
 
 
 def context_of(screen: Screen) -> BrowserContext:
@@ -315,8 +319,10 @@ def test_every_site_a_person_may_record_at_opens_offline_once_the_site_choice_wa
         screen = Screen(context.new_page(), live.url, "phone", "every_site_offline", [])
         screen.sign_in(ADMIN)
         page = screen.go("/encounters")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        kept = "caches.open('visit-pages-v1').then(c => c.match('/sites/FIX-EAST/encounters/new')).then(Boolean)"
+        worker_ready(page)
+        kept = """caches.open('visit-pages-v1')
+            .then(c => Promise.all([c.match('/encounters'), c.match('/sites/FIX-EAST/encounters/new')]))
+            .then(found => found.every(Boolean))"""
         page.wait_for_function(f"() => {kept}")
         context.set_offline(True)
         opened = page.goto(live.url + "/encounters")  # the site choice itself, kept on the way
@@ -356,3 +362,28 @@ def test_a_visit_with_an_item_retired_meanwhile_records_the_rest_when_the_coordi
     expect(page.locator("#queue-sent")).to_contain_text("Recorded what was available: Naloxone 4 mg nasal spray kit: 1")
     lines = [(line["sku"], line["quantity"]) for line in recorded(live, visit["key"])["lines"]]
     assert lines == [("NALOX-4MG", 1)]
+
+
+def test_record_a_visit_opens_offline_after_signing_in_online_even_if_it_was_not_opened(
+    chromium: Browser, live: Live
+) -> None:
+    """The coordinator signs in at the office and sees only the dashboard; in the van, the form opens."""
+    context = chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    try:
+        screen = Screen(context.new_page(), live.url, "phone", "opens_after_sign_in", [])
+        screen.sign_in(COORDINATOR)  # lands on the dashboard
+        page = screen.page
+        worker_ready(page)
+        page.wait_for_function(f"() => {KEPT_PAGE}")
+        before = encounters_by(live, COORDINATOR)
+        context.set_offline(True)
+        opened = page.goto(live.url + "/encounters")  # from the menu: the one site's form, kept
+        assert opened is not None and opened.headers.get("x-offline-copy") == "kept on this device"
+        assert page.url == live.url + FORM
+        record(page)
+        waiting(page).to_have_attribute("data-waiting", "1")
+        context.set_offline(False)
+        expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device")
+        assert encounters_by(live, COORDINATOR) == before + 1
+    finally:
+        context.close()

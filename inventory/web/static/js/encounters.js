@@ -483,19 +483,12 @@
     });
   };
 
-  function whenControlled() {
-    return new Promise(function (resolve) {
-      if (navigator.serviceWorker.controller) return resolve();
-      navigator.serviceWorker.addEventListener("controllerchange", function () { resolve(); }, { once: true });
-    });
-  }
-
-  // Keep these pages on the device (the service worker keeps what it fetches). A page opened while the
-  // worker already looked after it was kept on the way; the first time, it is fetched once more.
+  // Keep these pages on the device: the service worker fetches and keeps them. (A page opened while
+  // the worker already looked after it was kept on the way.)
   function keepPages(paths) {
     if (!navigator.onLine || !paths.length) return;
-    whenControlled().then(function () {
-      paths.forEach(function (path) { fetch(path, { credentials: "same-origin" }).catch(function () {}); });
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.active) registration.active.postMessage({ type: "keep-pages", paths: paths });
     });
   }
 

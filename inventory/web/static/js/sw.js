@@ -37,6 +37,53 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// A signed-in page asks (offline-register.js): keep Record a visit for this person, even if they have
+// not opened it since signing in. At most every few minutes: each page they open would ask again.
+var KEEP_EVERY_MS = 10 * 60 * 1000;
+var lastKept = 0;
+
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type === "keep-visit-pages") event.waitUntil(keepVisitPages());
+  // The encounter page and the site choice name the pages to keep (the page may not be looked after yet).
+  if (data.type === "keep-pages" && Array.isArray(data.paths)) event.waitUntil(keepPages(data.paths));
+});
+
+function keepPages(paths) {
+  return Promise.all(paths.filter(isVisitPage).map(function (path) {
+    return fetch(path, { credentials: "same-origin" }).then(function (page) {
+      return page.ok && !page.redirected ? keep(path, page) : null;
+    }).catch(function () { return null; });
+  }));
+}
+
+function keepVisitPages() {
+  return caches.open(PAGES).then(function (cache) { return cache.keys(); }).then(function (kept) {
+    if (kept.length && Date.now() - lastKept < KEEP_EVERY_MS) return null;
+    lastKept = Date.now();
+    // The site choice: the one site's form (a redirect), or the choice listing each site's form.
+    return fetch("/encounters", { credentials: "same-origin" }).then(function (response) {
+      var path = new URL(response.url).pathname;
+      if (!response.ok || !isVisitPage(path)) return null; // signed out: nothing to keep
+      return response.clone().text().then(function (html) {
+        var forms = path === "/encounters" ? (html.match(/\/sites\/[^"\/]+\/encounters\/new/g) || []) : [];
+        return keep(path, response).then(function () {
+          return keepPages(forms.filter(function (form, i) { return forms.indexOf(form) === i; }));
+        });
+      });
+    });
+  }).catch(function () { return null; });
+}
+
+// Keep a page as its own address, once all of it has arrived (a page cut off by the network going away
+// never replaces the copy kept before). A copy: the browser refuses a followed redirect for a page opened later.
+function keep(path, response) {
+  return response.blob().then(function (body) {
+    var copy = new Response(body, { status: response.status, headers: response.headers });
+    return caches.open(PAGES).then(function (cache) { return cache.put(path, copy); });
+  }).catch(function () { return null; });
+}
+
 function isVisitForm(path) { return /^\/sites\/[^/]+\/encounters\/new$/.test(path); }
 function isVisitPage(path) { return path === "/encounters" || isVisitForm(path); }
 
@@ -75,10 +122,7 @@ function networkFirst(request, url) {
 function visitPage(request, url) {
   return fetch(request).then(function (response) {
     // Only a page shown to a signed-in person (a redirect to sign-in is not kept).
-    if (response.ok && response.type === "basic" && !response.redirected) {
-      var copy = response.clone();
-      caches.open(PAGES).then(function (cache) { return cache.put(url.pathname, copy); });
-    }
+    if (response.ok && response.type === "basic" && !response.redirected) keep(url.pathname, response.clone());
     return response;
   }).catch(function () {
     return keptPage(url.pathname);
