@@ -1,7 +1,7 @@
 // The service worker (served at /sw.js, so that it covers the whole site).
 //
-// Once a coordinator has opened Record a visit online, that page, the site choice and their scripts
-// and styles are kept on the device, so the page opens without a network. A visit sent while the
+// Once a coordinator has signed in online, Record a visit (the site choice and each of their sites'
+// forms) and its scripts and styles are kept on the device, so the page opens without a network. A visit sent while the
 // network is down is kept on the device (offline-queue.js) and the page sends it when it returns.
 // Signing out asks first when visits are still waiting, and forgets the kept pages.
 importScripts("/static/js/offline-queue.js");
@@ -31,9 +31,9 @@ self.addEventListener("install", function (event) {
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (name) { return name !== SHELL && name !== PAGES; }).map(function (name) {
-      return caches.delete(name);
-    }));
+    // Only this worker's older versions: other caches of the site are not its business.
+    var old = names.filter(function (name) { return name.indexOf("visit-") === 0 && name !== SHELL && name !== PAGES; });
+    return Promise.all(old.map(function (name) { return caches.delete(name); }));
   }).then(function () { return self.clients.claim(); }));
 });
 
