@@ -42,9 +42,6 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
             "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
-            # Check a pooled connection before lending it: after a database restart or a killed
-            # backend, the next request gets a fresh connection instead of a dead one.
-            "POSTGRES_PRE_PING": "y",
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]

@@ -7,6 +7,7 @@ writes them never holds the lock that commands need to append events.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+
+from psycopg import OperationalError
 
 from inventory.config import persistence_env, postgres_conninfo, store_namespace
 
@@ -201,20 +204,20 @@ class PostgresReadStore:
         kwargs: dict[str, Any] = {"autocommit": True}
         if options:
             kwargs["options"] = options
-        # check: a pooled connection is tested before it is lent, so one killed by a database restart
-        # is replaced instead of failing the request that gets it.
-        self._pool = ConnectionPool(
-            conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True, check=ConnectionPool.check_connection
-        )
+        self._pool = ConnectionPool(conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True)
         # The projector lock: one advisory lock per event store, held for one batch.
         self._lock_key = zlib.crc32(f"projections:{namespace}".encode()) - 2**31
 
     @contextmanager
     def transaction(self, projector_lock: bool = True) -> Iterator[Tx]:
-        with self._pool.connection() as conn, conn.transaction():
-            if projector_lock:
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            yield _PostgresTx(conn)
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                if projector_lock:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                yield _PostgresTx(conn)
+        except OperationalError:
+            self._drop_dead_connections()
+            raise
 
     @contextmanager
     def try_transaction(self) -> Iterator[Tx | None]:
@@ -223,8 +226,22 @@ class PostgresReadStore:
             yield _PostgresTx(conn) if row and row[0] else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._fetchall(sql, params)
+        except OperationalError:
+            # The connection was dead (a database restart, a killed backend): so are its pool-mates.
+            # Replace them all, then read once more (a read is safe to repeat).
+            self._drop_dead_connections()
+            return self._fetchall(sql, params)
+
+    def _fetchall(self, sql: str, params: Sequence[Any]) -> list[Row]:
         with self._pool.connection() as conn:
             return list(conn.execute(_pg(sql), params).fetchall())
+
+    def _drop_dead_connections(self) -> None:
+        """Test the idle pooled connections and discard the broken ones (the pool opens new ones)."""
+        with contextlib.suppress(Exception):
+            self._pool.check()
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:

@@ -245,7 +245,8 @@ def test_three_web_workers_and_a_worker_lose_nothing_and_double_nothing_while_co
     assert tally.unexpected == [], (tally.unexpected[:5], logs)
     assert 500 not in tally.statuses and all(status < 500 or status == 503 for status in tally.statuses), tally
     assert min(killed) > 0, "the kills found connections to end"
-    assert len(tally.visits) > 50 and len(tally.receipts) > 10 and len(tally.transfers) > 10, tally.statuses
+    # Enough went through for the kills to land in the middle of work (how much depends on the machine).
+    assert len(tally.visits) >= 20 and len(tally.receipts) >= 5 and len(tally.transfers) >= 5, tally.statuses
 
     events = [found.app.mapper.to_domain_event(n) for n in all_notifications(found)]
     recorded_visits = Counter(e.key for e in events if isinstance(e, Encounter.Recorded))
