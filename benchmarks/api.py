@@ -9,7 +9,8 @@ Run from the repository root:
 It seeds, in this process and through the application's own verbs, one site with 10,000,000
 naloxone kits and 40,000,000 syringes in four lots each, stock levels, a funding source and an
 admin with an API token, and catches the read models up. Then it starts
-`gunicorn -k gthread --threads 4 'inventory.web:create_app()'` on 127.0.0.1, waits for GET /healthz,
+`gunicorn -k gthread --threads 4 inventory.web.wsgi:app` (the production entry point, with production
+settings and JSON access logs) on 127.0.0.1, waits for GET /healthz,
 and drives it from another process (threads with keep-alive `http.client` connections) for a fixed
 time per phase, after a short warm-up that is not counted:
 
@@ -112,16 +113,27 @@ def database(folder: Path) -> Iterator[tuple[str, str]]:
 
 
 def settings_env(url: str, folder: Path) -> dict[str, str]:
-    return {"INVENTORY_DATABASE_URL": url, "INVENTORY_INSTANCE_PATH": str(folder / "instance")}
+    """Production settings, as a deployment runs (its own keys; web workers create no tables)."""
+    return {
+        "INVENTORY_DATABASE_URL": url,
+        "INVENTORY_INSTANCE_PATH": str(folder / "instance"),
+        "INVENTORY_ENV": "production",
+        "INVENTORY_SECRET_KEY": "api-benchmark-secret-key-0123456789",
+        "INVENTORY_SEAL_KEY": "api-benchmark-seal-key-0123456789",
+        "INVENTORY_LOG_FORMAT": "json",
+    }
 
 
 def seed(url: str, folder: Path) -> str:
-    """Seed through the application in this process; return the admin's API token."""
+    """Create the tables (as `inventory init`), seed through the application in this process, and
+    return the admin's API token."""
     from inventory.services import build_services
     from inventory.settings import load_settings
+    from inventory.web.schema import create_schema
 
     found = build_services(load_settings(settings_env(url, folder)))
     try:
+        create_schema(found)
         app = found.app
         app.register_site(code=SITE, name="Benchmark site", kind="fixed", actor=ADMIN)
         app.register_item(
@@ -192,7 +204,7 @@ def start_gunicorn(url: str, folder: Path, workers: int, port: int, log: Any) ->
         "--access-logformat",
         ACCESS_FORMAT,
         "--no-control-socket",  # gunicorn 27 otherwise listens on one socket in $HOME for every instance
-        "inventory.web:create_app()",
+        "inventory.web.wsgi:app",
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
