@@ -17,7 +17,7 @@ class WrongCipherKey(InvalidInput):
 
 
 def check_cipher_key(app: Any, *, encrypted: bool) -> None:
-    """Decode the log's first event (and the newest snapshot's kind of state) or explain why not."""
+    """Decode the log's first event, or explain why it cannot be: the wrong key, or none for an encrypted log."""
     try:
         first = app.recorder.select_notifications(start=1, limit=1)
     except Exception:  # no tables yet (a web worker before `inventory init`): nothing to check
