@@ -134,10 +134,17 @@ function keptPage(path) {
     return cache.match(path).then(function (found) {
       if (found) return freshCopy(found);
       if (path !== "/encounters") return offlinePage();
-      // The site choice was a redirect to the one site's form: open a kept form instead.
+      // No site choice kept (for one site it is a redirect to its form): offer the forms that are kept.
       return cache.keys().then(function (requests) {
-        var form = requests.map(function (r) { return new URL(r.url).pathname; }).filter(isVisitForm)[0];
-        return form ? Response.redirect(form, 303) : offlinePage();
+        var forms = requests.map(function (r) { return new URL(r.url).pathname; }).filter(isVisitForm).sort();
+        if (!forms.length) return offlinePage();
+        if (forms.length === 1) return Response.redirect(forms[0], 303);
+        return simplePage("Record a visit", "<p>Where is the visit? (Offline: the sites kept on this device.)</p>" +
+          "<ul class=\"choices\">" + forms.map(function (form) {
+            var site = escapeHtml(decodeURIComponent(form.split("/")[2]));
+            return "<li><a role=\"button\" class=\"outline site-choice\" href=\"" + escapeHtml(form) + "\"><strong>" +
+              site + "</strong></a></li>";
+          }).join("") + "</ul>", { "X-Offline-Copy": "kept on this device" });
       });
     });
   });
@@ -173,13 +180,14 @@ function escapeHtml(text) {
   });
 }
 
-function simplePage(title, body) {
+function simplePage(title, body, extraHeaders) {
   var html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">" +
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">" +
     "<title>" + escapeHtml(title) + " · Supply inventory</title>" +
     "<link rel=\"stylesheet\" href=\"/static/vendor/pico/pico.min.css\"><link rel=\"stylesheet\" href=\"/static/css/app.css\">" +
+    "<link rel=\"stylesheet\" href=\"/static/css/encounters.css\">" +
     "</head><body><main id=\"main\" class=\"container\"><h1>" + escapeHtml(title) + "</h1>" + body + "</main></body></html>";
-  return new Response(html, { status: 200, headers: pageHeaders() });
+  return new Response(html, { status: 200, headers: Object.assign(pageHeaders(), extraHeaders || {}) });
 }
 
 function offlinePage() {
