@@ -162,14 +162,16 @@ def _items(reader: rq.Reader) -> dict[str, dict[str, Any]]:
 
 
 def _receipts(reader: rq.Reader, start: date, end: date, funding_source: str | None) -> list[dict[str, Any]]:
-    """Receipts in the period; unit cost from the purchase order when the receipt names one."""
+    """Receipts in the period; unit cost as received, else from the purchase order the receipt names."""
     costs = rq.order_costs(reader)
     orders = {str(number) for (number,) in reader.fetchall("SELECT number FROM purchase_orders")}
     rows = []
     for movement in rq.movements(reader, start, end, funding_source, kind="received"):
         reference = movement["reference"]
         is_order = reference in orders
-        cost: Decimal | None = costs.get((reference, movement["sku"])) if is_order else None
+        cost: Decimal | None = Decimal(movement["unit_cost"]) if movement["unit_cost"] is not None else None
+        if cost is None and is_order:
+            cost = costs.get((reference, movement["sku"]))
         rows.append(
             dict(
                 movement,

@@ -248,7 +248,7 @@ def _receipts(
         Column("Lot", 16),
         Column("Expires", 11),
         Column("Quantity", 10, INTEGER, summed=True),
-        Column("Unit cost (from the purchase order)", 12, MONEY),
+        Column("Unit cost", 12, MONEY),
         Column("Value", 12, MONEY, summed=True),
         Column("Purchase order", 14),
         Column("Delivery reference", 24),

@@ -16,15 +16,18 @@ from inventory.projections import report_queries as rq
 
 
 def gather_lots(snapshot: Snapshot, funding_source: str | None) -> list[dict[str, Any]]:
-    """Lots on hand; each lot's unit cost from the purchase order it was received on, when it names one."""
+    """Lots on hand; each lot's unit cost as received, else from the purchase order it was received on."""
     reader = snapshot.reader
     costs = rq.order_costs(reader)
+    received_at = rq.lot_costs(reader)
     references = rq.received_lots(reader)
     lots = []
     for lot in rq.lots_on_hand(reader):
         if funding_source and lot["funding_source"] != funding_source:
             continue
-        cost: Decimal | None = costs.get((references.get((lot["sku"], lot["lot"]), ""), lot["sku"]))
+        cost: Decimal | None = received_at.get((lot["sku"], lot["lot"])) or costs.get(
+            (references.get((lot["sku"], lot["lot"]), ""), lot["sku"])
+        )
         lots.append(dict(lot, unit_cost=cost))
     return lots
 
@@ -40,7 +43,7 @@ COLUMNS = [
     Column("Expires", 11),
     Column("Days to expiry", 9, INTEGER),
     Column("Quantity", 10, INTEGER, summed=True),
-    Column("Unit cost (from the purchase order)", 12, MONEY),
+    Column("Unit cost", 12, MONEY),
     Column("Value", 12, MONEY, summed=True),
 ]
 

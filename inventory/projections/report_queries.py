@@ -77,6 +77,7 @@ MOVEMENT_COLUMNS = (
     "reference",
     "other_site",
     "actor",
+    "unit_cost",
 )
 
 
@@ -104,6 +105,15 @@ def order_costs(reader: Reader) -> dict[tuple[str, str], Decimal]:
             if line.get("unit_cost") is not None:
                 costs[(str(number), str(line["sku"]))] = Decimal(str(line["unit_cost"]))
     return costs
+
+
+def lot_costs(reader: Reader) -> dict[tuple[str, str], Decimal]:
+    """The unit cost each lot was received at (its first receipt that states one), by SKU and lot."""
+    rows = reader.fetchall(
+        """SELECT sku, lot, unit_cost FROM stock_movements WHERE kind = 'received' AND unit_cost IS NOT NULL
+           ORDER BY position DESC"""
+    )
+    return {(str(sku), str(lot)): Decimal(str(cost)) for sku, lot, cost in rows}
 
 
 def received_lots(reader: Reader) -> dict[tuple[str, str], str]:

@@ -23,13 +23,15 @@ _COLUMN = {kind: index for index, kind in enumerate(KINDS)}
 
 class StockCard(Projection):
     name = "stock_card"
+    version = 2  # 2: a receipt's unit cost
     tables = ("stock_movements", "stock_daily")
     ddl = (
         """CREATE TABLE IF NOT EXISTS stock_movements (
             position BIGINT NOT NULL, seq INTEGER NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL,
             lot TEXT NOT NULL, funding_source TEXT, expires_on TEXT, business_date TEXT NOT NULL,
             occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, kind TEXT NOT NULL, quantity BIGINT NOT NULL,
-            reason TEXT, reference TEXT, other_site TEXT, actor TEXT NOT NULL, PRIMARY KEY (position, seq))""",
+            reason TEXT, reference TEXT, other_site TEXT, actor TEXT NOT NULL, unit_cost TEXT,
+            PRIMARY KEY (position, seq))""",
         """CREATE INDEX IF NOT EXISTS stock_movements_card
             ON stock_movements (site, sku, business_date, occurred_at, position)""",
         "CREATE INDEX IF NOT EXISTS stock_movements_date ON stock_movements (business_date)",
@@ -55,6 +57,8 @@ class StockCard(Projection):
             if not movements:
                 continue
             day, occurred, logged = recorded.day, recorded.occurred_at, recorded.recorded_at
+            cost = getattr(event, "unit_cost", None) if type(event) is StockLedger.Received else None
+            unit_cost = None if cost is None else str(cost)
             for seq, (kind, row, quantity, reason, reference, other) in enumerate(movements):
                 expires = iso(row["expires_on"])
                 rows.append(
@@ -75,6 +79,7 @@ class StockCard(Projection):
                         reference,
                         other,
                         event.actor,
+                        unit_cost,
                     )
                 )
                 totals = daily[(event.site, event.sku, row["lot"], day, row["funding_source"], expires)]
@@ -82,8 +87,8 @@ class StockCard(Projection):
                 totals[-1] += quantity
         tx.executemany(
             """INSERT INTO stock_movements (position, seq, site, sku, lot, funding_source, expires_on,
-               business_date, occurred_at, recorded_at, kind, quantity, reason, reference, other_site, actor)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               business_date, occurred_at, recorded_at, kind, quantity, reason, reference, other_site, actor,
+               unit_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             rows,
         )
         updates = ", ".join(f"{column} = stock_daily.{column} + excluded.{column}" for column in (*KINDS, "net"))

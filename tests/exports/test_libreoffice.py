@@ -104,12 +104,14 @@ def test_libreoffice_recalculates_every_total_to_the_figures_from_the_events(
         assert number(site_totals[header.index(heading)]) == number(totals[header.index(heading) - 1]), heading
     assert all(number(row[header.index("Check (0 when the row reconciles)")]) == 0 for row in body)
 
-    # Receipts: quantity and value totals (value = quantity x unit cost, where the order states one).
+    # Receipts: quantity and value totals (value = quantity x unit cost).
     header, body, receipt_totals = rows_after(sheets["Receipts"], "Business date")
     received = [m for m in moved if m.kind == "received" and m.funding_source == "SOR" and start <= m.day <= end]
     assert number(receipt_totals[header.index("Quantity")]) == sum(m.quantity for m in received)
-    quantity, cost = header.index("Quantity"), header.index("Unit cost (from the purchase order)")
-    value = sum((number(row[quantity]) * number(row[cost]) for row in body if row[cost]), Decimal(0))
+    quantity, cost = header.index("Quantity"), header.index("Unit cost")
+    # Every receipt states its cost: as received, or on the purchase order it was received against.
+    assert body and all(row[cost] for row in body)
+    value = sum((number(row[quantity]) * number(row[cost]) for row in body), Decimal(0))
     assert value > 0
     assert number(receipt_totals[header.index("Value")]) == value
 
