@@ -8,6 +8,7 @@ from inventory.domain.catalog import FundingSource, Item, Site
 from inventory.domain.encounter import Encounter, encounter_id
 from inventory.domain.ledger import StockLedger, ledger_id
 from inventory.domain.purchasing import PurchaseOrder
+from inventory.domain.tally import ShiftTally, tally_id
 from inventory.domain.transfer import Transfer
 from inventory.domain.users import User
 
@@ -18,6 +19,7 @@ __all__ = [
     "FundingSource",
     "Item",
     "PurchaseOrder",
+    "ShiftTally",
     "Site",
     "StockLedger",
     "Transfer",
@@ -25,4 +27,5 @@ __all__ = [
     "alert_id",
     "encounter_id",
     "ledger_id",
+    "tally_id",
 ]

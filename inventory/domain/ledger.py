@@ -84,6 +84,15 @@ class StockLedger(Aggregate):
         def apply(self, aggregate: StockLedger) -> None:
             aggregate._take(self.picks, self.occurred_at)
 
+    class HandedOutOnShift(Movement):
+        """Stock handed out during a shift whose totals were recorded as a tally."""
+
+        tally_id: UUID
+        picks: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._take(self.picks, self.occurred_at)
+
     class Dispatched(Movement):
         transfer_id: UUID
         to_site: str
@@ -289,6 +298,13 @@ class StockLedger(Aggregate):
         """Record stock handed out in an encounter (picks come from `plan_issue`)."""
         self._check_picks(picks, occurred_at)
         self._move(self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at)
+
+    def hand_out_on_shift(
+        self, *, tally_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime
+    ) -> None:
+        """Record stock handed out in a shift recorded as a tally (picks come from `plan_issue`)."""
+        self._check_picks(picks, occurred_at)
+        self._move(self.HandedOutOnShift, tally_id=tally_id, picks=picks, actor=actor, occurred_at=occurred_at)
 
     def dispatch(
         self, *, transfer_id: UUID, to_site: str, picks: list[dict[str, Any]], actor: str, occurred_at: datetime

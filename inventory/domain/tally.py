@@ -1,0 +1,57 @@
+"""A shift tally: on a night too busy to record each visit, the shift's totals recorded afterwards.
+
+For a site and a shift (its date, start and end time): what was handed out per item (the lots it came
+from are picked as for visits), how many visits there were, reversals reported and syringes collected.
+Named by the client's key, like an encounter, so sending it twice records it once. Nothing about any
+participant: only counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+def tally_id(actor: str, key: str) -> UUID:
+    """The id of the tally recorded by this person with this client key."""
+    return uuid5(NAMESPACE_URL, f"/tallies/{actor.strip().lower()}/{key}")
+
+
+class ShiftTally(Aggregate):
+    """One shift's totals at one site. Lines hold the lots issued, so a repeat answers the same."""
+
+    @staticmethod
+    def create_id(key: str, actor: str, **_: Any) -> UUID:
+        return tally_id(actor, key)
+
+    @event("Recorded")
+    def __init__(
+        self,
+        key: str,
+        fingerprint: str,
+        site: str,
+        shift_date: date,
+        starts_at: str,
+        ends_at: str,
+        lines: list[dict[str, Any]],
+        visits: int,
+        reversals_reported: int,
+        syringes_collected: int,
+        actor: str,
+        occurred_at: datetime,
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.site = site
+        self.shift_date = shift_date
+        self.starts_at = starts_at
+        self.ends_at = ends_at
+        self.lines = lines
+        self.visits = visits
+        self.reversals_reported = reversals_reported
+        self.syringes_collected = syringes_collected
+        self.actor = actor
+        self.occurred_at = occurred_at
