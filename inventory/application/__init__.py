@@ -6,11 +6,14 @@ from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
+from inventory.application.tallies import TallyVerbs
 from inventory.application.transfers import TransferVerbs
 from inventory.application.users import UserVerbs
 
 
-class InventoryApplication(CatalogVerbs, StockVerbs, TransferVerbs, PurchasingVerbs, UserVerbs, AlertVerbs):
+class InventoryApplication(
+    CatalogVerbs, StockVerbs, TallyVerbs, TransferVerbs, PurchasingVerbs, UserVerbs, AlertVerbs
+):
     """Every change to stock goes through one of these verbs and lands as events in the log."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, Site, StockLedger, Transfer
+from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, ShiftTally, Site, StockLedger, Transfer
 from inventory.domain.alerts import Alert, Digest
 from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
@@ -13,7 +13,7 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
-    version = 2  # 2: alert and digest events are summarised in words
+    version = 3  # 2: alert and digest events are summarised in words; 3: shift tallies
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (
@@ -96,6 +96,13 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     StockLedger.Counted: lambda e: f"Counted {e.counted} {e.sku} in lot {e.lot} at {e.site} (variance {e.variance:+d})",
     Encounter.Recorded: lambda e: (  # type: ignore[attr-defined]
         f"Encounter at {e.site}: {_lines(e.lines)}"
+        + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
+        + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
+    ),
+    StockLedger.HandedOutOnShift: lambda e: f"Handed out on a shift: {e.sku} at {e.site}: {_lots(e.picks)}",
+    ShiftTally.Recorded: lambda e: (  # type: ignore[attr-defined]
+        f"Shift tally at {e.site} on {e.shift_date} {e.starts_at}-{e.ends_at}: {e.visits} visit(s)"
+        + (f", {_lines(e.lines)}" if e.lines else "")
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
     ),

@@ -124,26 +124,38 @@ def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) ->
 
 
 def daily_totals(store: ReadStore, start: date, end: date, site: str | None = None) -> list[dict[str, Any]]:
-    """Per day, site, item and funding source: quantity handed out and encounters that included it."""
+    """Per day, site, item and funding source: quantity handed out (of which on shifts recorded as
+    tallies) and the encounters that included it."""
     where, params = _where({"site": site})
     rows = store.fetchall(
-        f"""SELECT business_date, site, sku, funding_source, quantity, encounters FROM daily_distribution
-            WHERE business_date BETWEEN ? AND ? AND {where} ORDER BY business_date, site, sku, funding_source""",
+        f"""SELECT business_date, site, sku, funding_source, quantity, encounters, from_tallies
+            FROM daily_distribution WHERE business_date BETWEEN ? AND ? AND {where}
+            ORDER BY business_date, site, sku, funding_source""",
         [start.isoformat(), end.isoformat(), *params],
     )
-    keys = ("date", "site", "sku", "funding_source", "quantity", "encounters")
+    keys = ("date", "site", "sku", "funding_source", "quantity", "encounters", "from_tallies")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def daily_encounters(store: ReadStore, start: date, end: date, site: str | None = None) -> list[dict[str, Any]]:
-    """Per day and site: encounters, overdose reversals reported, syringes handed out and collected."""
+    """Per day and site: visits (encounters and the visits of shift tallies, of which from tallies),
+    overdose reversals reported, syringes handed out and collected."""
     where, params = _where({"site": site})
     rows = store.fetchall(
-        f"""SELECT business_date, site, encounters, reversals_reported, syringes_distributed, syringes_collected
+        f"""SELECT business_date, site, encounters, reversals_reported, syringes_distributed, syringes_collected,
+                   tally_visits
             FROM daily_encounters WHERE business_date BETWEEN ? AND ? AND {where} ORDER BY business_date, site""",
         [start.isoformat(), end.isoformat(), *params],
     )
-    keys = ("date", "site", "encounters", "reversals_reported", "syringes_distributed", "syringes_collected")
+    keys = (
+        "date",
+        "site",
+        "encounters",
+        "reversals_reported",
+        "syringes_distributed",
+        "syringes_collected",
+        "tally_visits",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 

@@ -109,6 +109,8 @@ def _movements(event: Any) -> list[Movement]:
     kind = type(event)
     if kind is StockLedger.Distributed:
         return [("distributed", p, -p["quantity"], None, str(event.encounter_id), None) for p in event.picks]
+    if kind is StockLedger.HandedOutOnShift:
+        return [("distributed", p, -p["quantity"], "shift tally", str(event.tally_id), None) for p in event.picks]
     if kind is StockLedger.Received:
         reference = event.purchase_order or event.reference
         return [("received", vars(event), event.quantity, None, reference, None)]

@@ -51,7 +51,11 @@ class StockOnHand(Projection):
         for recorded in batch:
             event = recorded.event
             kind = type(event)
-            if kind is StockLedger.Distributed or kind is StockLedger.Dispatched:
+            if (
+                kind is StockLedger.Distributed
+                or kind is StockLedger.Dispatched
+                or kind is StockLedger.HandedOutOnShift
+            ):
                 for pick in event.picks:
                     add(event.site, event.sku, pick, -pick["quantity"])
             elif kind is StockLedger.Received:

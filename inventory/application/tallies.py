@@ -1,0 +1,158 @@
+"""Shift tallies: the totals of a shift too busy to record each visit, entered afterwards.
+
+Stock falls as for visits (lots picked first-expiry-first-out, or as named), on the shift's date;
+the visits, reversals and syringes collected are counted with the encounters in the read models,
+which keep apart what came from tallies.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from inventory import commands as check
+from inventory.application.core import InventoryCore
+from inventory.domain import ShiftTally, StockLedger, ledger_id, tally_id
+from inventory.domain.errors import IdempotencyConflict, InvalidInput, NotFound
+from inventory.domain.values import normalise_code
+
+
+def tally_view(tally: ShiftTally) -> dict[str, Any]:
+    """A tally as recorded; the same for the first answer and every repeat."""
+    return {
+        "id": str(tally.id),
+        "key": tally.key,
+        "site": tally.site,
+        "shift_date": tally.shift_date,
+        "starts_at": tally.starts_at,
+        "ends_at": tally.ends_at,
+        "lines": [dict(line, lots=[dict(pick) for pick in line["lots"]]) for line in tally.lines],
+        "visits": tally.visits,
+        "reversals_reported": tally.reversals_reported,
+        "syringes_collected": tally.syringes_collected,
+        "actor": tally.actor,
+        "occurred_at": tally.occurred_at,
+        "recorded_at": tally.created_on,
+    }
+
+
+class TallyVerbs(InventoryCore):
+    """Record a shift's totals."""
+
+    def record_shift_tally(
+        self,
+        *,
+        key: str,
+        site: str,
+        shift_date: date | str,
+        starts_at: str,
+        ends_at: str,
+        lines: list[dict[str, Any]],
+        visits: int,
+        reversals_reported: int | None = 0,
+        syringes_collected: int | None = 0,
+        actor: str,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Record what a shift handed out, and its visits; a repeat of the same key returns the first result."""
+        key = check.client_key(key)
+        site_code = normalise_code(site, "site")
+        day = _day(shift_date)
+        start, end = _clock(starts_at, "starts_at"), _clock(ends_at, "ends_at")
+        begins = datetime.combine(day, start, tzinfo=self.zone)
+        finishes = datetime.combine(day, end, tzinfo=self.zone)
+        if end == start:
+            raise InvalidInput(
+                "A shift must end after it starts (a night shift may end the next morning).", field="ends_at"
+            )
+        if finishes < begins:  # a night shift: it ends the next morning
+            finishes += timedelta(days=1)
+        if finishes > (now or datetime.now(UTC)) + check.CLOCK_SKEW:
+            raise InvalidInput(
+                f"This shift ends at {finishes.isoformat(timespec='minutes')}, which is still to come: "
+                "record its tally after the shift.",
+                field="ends_at",
+            )
+        count = check.tally(visits, "visits")
+        reversals = check.tally(reversals_reported, "reversals_reported")
+        collected = check.tally(syringes_collected, "syringes_collected")
+        parsed = check.issue_lines(lines) if lines or not (count or collected) else []
+        if parsed and count == 0:
+            raise InvalidInput("Enter how many visits the shift had: items were handed out.", field="visits")
+        digest = check.fingerprint(
+            {
+                "site": site_code,
+                "shift": [day.isoformat(), start.isoformat("minutes"), end.isoformat("minutes")],
+                "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
+                "visits": count,
+                "reversals": reversals,
+                "collected": collected,
+            }
+        )
+        the_id = tally_id(actor, key)
+        moment = begins.astimezone(UTC)  # stock leaves on the shift's date, from its start
+
+        def attempt() -> dict[str, Any]:
+            earlier = self._get(ShiftTally, the_id)
+            if earlier is not None:
+                if earlier.fingerprint != digest:
+                    raise IdempotencyConflict(
+                        "This request key was already used for a different tally. "
+                        "Reload the form to get a new key and enter the tally again.",
+                        field="key",
+                    )
+                return tally_view(earlier)
+            place = self._site(site_code)
+            ledgers: dict[str, StockLedger] = {}
+            issued = []
+            for index, line in enumerate(parsed):
+                item = self._item(line.sku, field=f"lines[{index}].sku")
+                ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
+                ledgers[item.sku] = ledger
+                picks = ledger.plan_issue(line.quantity, day, line.lot)
+                ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment)
+                issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
+            tally = ShiftTally(
+                key=key,
+                fingerprint=digest,
+                site=place.code,
+                shift_date=day,
+                starts_at=start.isoformat("minutes"),
+                ends_at=end.isoformat("minutes"),
+                lines=issued,
+                visits=count,
+                reversals_reported=reversals,
+                syringes_collected=collected,
+                actor=actor,
+                occurred_at=moment,
+            )
+            self.save(tally, *ledgers.values())
+            return tally_view(tally)
+
+        ids: list[UUID] = [the_id, *(ledger_id(site_code, line.sku) for line in parsed)]
+        return self._retrying(ids, attempt)
+
+    def shift_tally(self, key: str, actor: str) -> dict[str, Any]:
+        """A tally as recorded, by the client key of the person who recorded it."""
+        found = self._get(ShiftTally, tally_id(actor, check.client_key(key)))
+        if found is None:
+            raise NotFound(f"No shift tally was recorded with key {key}.", field="key")
+        return tally_view(found)
+
+
+def _day(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"shift_date {value!r} is not a date like 2026-03-01.", field="shift_date") from None
+
+
+def _clock(value: str, field: str) -> time:
+    try:
+        found = time.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"{field} {value!r} is not a time like 18:30.", field=field) from None
+    return found.replace(second=0, microsecond=0, tzinfo=None)
