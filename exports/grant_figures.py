@@ -91,7 +91,8 @@ class GrantFigures:
     by_site: dict[tuple[str, str], Balance]  # (site, sku)
     by_month: dict[tuple[str, str], Balance]  # (month label, sku)
     months: list[Month]
-    activity: list[tuple[str, str, int, int, int, int]]  # month, site, encounters, reversals, syringes out, in
+    # month, site, visits, reversals, syringes out, syringes in, visits counted on shift tallies
+    activity: list[tuple[str, str, int, int, int, int, int]]
     receipts: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
 

@@ -141,12 +141,12 @@ def _category(figures: GrantFigures, sku: str) -> str:
 def _activity(sheet: SheetWriter, figures: GrantFigures) -> None:
     sheet.heading("Program activity by site (all funding sources: visits are not paid by a funder)")
     by_site: dict[str, list[int]] = {}
-    for _month, site, encounters, reversals, given, collected in figures.activity:
-        totals = by_site.setdefault(site, [0, 0, 0, 0])
-        for index, value in enumerate((encounters, reversals, given, collected)):
+    for _month, site, visits, reversals, given, collected, on_tallies in figures.activity:
+        totals = by_site.setdefault(site, [0, 0, 0, 0, 0])
+        for index, value in enumerate((visits, on_tallies, reversals, given, collected)):
             totals[index] += value
     first = sheet.row + 2
-    rate = '=IF(D{row}=0,"",E{row}/D{row})'
+    rate = '=IF(E{row}=0,"",F{row}/E{row})'
     rows = [
         [site, *totals, Formula(rate.format(row=first + index))]
         for index, (site, totals) in enumerate(sorted(by_site.items()))
@@ -155,6 +155,7 @@ def _activity(sheet: SheetWriter, figures: GrantFigures) -> None:
         [
             Column("Site"),
             Column("Encounters", number_format=INTEGER, summed=True),
+            Column("of which counted on shift tallies", number_format=INTEGER, summed=True),
             Column("Overdose reversals reported", number_format=INTEGER, summed=True),
             Column("Syringes distributed", number_format=INTEGER, summed=True),
             Column("Syringes collected", number_format=INTEGER, summed=True),
@@ -323,7 +324,7 @@ def _ledger(
             _day(row["expires_on"]),
             row["funding_source"],
             MOVEMENTS.get(row["kind"], row["kind"]),
-            (row["reason"] or "").replace("_", " ") if row["kind"] in ("adjusted", "counted") else None,
+            (row["reason"] or "").replace("_", " ") or None,  # an adjustment's reason, "shift tally", …
             row["quantity"],
             row["reference"] if row["kind"] not in ("distributed",) else None,
             row["other_site"],

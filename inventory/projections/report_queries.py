@@ -165,16 +165,17 @@ def encounters(reader: Reader, start: date, end: date) -> list[dict[str, Any]]:
     return found
 
 
-def encounter_totals(reader: Reader, start: date, end: date) -> list[tuple[str, str, int, int, int, int]]:
-    """Per month and site: encounters, reversals reported, syringes handed out and collected."""
+def encounter_totals(reader: Reader, start: date, end: date) -> list[tuple[str, str, int, int, int, int, int]]:
+    """Per month and site: visits (encounters and shift tallies' visits), reversals reported, syringes
+    handed out and collected, and how many of the visits were counted on shift tallies."""
     rows = reader.fetchall(
         """SELECT SUBSTR(business_date, 1, 7), site, SUM(encounters), SUM(reversals_reported),
-                  SUM(syringes_distributed), SUM(syringes_collected)
+                  SUM(syringes_distributed), SUM(syringes_collected), SUM(tally_visits)
            FROM daily_encounters WHERE business_date BETWEEN ? AND ?
            GROUP BY SUBSTR(business_date, 1, 7), site ORDER BY 1, 2""",
         (start.isoformat(), end.isoformat()),
     )
-    return [(str(m), str(s), int(e), int(r), int(d), int(c)) for m, s, e, r, d, c in rows]
+    return [(str(m), str(s), int(e), int(r), int(d), int(c), int(t)) for m, s, e, r, d, c, t in rows]
 
 
 def seal_link_at(reader: Reader, position: int) -> tuple[int, str] | None:

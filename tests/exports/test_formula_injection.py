@@ -111,7 +111,7 @@ def test_text_starting_like_a_formula_is_written_as_text(
         by_site={("WH", "NALOX-4MG"): balance},
         by_month={("2026-01", "NALOX-4MG"): balance},
         months=months(start, end),
-        activity=[("2026-01", "WH", 3, 1, 10, 5)],
+        activity=[("2026-01", "WH", 3, 1, 10, 5, 0)],
         receipts=[dict(movement, purchase_order=None, note=reference, unit_cost=Decimal("1.50"))],
         ledger=[movement],
     )

@@ -6,15 +6,18 @@ tallies; the stock card shows the movement as handed out on a shift tally.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from exports.reports import Source, grant_report
 from inventory.application import InventoryApplication
 from inventory.domain.errors import IdempotencyConflict, InsufficientStock, InvalidInput
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.store import read_store_for
 from tests.conftest import ADMIN, read_model_rows, seed_catalog
+from tests.exports.workbooks import sheets, table
 
 VAN = "van@example.org"
 TODAY = datetime.now(UTC).date()
@@ -145,3 +148,33 @@ def test_a_tally_that_cannot_be_right_is_refused_saying_what_to_fix_and_changes_
         night_shift(stocked, **changes)
     assert refused.value.field == field and says in refused.value.message
     assert stocked.recorder.max_notification_id() == head
+
+
+def test_the_grant_report_counts_a_tallys_visits_and_hand_outs_and_says_how_many_came_from_tallies(
+    stocked: InventoryApplication, database_url: str, tmp_path: Path
+) -> None:
+    app = stocked
+    app.record_encounter(
+        key="visit-same-day-01",
+        site="VAN-1",
+        lines=[{"sku": "NALOX-4MG", "quantity": 1}],
+        actor=VAN,
+        occurred_at=datetime.combine(SHIFT, datetime.min.time(), UTC) + timedelta(hours=19),
+    )
+    night_shift(app)
+    store = read_store_for(database_url)
+    try:
+        Projector(app, store, all_projections(app.zone, b"tally-seal")).catch_up()
+        path = tmp_path / "grant.xlsx"
+        grant_report(Source(app, store, app.zone), str(path), funding_source=None, start=SHIFT, end=SHIFT, who="t")
+    finally:
+        store.close()
+
+    summary = sheets(path)["Summary"]
+    items = {row["SKU"]: row for row in table(summary, "Category").records()}
+    assert (items["NALOX-4MG"]["Distributed"], items["SYR-1ML"]["Distributed"]) == (36, 400)
+    [van] = [row for row in table(summary, "Site").records() if row["Site"] == "VAN-1"]
+    assert (van["Encounters"], van["of which counted on shift tallies"]) == (43, 42)
+    assert (van["Overdose reversals reported"], van["Syringes collected"]) == (2, 310)
+    ledger = table(sheets(path)["Ledger"], "Log position").records()
+    assert sum(1 for row in ledger if row.get("Reason") == "shift tally") == 3  # two naloxone lots, one syringe lot
