@@ -16,13 +16,14 @@ from inventory.web.pages import (
     purchase_orders,
     receiving,
     stock,
+    tallies,
     transfers,
 )
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, nav_links
 
 AREAS = (
-    *(dashboard, encounters, offline, receiving, transfers, counts),
+    *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
     *(stock, alerts, audit, exports, admin, purchase_orders),
 )
 

@@ -106,6 +106,7 @@ class NavLink:
 NAV = (
     NavLink("dashboard.home", "Dashboard", Action.READ_STOCK),
     NavLink("encounters.choose", "Record a visit", Action.RECORD_ENCOUNTER),
+    NavLink("tallies.choose", "Shift tally", Action.RECORD_ENCOUNTER),
     NavLink("receiving.choose", "Receive stock", Action.RECEIVE_STOCK),
     NavLink("transfers.index", "Transfers", Action.TRANSFER),
     NavLink("counts.choose", "Count & adjust", Action.COUNT_STOCK),

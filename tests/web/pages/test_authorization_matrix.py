@@ -30,6 +30,8 @@ NEEDS: dict[str, Action] = {
     "stock.card": Action.READ_STOCK,
     "encounters.choose": Action.RECORD_ENCOUNTER,
     "encounters.new": Action.RECORD_ENCOUNTER,
+    "tallies.choose": Action.RECORD_ENCOUNTER,
+    "tallies.record": Action.RECORD_ENCOUNTER,
     "receiving.choose": Action.RECEIVE_STOCK,
     "receiving.new": Action.RECEIVE_STOCK,
     "transfers.index": Action.TRANSFER,
