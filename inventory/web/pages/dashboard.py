@@ -38,13 +38,17 @@ def weekly_distribution(rows: list[dict[str, Any]], first_day: date, names: dict
     """Units handed out per week (Monday-start) and item, as labels and one series per item."""
     weeks = [first_day + timedelta(weeks=n) for n in range(WEEKS)]
     totals: dict[str, list[int]] = defaultdict(lambda: [0] * WEEKS)
+    on_tallies: dict[str, int] = defaultdict(int)
     for row in rows:
         index = (date.fromisoformat(row["date"]) - first_day).days // 7
         if 0 <= index < WEEKS:
             totals[row["sku"]][index] += int(row["quantity"])
+            on_tallies[row["sku"]] += int(row.get("from_tallies") or 0)
     return {
         "labels": [f"{w:%d %b}" for w in weeks],
         "series": [{"label": names.get(sku, sku), "data": data} for sku, data in sorted(totals.items())],
+        # What of it was recorded on shift tallies rather than visit by visit, by item name.
+        "from_tallies": {names.get(sku, sku): n for sku, n in sorted(on_tallies.items()) if n},
     }
 
 

@@ -67,6 +67,11 @@ def test_a_coordinator_records_a_night_and_the_stock_and_visits_follow(
     [shift] = queries.daily_encounters(store, day(2), day(2), "VAN-1")
     assert (shift["encounters"], shift["tally_visits"], shift["syringes_collected"]) == (23, 23, 120)
 
+    # The dashboard's weekly figures include the night, and say what came from shift tallies.
+    dashboard = html.unescape(coordinator.get("/").get_data(as_text=True))
+    assert "recorded as shift totals (shift tallies), not visit by visit" in dashboard
+    assert "12 Naloxone 4 mg, 150 Syringe 1 mL" in " ".join(dashboard.split())
+
     # The same form sent again (a double tap) records nothing more.
     coordinator.post("/sites/VAN-1/tally", tally("night-of-the-21st"))
     assert {row["sku"]: row["quantity"] for row in queries.stock_on_hand(store, "VAN-1")} == on_hand
