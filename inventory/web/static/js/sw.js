@@ -1,6 +1,6 @@
 // The service worker (served at /sw.js, so that it covers the whole site).
 //
-// Once a coordinator has signed in online, Record a visit (the site choice and each of their sites'
+// Once a coordinator has opened Record a visit online, it (the site choice and each of their sites'
 // forms) and its scripts and styles are kept on the device, so the page opens without a network. A visit sent while the
 // network is down is kept on the device (offline-queue.js) and the page sends it when it returns.
 // Signing out asks first when visits are still waiting, and forgets the kept pages.
@@ -24,10 +24,19 @@ var CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
   "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(ASSETS); }).then(function () {
-    return self.skipWaiting();
-  }));
+  event.waitUntil(Promise.all([
+    caches.open(SHELL).then(function (cache) { return cache.addAll(ASSETS); }),
+    pages()
+  ]).then(function () { return self.skipWaiting(); }));
 });
+
+// One open of the pages' cache for all that keeps and reads pages: two opens of a cache not yet made
+// can each make one (Chromium), and pages kept in the one that loses would be lost.
+var pagesCache = null;
+function pages() {
+  if (!pagesCache) pagesCache = caches.open(PAGES);
+  return pagesCache;
+}
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
@@ -37,15 +46,9 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// A signed-in page asks (offline-register.js): keep Record a visit for this person, even if they have
-// not opened it since signing in. At most every few minutes: each page they open would ask again.
-var KEEP_EVERY_MS = 10 * 60 * 1000;
-var lastKept = 0;
-
+// The encounter page and the site choice name the pages to keep (the page may not be looked after yet).
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type === "keep-visit-pages") event.waitUntil(keepVisitPages());
-  // The encounter page and the site choice name the pages to keep (the page may not be looked after yet).
   if (data.type === "keep-pages" && Array.isArray(data.paths)) event.waitUntil(keepPages(data.paths));
 });
 
@@ -57,30 +60,12 @@ function keepPages(paths) {
   }));
 }
 
-function keepVisitPages() {
-  return caches.open(PAGES).then(function (cache) { return cache.keys(); }).then(function (kept) {
-    if (kept.length && Date.now() - lastKept < KEEP_EVERY_MS) return null;
-    lastKept = Date.now();
-    // The site choice: the one site's form (a redirect), or the choice listing each site's form.
-    return fetch("/encounters", { credentials: "same-origin" }).then(function (response) {
-      var path = new URL(response.url).pathname;
-      if (!response.ok || !isVisitPage(path)) return null; // signed out: nothing to keep
-      return response.clone().text().then(function (html) {
-        var forms = path === "/encounters" ? (html.match(/\/sites\/[^"\/]+\/encounters\/new/g) || []) : [];
-        return keep(path, response).then(function () {
-          return keepPages(forms.filter(function (form, i) { return forms.indexOf(form) === i; }));
-        });
-      });
-    });
-  }).catch(function () { return null; });
-}
-
 // Keep a page as its own address, once all of it has arrived (a page cut off by the network going away
-// never replaces the copy kept before). A copy: the browser refuses a followed redirect for a page opened later.
+// never replaces the copy kept before).
 function keep(path, response) {
   return response.blob().then(function (body) {
     var copy = new Response(body, { status: response.status, headers: response.headers });
-    return caches.open(PAGES).then(function (cache) { return cache.put(path, copy); });
+    return pages().then(function (cache) { return cache.put(path, copy); });
   }).catch(function () { return null; });
 }
 
@@ -130,7 +115,7 @@ function visitPage(request, url) {
 }
 
 function keptPage(path) {
-  return caches.open(PAGES).then(function (cache) {
+  return pages().then(function (cache) {
     return cache.match(path).then(function (found) {
       if (found) return freshCopy(found);
       if (path !== "/encounters") return offlinePage();
@@ -255,7 +240,10 @@ function signOut(request) {
     if (waiting > 0 && !discard) return askBeforeSigningOut(waiting, String(form.get("csrf_token") || ""));
     return fetch(request).then(function (response) {
       var cleared = discard ? self.VisitQueue.clear() : Promise.resolve();
-      return cleared.then(function () { return caches.delete(PAGES); }).then(function () { return response; });
+      return cleared.then(function () {
+        pagesCache = null;
+        return caches.delete(PAGES);
+      }).then(function () { return response; });
     }, function () {
       return simplePage("You are offline", "<p>Signing out needs the network. Nothing was changed: " +
         "your visits stay on this device.</p><p><a href=\"/encounters\">Back to Record a visit</a></p>");
