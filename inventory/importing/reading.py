@@ -145,15 +145,17 @@ class ImportFile:
 
     def _xlsx_rows(self, sheet: Sheet) -> Iterator[tuple[int, list[Any], list[bool]]]:
         values_book = load_workbook(self.path, read_only=True, data_only=True)
-        formulas_book = load_workbook(self.path, read_only=True, data_only=False)
+        formulas_book = None
         try:
             title = next(t for t in values_book.sheetnames if _header_key(t) == _header_key(sheet.name))
-            values_sheet, formulas_sheet = values_book[title], formulas_book[title]
-            merges = _merges(values_book, values_sheet)
-            pairs = zip(
-                values_sheet.iter_rows(values_only=True), formulas_sheet.iter_rows(values_only=True), strict=False
-            )
-            for number, (values, formulas) in enumerate(pairs, start=1):
+            values_sheet = values_book[title]
+            merges, has_formulas = _scan(values_book, values_sheet)
+            formula_rows: Iterator[tuple[Any, ...]] = iter(())
+            if has_formulas:  # a second, parallel read tells a formula without a saved value from a blank
+                formulas_book = load_workbook(self.path, read_only=True, data_only=False)
+                formula_rows = formulas_book[title].iter_rows(values_only=True)
+            for number, values in enumerate(values_sheet.iter_rows(values_only=True), start=1):
+                formulas = next(formula_rows, ())
                 row = list(values)
                 for area in merges:
                     first_row, last_row, first_col, last_col = area
@@ -169,23 +171,28 @@ class ImportFile:
                 yield number, row, is_formula
         finally:
             values_book.close()
-            formulas_book.close()
+            if formulas_book is not None:
+                formulas_book.close()
 
 
-def _merges(workbook: Any, worksheet: Any) -> dict[tuple[int, int, int, int], Any]:
-    """The sheet's merged ranges (read-only mode does not read them), found by streaming its XML."""
+def _scan(workbook: Any, worksheet: Any) -> tuple[dict[tuple[int, int, int, int], Any], bool]:
+    """The sheet's merged ranges (read-only mode does not read them), and whether it holds any formula,
+    found by streaming its XML."""
     path = getattr(worksheet, "_worksheet_path", None)
     archive = getattr(workbook, "_archive", None)
     if not path or archive is None:
-        return {}
+        return {}, True
     found: dict[tuple[int, int, int, int], Any] = {}
+    has_formulas = False
     with archive.open(path.lstrip("/")) as handle:
         for _event, element in iterparse(handle):
             if element.tag == f"{MAIN_NS}mergeCell":
                 first_col, first_row, last_col, last_row = range_boundaries(element.get("ref", ""))
                 found[(first_row, last_row, first_col, last_col)] = None
+            elif element.tag == f"{MAIN_NS}f":
+                has_formulas = True
             element.clear()
-    return found
+    return found, has_formulas
 
 
 def as_text(value: Any) -> str:

@@ -64,3 +64,24 @@ def opening_rows(count: int) -> list[list[Any]]:
         else:
             rows.append([site, "STRIP-FEN", f"T{n:05d}", "1 Mar 2028", 25, "STATE", None])
     return rows
+
+
+def with_saved_values(path: Path, values: dict[str, str]) -> Path:
+    """Give formulas the values a spreadsheet program saves with them (openpyxl saves none).
+
+    `values` maps a formula's text (without '=') to its value, as Excel would have computed it.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/sheet"):
+            text = data.decode()
+            for formula, value in values.items():
+                text = text.replace(f"<f>{formula}</f><v />", f"<f>{formula}</f><v>{value}</v>")
+            parts[name] = text.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
