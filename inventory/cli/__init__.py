@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from inventory.cli.audit import audit
 from inventory.cli.backups import backup_command, restore_command
 from inventory.cli.exports import export
+from inventory.cli.importing import import_command, template_command
 from inventory.cli.projections import projections
 from inventory.cli.users import users
 from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
@@ -45,6 +46,8 @@ main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(users)
 main.add_command(export)
+main.add_command(import_command)
+main.add_command(template_command)
 
 
 @main.command("keys", with_appcontext=False)

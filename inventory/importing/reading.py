@@ -92,6 +92,17 @@ class ImportFile:
             workbook.close()
         return [sheet for sheet in SHEETS if _header_key(sheet.name) in titles]
 
+    def estimated_rows(self) -> int:
+        """About how many rows the file holds (for a progress bar): the sheets' stated sizes, or its lines."""
+        if self.is_csv:
+            with self.path.open("rb") as handle:
+                return sum(1 for _line in handle)
+        workbook = load_workbook(self.path, read_only=True)
+        try:
+            return sum(workbook[title].max_row or 0 for title in workbook.sheetnames)
+        finally:
+            workbook.close()
+
     def rows(self, sheet: Sheet) -> Iterator[Row]:
         """The sheet's non-blank rows after its header, with a problem row 1 for a missing column."""
         raw = self._csv_rows() if self.is_csv else self._xlsx_rows(sheet)
