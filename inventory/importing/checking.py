@@ -215,8 +215,13 @@ def opening_row(row: Row) -> OpeningRow:
 def problems_of(row: Row, read: Callable[[Row], Any]) -> tuple[Any, list[Problem]]:
     """The row read, or None and every cell to fix (a formula without a value first)."""
     if row.unreadable:
-        return None, [Problem(row.sheet, row.number, column, message) for column, message in row.unreadable]
+        return None, [Problem(row.sheet, row.number, column, message, typed(row)) for column, message in row.unreadable]
     try:
         return read(row), []
     except BadCell as error:
-        return None, [Problem(row.sheet, row.number, error.column, error.message)]
+        return None, [Problem(row.sheet, row.number, error.column, error.message, typed(row))]
+
+
+def typed(row: Row) -> tuple[str, ...]:
+    """The row's cells as text, to show beside what to fix."""
+    return tuple(as_text(value) for value in row.cells.values())

@@ -30,6 +30,7 @@ from inventory.importing.checking import (
     opening_row,
     problems_of,
     site_row,
+    typed,
 )
 from inventory.importing.reading import ImportFile, Problem, Row, file_digest
 from inventory.importing.sheets import FUNDING, ITEMS, OPENING, SITES
@@ -145,7 +146,7 @@ class Importer:
             yield row
 
     def _bad(self, row: Row, column: str, message: str) -> None:
-        self.report.problems.append(Problem(row.sheet, row.number, column, message))
+        self.report.problems.append(Problem(row.sheet, row.number, column, message, typed(row)))
 
     def _check(self) -> None:
         self._check_sites()

@@ -44,6 +44,7 @@ class Problem:
     row: int
     column: str
     message: str
+    cells: tuple[str, ...] = ()  # the row as typed, shown beside the message
 
 
 class UnreadableFile(ValueError):

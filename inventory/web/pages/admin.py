@@ -138,6 +138,13 @@ def index() -> str:
 
 
 # Each section registers its routes on `bp` when imported (after `bp` and the helpers above exist).
-from inventory.web.pages import admin_funding, admin_items, admin_levels, admin_sites, admin_users  # noqa: E402
+from inventory.web.pages import (  # noqa: E402
+    admin_funding,
+    admin_import,
+    admin_items,
+    admin_levels,
+    admin_sites,
+    admin_users,
+)
 
-__all__ = ["admin_funding", "admin_items", "admin_levels", "admin_sites", "admin_users", "bp"]
+__all__ = ["admin_funding", "admin_import", "admin_items", "admin_levels", "admin_sites", "admin_users", "bp"]
