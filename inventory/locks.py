@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from typing import Protocol
 from uuid import UUID
 
+from psycopg import OperationalError
+
 STRIPES = 256
 
 
@@ -79,10 +81,29 @@ class AdvisoryLocks:
 
     def acquire(self, stripe: int) -> None:
         held: dict[int, object] = self._held.__dict__.setdefault("stripes", {})
-        if not held:
-            self._held.conn = self._pool.getconn()
-        self._held.conn.execute("SELECT pg_advisory_lock(%s, %s)", (self._space, stripe))
-        held[stripe] = True
+        if held:  # this thread already holds a connection with locks on it: use that one
+            self._held.conn.execute("SELECT pg_advisory_lock(%s, %s)", (self._space, stripe))
+            held[stripe] = True
+            return
+        for attempt in (1, 2):
+            conn = self._pool.getconn()
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s, %s)", (self._space, stripe))
+            except OperationalError:
+                # A dead connection (the database restarted, the backend was killed): give it back
+                # (the pool drops broken ones), drop its dead pool-mates too, and try once more.
+                self._pool.putconn(conn)
+                if attempt == 2:
+                    raise
+                with contextlib.suppress(Exception):
+                    self._pool.check()
+                continue
+            except BaseException:
+                self._pool.putconn(conn)  # never leak a pooled connection: the pool would run dry
+                raise
+            self._held.conn = conn
+            held[stripe] = True
+            return
 
     def release(self, stripe: int) -> None:
         held: dict[int, object] = self._held.__dict__.setdefault("stripes", {})

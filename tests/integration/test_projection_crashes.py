@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inventory.application import InventoryApplication
-from inventory.domain import Encounter, StockLedger, Transfer
+from inventory.domain import Encounter, ShiftTally, StockLedger, Transfer
 from inventory.domain.alerts import Alert, AlertKind
 from inventory.projections import all_projections
 from inventory.projections.base import Projection
@@ -315,6 +315,38 @@ class LogWriter:
         self.touch(encounter)
         self.encounters += 1
 
+    def shift_tally(self, day: date) -> None:
+        """A busy night at one outlet recorded as the shift's totals (stock out on the shift's date)."""
+        site = OUTLETS[day.toordinal() % len(OUTLETS)]
+        actor = f"{site.lower()}@example.org"
+        key = f"tally-{site}-{day:%Y%m%d}"
+        the_id = ShiftTally.create_id(key, actor)
+        moment = self.at(day, 21)
+        issued: list[dict[str, Any]] = []
+        for sku, quantity in (("NALOX-4MG", 6), ("SYR-1ML", 80)):
+            ledger = self.ledger(site, sku)
+            if ledger.usable_on(day) < quantity:
+                continue
+            picks = ledger.plan_issue(quantity, day)
+            ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment)
+            self.touch(ledger)
+            issued.append({"sku": sku, "category": ITEMS[sku][1], "quantity": quantity, "lots": picks})
+        tally = ShiftTally(
+            key=key,
+            fingerprint=hashlib.sha256(key.encode()).hexdigest(),
+            site=site,
+            shift_date=day,
+            starts_at="21:00",
+            ends_at="02:00",
+            lines=issued,
+            visits=self.rng.randint(15, 40),
+            reversals_reported=self.rng.choice((0, 0, 1)),
+            syringes_collected=self.rng.choice((0, 50, 120)),
+            actor=actor,
+            occurred_at=moment,
+        )
+        self.touch(tally)
+
     def housekeeping(self, day: date) -> None:
         """A damaged kit, a found box, and a lot counted short after the day's last visit."""
         site = OUTLETS[day.toordinal() % len(OUTLETS)]
@@ -355,6 +387,8 @@ class LogWriter:
                     if self.head() >= events:
                         self.leave_open(day)
                         return self.head()
+            if offset % 4 == 1:
+                self.shift_tally(day)  # 21:00, before the day's count at 23:30
             if offset % 3 == 0:
                 self.housekeeping(day)
             day += timedelta(days=1)
