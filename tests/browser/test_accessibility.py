@@ -30,6 +30,7 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
     COORDINATOR: [
         ("dashboard", "/", "Dashboard"),
         ("visit", "/sites/VAN-1/encounters/new", "Record a visit"),
+        ("shift-tally", "/sites/VAN-1/tally", "Record a shift tally"),
         ("transfers", "/transfers", "Transfers"),
         ("new-transfer", "/sites/VAN-1/transfers/new", "Send stock"),
         ("count", "/sites/VAN-1/count", "Count stock"),
