@@ -51,6 +51,7 @@ def test_an_upload_with_a_bad_row_shows_the_error_next_to_that_row_on_a_phone(
     box = bad.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
     screen.shot("bad-row")
+    assert screen.axe() == []
 
     page.get_by_label("Import the good rows anyway, and list the bad ones").check()
     page.get_by_label("Workbook (.xlsx) or one sheet as .csv").set_input_files(str(template_with_one_bad_row(tmp_path)))
