@@ -152,8 +152,13 @@ class ImportFile:
 
     def _csv_rows(self) -> Iterator[tuple[int, list[Any], list[bool]]]:
         with self.path.open(newline="", encoding="utf-8-sig") as handle:
-            for number, values in enumerate(csv.reader(handle), start=1):
-                yield number, list(values), []
+            try:
+                for number, values in enumerate(csv.reader(handle), start=1):
+                    yield number, list(values), []
+            except UnicodeDecodeError:
+                raise UnreadableFile(
+                    f"{self.name} is not saved as UTF-8 text: save it again as \"CSV UTF-8\" and import it again."
+                ) from None
 
     def _xlsx_rows(self, sheet: Sheet) -> Iterator[tuple[int, list[Any], list[bool]]]:
         values_book = load_workbook(self.path, read_only=True, data_only=True)
