@@ -17,7 +17,18 @@ from inventory.access import Action, Principal
 from inventory.application import InventoryApplication
 from inventory.cli import main
 from inventory.web import create_app
-from tests.web.conftest import ADMIN, ADMIN_PASSWORD, COORDINATOR_SITE, SEAL_KEY, STAFF, Caller, check_alerts, error, ok
+from tests.web.conftest import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    COORDINATOR_SITE,
+    SEAL_KEY,
+    STAFF,
+    Caller,
+    check_alerts,
+    day,
+    error,
+    ok,
+)
 
 # The API's documents and request parsing do not touch the database: one database is enough.
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -198,6 +209,22 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
             ),
         ),
         (
+            Action.RECORD_ENCOUNTER,
+            "POST /tallies",
+            lambda c: c.post(
+                "/api/v1/tallies",
+                {
+                    "site": "VAN-1",
+                    "shift_date": day(1).isoformat(),
+                    "starts_at": "21:00",
+                    "ends_at": "02:00",
+                    "lines": [],  # visits and no stock: a count made meanwhile cannot refuse it
+                    "visits": 3,
+                },
+                key=f"matrix-tally-{code}",
+            ),
+        ),
+        (
             Action.TRANSFER,
             "POST /transfers",
             lambda c: c.post(
@@ -293,6 +320,18 @@ def test_a_coordinator_may_not_record_at_another_site(stocked: dict[str, Caller]
     attempts = {
         "receive stock": coordinator.post("/api/v1/receipts", dict(RECEIPT, site="WH", lot="W-2")),
         "record encounter": coordinator.post("/api/v1/encounters", visit, key="visit-at-wh-0001"),
+        "record encounter (a shift tally)": coordinator.post(
+            "/api/v1/tallies",
+            {
+                "site": "WH",
+                "shift_date": day(1).isoformat(),
+                "starts_at": "08:00",
+                "ends_at": "16:00",
+                "lines": [],
+                "visits": 4,
+            },
+            key="tally-at-wh-0001",
+        ),
         "transfer": coordinator.post(
             "/api/v1/transfers", {"from_site": "WH", "to_site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 1}]}
         ),
@@ -305,7 +344,8 @@ def test_a_coordinator_may_not_record_at_another_site(stocked: dict[str, Caller]
     }
 
     for verb, answer in attempts.items():
-        assert error(answer, 403, "forbidden")["message"] == f"A coordinator may not {verb} at WH."
+        action = verb.split(" (")[0]  # a shift tally is recording encounters too
+        assert error(answer, 403, "forbidden")["message"] == f"A coordinator may not {action} at WH."
     assert ok(stocked["admin"].get("/api/v1/stock", site="WH"), 200) == [
         {
             "site": "WH",

@@ -180,6 +180,22 @@ class EncounterIn(Strict):
     occurred_at = moment()
 
 
+CLOCK_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter a time like 21:30.")
+
+
+class TallyIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    shift_date = fields.Date(required=True)
+    starts_at = fields.String(required=True, validate=CLOCK_TIME)
+    ends_at = fields.String(
+        required=True, validate=CLOCK_TIME, metadata={"description": "Earlier than starts_at: the next morning."}
+    )
+    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
+    visits = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000))
+    reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
+    syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
 class PickOut(LotOut):
     pass
 
@@ -202,6 +218,22 @@ class EncounterOut(Schema):
     reversals_reported = fields.Integer(required=True)
     syringes_collected = fields.Integer(required=True)
     refill_reason = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True)
+
+
+class TallyOut(Schema):
+    id = fields.String(required=True)
+    key = fields.String(required=True)
+    site = fields.String(required=True)
+    shift_date = fields.Date(required=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    lines = fields.List(fields.Nested(EncounterLineOut), required=True)
+    visits = fields.Integer(required=True)
+    reversals_reported = fields.Integer(required=True)
+    syringes_collected = fields.Integer(required=True)
+    occurred_at = fields.DateTime(required=True)
+    recorded_at = fields.DateTime(required=True)
     actor = fields.String(required=True)
 
 

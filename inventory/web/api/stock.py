@@ -67,6 +67,32 @@ class Encounters(MethodView):
         return services().app.record_encounter(key=key, actor=principal.email, **body)
 
 
+@blp.route("/tallies")
+class Tallies(MethodView):
+    @command
+    @blp.arguments(s.TallyIn)
+    @blp.response(201, s.TallyOut)
+    @documented(*ERRORS)
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
+                "description": "Names the tally: a repeat with the same key records nothing new and answers the same.",
+            }
+        ]
+    )
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a shift's totals (a night too busy to record each visit): stock falls as for visits,
+        on the shift's date; its visits count with the encounters."""
+        principal = require(Action.RECORD_ENCOUNTER, body["site"])
+        key = request_key(required=True)
+        assert key is not None
+        return services().app.record_shift_tally(key=key, actor=principal.email, **body)
+
+
 @blp.route("/adjustments")
 class Adjustments(MethodView):
     @command
