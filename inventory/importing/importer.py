@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,9 @@ class ImportReport:
 class _Plan:
     """What the rows would record, and which rows of each sheet to leave out."""
 
-    sites: list[SiteRow] = field(default_factory=list)
-    items: list[ItemRow] = field(default_factory=list)
+    sites: list[tuple[int, SiteRow]] = field(default_factory=list)
+    items: list[tuple[int, ItemRow]] = field(default_factory=list)
+    funding_rows: dict[str, int] = field(default_factory=dict)  # code -> its first row
     funding: dict[str, FundingRow] = field(default_factory=dict)
     new_funding: list[str] = field(default_factory=list)
     bad_funding: set[str] = field(default_factory=set)
@@ -168,7 +170,7 @@ class Importer:
             try:
                 known = self.app.site(found.code)
             except UnknownSite:
-                self.plan.sites.append(found)
+                self.plan.sites.append((row.number, found))
                 self.plan.site_codes[found.code] = ""
                 continue
             if (known["name"], known["kind"]) != (found.name, found.kind):
@@ -201,7 +203,7 @@ class Importer:
             try:
                 known = self.app.item(found.sku)
             except UnknownItem:
-                self.plan.items.append(found)
+                self.plan.items.append((row.number, found))
                 self.plan.categories[found.sku] = found.category
                 self.plan.tracks_expiry[found.sku] = found.tracks_expiry
                 continue
@@ -232,7 +234,7 @@ class Importer:
             earlier = self.plan.funding.get(source.code)
             if earlier is None:
                 self.plan.funding[source.code] = source
-                first_row[source.code] = row.number
+                first_row[source.code] = self.plan.funding_rows[source.code] = row.number
                 earlier = source
             elif (earlier.name, earlier.federal) != (source.name, source.federal):
                 self._bad(row, "name", f"{source.code} is on row {first_row[source.code]} with another name or "
@@ -375,20 +377,19 @@ class Importer:
 
     def _write(self) -> None:
         app, actor, recorded = self.app, self.actor, self.report.recorded
-        for site in self.plan.sites:
-            app.register_site(code=site.code, name=site.name, kind=site.kind, actor=actor)
-            recorded["sites"] += 1
-        for item in self.plan.items:
-            app.register_item(sku=item.sku, name=item.name, category=item.category, unit=item.unit,
-                              tracks_expiry=item.tracks_expiry, pack_size=item.pack_size, actor=actor)
-            recorded["items"] += 1
+        for number, site in self.plan.sites:
+            self._written(SITES.name, number, "sites", partial(
+                app.register_site, code=site.code, name=site.name, kind=site.kind, actor=actor))
+        for number, item in self.plan.items:
+            self._written(ITEMS.name, number, "items", partial(
+                app.register_item, sku=item.sku, name=item.name, category=item.category, unit=item.unit,
+                tracks_expiry=item.tracks_expiry, pack_size=item.pack_size, actor=actor))
         for code in self.plan.new_funding:
             source = self.plan.funding[code]
-            app.register_funding_source(
-                code=code, name=source.name, federal=source.federal, actor=actor,
-                restrictions=[{"category": r.category, "starts_on": r.starts_on, "ends_on": r.ends_on}
-                              for r in source.rules])
-            recorded["funding sources"] += 1
+            rules = [{"category": r.category, "starts_on": r.starts_on, "ends_on": r.ends_on} for r in source.rules]
+            self._written(FUNDING.name, self.plan.funding_rows[code], "funding sources", partial(
+                app.register_funding_source, code=code, name=source.name, federal=source.federal,
+                restrictions=rules, actor=actor))
         if OPENING.name not in self.sheets or not self.plan.opening_to_write:
             return
         for row in self.file.rows(OPENING):
@@ -406,6 +407,16 @@ class Importer:
                 self._bad(row, error.field or "", error.message)
                 continue
             recorded["lots"] += 1
+
+    def _written(self, sheet: str, number: int, kind: str, register: Callable[[], Any]) -> bool:
+        """Register one thing; a refusal (someone registered it meanwhile) becomes a row to fix, not a crash."""
+        try:
+            register()
+        except InventoryError as error:
+            self.report.problems.append(Problem(sheet, number, error.field or "", error.message))
+            return False
+        self.report.recorded[kind] += 1
+        return True
 
     def reference(self, row: Row) -> str:
         """Names the file by its content, and the row: the stock card says where each opening balance came from."""

@@ -132,3 +132,21 @@ def test_a_fund_that_may_not_pay_is_checked_against_registered_rules_too(
     report = import_file(app, stock, actor=ADMIN)
     assert [(p.row, p.column) for p in report.problems] == [(2, "funding_source")]
     assert head(app) == before
+
+
+def test_a_site_registered_by_someone_else_during_the_import_is_reported_not_a_crash(
+    app: InventoryApplication, tmp_path: Path
+) -> None:
+    path = workbook(tmp_path / "stock.xlsx", {**CATALOG, "Opening stock": opening_rows(4)})
+    calls: list[int] = []
+
+    def meanwhile(step: int) -> None:
+        calls.append(step)
+        if len(calls) == 3:  # the Sites sheet is checked: another admin adds VAN-1 by hand
+            app.register_site(code="VAN-1", name="Van added by hand", kind="mobile", actor="other@example.org")
+
+    report = import_file(app, path, actor=ADMIN, progress=meanwhile)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("Sites", 3, "code")]
+    assert "already registered" in report.problems[0].message
+    assert report.recorded["sites"] == 1 and report.recorded["lots"] == 4
+    assert app.site("VAN-1")["name"] == "Van added by hand"
