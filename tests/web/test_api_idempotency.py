@@ -321,3 +321,42 @@ def test_a_refused_request_does_not_use_up_its_key(stocked: Caller) -> None:
     assert ok(recorded)["lines"][0]["quantity"] == 150 and "Idempotent-Replayed" not in recorded.headers
     assert on_hand(stocked) == 50
     assert len(logged(stocked, "Encounter.Recorded")) == 1
+
+
+def left_running(flask_app: Flask, path: str, body: dict[str, Any], key: str, seconds_ago: int) -> None:
+    """A claim whose request died (killed, or the database went away) `seconds_ago`, without answering."""
+    from datetime import UTC, datetime, timedelta
+
+    from inventory.web.api.idempotency import body_hash
+
+    digest = body_hash("POST", path, json.dumps(body).encode())
+    started = (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()
+    with flask_app.extensions["inventory"].store.transaction(projector_lock=False) as tx:
+        tx.execute(
+            """INSERT INTO api_idempotency (principal, key, method, path, body_hash, state, created_at, claimed_by)
+               VALUES (?, ?, 'POST', ?, ?, 'running', ?, 'a-dead-request')""",
+            (ADMIN, key, path, digest, started),
+        )
+
+
+def test_a_visit_whose_request_died_is_recorded_once_when_sent_again_after_a_minute(
+    flask_app: Flask, stocked: Caller
+) -> None:
+    left_running(flask_app, ENCOUNTERS, VISIT, "died-visit-0001", seconds_ago=5)
+    assert error(stocked.post(ENCOUNTERS, VISIT, key="died-visit-0001"), 409)["message"].startswith(
+        "A request with this key is still being processed"
+    )
+    left_running(flask_app, ENCOUNTERS, VISIT, "died-visit-0002", seconds_ago=120)
+    first = ok(stocked.post(ENCOUNTERS, VISIT, key="died-visit-0002"))
+    again = ok(stocked.post(ENCOUNTERS, VISIT, key="died-visit-0002"))
+    assert again == first and on_hand(stocked) == 98
+    assert [e["data"]["key"] for e in logged(stocked, "Encounter.Recorded")] == ["died-visit-0002"]
+
+
+def test_a_receipt_whose_request_died_is_never_taken_over_it_might_be_recorded_already(
+    flask_app: Flask, stocked: Caller
+) -> None:
+    left_running(flask_app, RECEIPTS, receipt(5, lot="N-2"), "died-receipt-0001", seconds_ago=3600)
+    refused = error(stocked.post(RECEIPTS, receipt(5, lot="N-2"), key="died-receipt-0001"), 409)
+    assert "Check whether it was recorded" in refused["message"]
+    assert on_hand(stocked) == 100

@@ -13,9 +13,13 @@ from flask_smorest import abort
 
 from inventory.web.api.auth import caller
 from inventory.web.api.idempotency import IdempotencyStore, body_hash
+from inventory.web.errors import DATABASE_UNAVAILABLE
 from inventory.web.services import services
 
 KEY_HEADER = "Idempotency-Key"
+# Commands whose record is named by the key itself (recording again answers the first recording), so
+# a claim left running by a request that died may be taken over (see IdempotencyStore.take_over).
+NAMED_BY_KEY = frozenset({"/api/v1/encounters", "/api/v1/tallies"})
 log = logging.getLogger(__name__)
 
 
@@ -48,20 +52,17 @@ def command(view: Callable[..., Any]) -> Callable[..., Any]:
         key = request_key()
         store = idempotency()
         if key is not None:
-            claim = store.claim(
-                principal.email,
-                key,
-                request.method,
-                request.path,
-                body_hash(request.method, request.path, request.get_data()),
-            )
+            digest = body_hash(request.method, request.path, request.get_data())
+            claim = store.claim(principal.email, key, request.method, request.path, digest)
             if claim.state == "mismatch":
                 abort(
                     422,
                     message=f"This {KEY_HEADER} was used before with a different request. Use a new key.",
                     errors={KEY_HEADER: ["already used for a different request"]},
                 )
-            if claim.state == "running":
+            if claim.state == "running" and not (
+                request.path in NAMED_BY_KEY and store.take_over(principal.email, key, digest)
+            ):
                 abort(
                     409,
                     message="A request with this key is still being processed, or was interrupted. "
@@ -76,9 +77,14 @@ def command(view: Callable[..., Any]) -> Callable[..., Any]:
                 return response
         try:
             response = current_app.make_response(view(*args, **kwargs))
+        except DATABASE_UNAVAILABLE:
+            # The database went away: the save may have been committed with its answer lost, so the
+            # key stays claimed (a repeat gets 409, or takes the claim over for a visit or a tally,
+            # which the key itself names). Releasing it could record a receipt twice.
+            raise
         except BaseException:
-            # Nothing was recorded (a refusal, a bad field, the database away): free the key so the
-            # same request can be sent again once it can succeed.
+            # Nothing was recorded (a refusal, a bad field): free the key so the same request can be
+            # sent again once it can succeed.
             if key is not None:
                 store.release(principal.email, key)
             raise

@@ -3,8 +3,10 @@
 A key belongs to the caller who sent it. The first request claims it (a row marked running); a
 repeat while it runs gets 409; a repeat after it gets the stored answer; the same key with another
 body gets 422. Answers are kept for at least RETENTION_DAYS. A claim whose request died without
-answering (the process was killed) stays running: a repeat is refused with 409 rather than risk
-recording twice.
+answering (the process was killed, the database went away) stays running: a repeat is refused with
+409 rather than risk recording twice, unless the command is itself named by the key (a visit, a shift
+tally: recording it again answers the first recording) and the claim is older than STALE: then the
+repeat takes the claim over and runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from inventory.projections.store import ReadStore
 
 RETENTION_DAYS = 45
+STALE = timedelta(seconds=60)  # longer than any request may run (gunicorn's timeout is 30 s)
 DDL = """CREATE TABLE IF NOT EXISTS api_idempotency (
     principal TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     body_hash TEXT NOT NULL, state TEXT NOT NULL, status INTEGER, body TEXT, created_at TEXT NOT NULL,
@@ -45,6 +48,21 @@ def body_hash(method: str, path: str, body: bytes) -> str:
 class IdempotencyStore:
     def __init__(self, store: ReadStore) -> None:
         self.store = store  # its table is created with the others (inventory.web.schema)
+
+    def take_over(self, principal: str, key: str, digest: str) -> bool:
+        """Claim a key whose request died mid-way (running, older than STALE, same body); False if it is not."""
+        now = datetime.now(UTC)
+        mine = secrets.token_hex(8)
+        with self.store.transaction(projector_lock=False) as tx:
+            tx.execute(
+                """UPDATE api_idempotency SET claimed_by = ?, created_at = ?
+                   WHERE principal = ? AND key = ? AND state = 'running' AND body_hash = ? AND created_at < ?""",
+                (mine, now.isoformat(), principal, key, digest, (now - STALE).isoformat()),
+            )
+            rows = tx.fetchall(
+                "SELECT claimed_by FROM api_idempotency WHERE principal = ? AND key = ?", (principal, key)
+            )
+        return bool(rows) and rows[0][0] == mine
 
     def claim(self, principal: str, key: str, method: str, path: str, digest: str) -> Claim:
         """Claim `key` for this request, or say what it already stands for.
