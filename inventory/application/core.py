@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -72,7 +73,8 @@ class InventoryCore(Application[UUID]):
         settings.setdefault("AGGREGATE_CACHE_MAXSIZE", "20000")
         settings.setdefault("AGGREGATE_CACHE_FASTFORWARD", "n")
         settings.update(env or {})
-        super().__init__(env=settings)
+        with _creating_tables(settings):
+            super().__init__(env=settings)
         self.zone = ZoneInfo(timezone_name)
         self.locks = StripedLocks(_process_locks(settings))
         self._loaded_at: dict[UUID, float] = {}
@@ -295,6 +297,28 @@ def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+@contextlib.contextmanager
+def _creating_tables(settings: dict[str, str]) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates the event store's tables.
+
+    The library creates them (IF NOT EXISTS) as each application starts; two processes starting at
+    the same moment (two workers, gunicorn's workers without `inventory init` first) then fail with
+    "tuple concurrently updated" on PostgreSQL's catalogue. A session advisory lock queues them.
+    """
+    if settings["PERSISTENCE_MODULE"] != "eventsourcing.postgres" or settings.get("CREATE_TABLE") == "n":
+        yield
+        return
+    import psycopg
+
+    key = zlib.crc32(f"create-tables:{store_namespace(settings)}".encode()) - 2**31
+    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:

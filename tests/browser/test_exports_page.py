@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import Screen, chromium, live, playwright_session, screen  # noqa: F401  (fixtures)
+from tests.browser.conftest import Screen
 from tests.browser.test_accessibility import check_page
 
 pytestmark = pytest.mark.browser
 GRANTS = "grants@demo.example.org"
 
 
-def test_a_grant_manager_downloads_the_grant_report_at_any_width(screen: Screen, tmp_path: Path) -> None:  # noqa: F811
+def test_a_grant_manager_downloads_the_grant_report_at_any_width(screen: Screen, tmp_path: Path) -> None:
     screen.sign_in(GRANTS)
     page = screen.go("/")
     page.get_by_text("Menu").click()
