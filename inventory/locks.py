@@ -21,6 +21,7 @@ from uuid import UUID
 from psycopg import OperationalError
 
 STRIPES = 256
+IMPORTS = STRIPES + 1  # the named lock one import at a time holds (see StripedLocks.named)
 
 
 class ProcessLocks(Protocol):
@@ -126,6 +127,26 @@ class StripedLocks:
     def __init__(self, across_processes: ProcessLocks | None = None, stripes: int = STRIPES) -> None:
         self._locks = [threading.Lock() for _ in range(stripes)]
         self._processes = across_processes
+        self._named: dict[int, threading.Lock] = {}
+        self._named_guard = threading.Lock()
+
+    @contextmanager
+    def named(self, number: int) -> Iterator[None]:
+        """A lock of its own, outside the aggregates' stripes (`number` >= their count), held across
+        threads and processes for work made of many commands (an import). The commands inside take
+        their stripes as usual: they never wait for this lock, so nothing deadlocks."""
+        if number < len(self._locks):
+            raise ValueError(f"named lock {number} would share a stripe with aggregates")
+        with self._named_guard:
+            lock = self._named.setdefault(number, threading.Lock())
+        with lock:
+            if self._processes is not None:
+                self._processes.acquire(number)
+            try:
+                yield
+            finally:
+                if self._processes is not None:
+                    self._processes.release(number)
 
     @contextmanager
     def holding(self, ids: Iterable[UUID]) -> Iterator[None]:

@@ -35,6 +35,7 @@ from inventory.importing.checking import (
 )
 from inventory.importing.reading import ImportFile, Problem, Row, file_digest
 from inventory.importing.sheets import FUNDING, ITEMS, OPENING, SITES
+from inventory.locks import IMPORTS
 
 OPENING_BALANCE = "Opening balance"
 Progress = Callable[[int], None]
@@ -130,10 +131,14 @@ class Importer:
             )
             return self.report
         self.sheets = {sheet.name for sheet in sheets}
-        self._check()
-        if self.report.problems and not self.skip_invalid:
-            return self.report
-        self._write()
+        # One import at a time, across processes: the same file sent twice at once (a double click,
+        # two admins) must not record its opening balances twice. The second checks after the first
+        # has written, finds them in the log, and records nothing new.
+        with self.app.locks.named(IMPORTS):
+            self._check()
+            if self.report.problems and not self.skip_invalid:
+                return self.report
+            self._write()
         self.report.written = True
         return self.report
 

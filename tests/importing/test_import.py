@@ -150,3 +150,42 @@ def test_a_site_registered_by_someone_else_during_the_import_is_reported_not_a_c
     assert "already registered" in report.problems[0].message
     assert report.recorded["sites"] == 1 and report.recorded["lots"] == 4
     assert app.site("VAN-1")["name"] == "Van added by hand"
+
+
+def test_the_same_file_imported_twice_at_the_same_moment_records_its_stock_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Two application instances (as two web workers or an upload and the command line) on one database.
+    import threading
+
+    path = workbook(tmp_path / "stock.xlsx", {**CATALOG, "Opening stock": opening_rows(40)})
+    apps = [InventoryApplication(database_url), InventoryApplication(database_url)]
+    gate = threading.Barrier(2)
+    reports: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(app: InventoryApplication) -> None:
+        try:
+            gate.wait(timeout=30)
+            reports.append(import_file(app, path, actor=ADMIN))
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == [] and len(reports) == 2
+        assert sorted(report.nothing_new for report in reports) == [False, True]
+        events = apps[0].recorder.select_notifications(start=1, limit=10_000)
+        opening = Counter(
+            (n.originator_id, apps[0].mapper.to_domain_event(n).lot)
+            for n in events
+            if n.topic.endswith("StockLedger.Received")
+        )
+        assert len(opening) == 40 and set(opening.values()) == {1}
+    finally:
+        for app in apps:
+            app.close()
