@@ -16,7 +16,7 @@ LotKey = tuple[str, str, str]  # site, sku, lot
 
 class StockOnHand(Projection):
     name = "stock_on_hand"
-    version = 2
+    version = 3  # 3: no row for a site and item with nothing on order or in transit
     tables = ("stock_on_hand", "stock_pipeline", "transfers", "purchase_orders")
     ddl = (
         """CREATE TABLE IF NOT EXISTS stock_on_hand (
@@ -85,6 +85,12 @@ class StockOnHand(Projection):
                ON CONFLICT (site, sku) DO UPDATE SET on_order = stock_pipeline.on_order + excluded.on_order,
                    in_transit = stock_pipeline.in_transit + excluded.in_transit""",
             [(site, sku, order, transit) for (site, sku), (order, transit) in pipeline.items() if order or transit],
+        )
+        # Nothing on order or in transit: no row, however the log was cut into batches (a dispatch and
+        # its arrival in one batch add nothing; in two they meet at zero), so a rebuild matches.
+        tx.executemany(
+            "DELETE FROM stock_pipeline WHERE site = ? AND sku = ? AND on_order = 0 AND in_transit = 0",
+            list(pipeline),
         )
 
 

@@ -142,6 +142,17 @@ def test_catching_up_again_changes_nothing(setup: Setup) -> None:
 
 def test_catching_up_in_small_batches_gives_the_same_read_models_as_one_big_batch(setup: Setup) -> None:
     record_visits(setup.app, 10)
+    # A transfer sent and received: in small batches its dispatch and arrival fall in different ones.
+    setup.app.receive_stock(
+        site="WH", sku="NALOX-4MG", lot="W-1", quantity=50, expires_on=EXPIRY, funding_source="STATE", actor=ADMIN
+    )
+    sent = setup.app.dispatch_transfer(
+        from_site="WH", to_site="VAN-1", lines=[{"sku": "NALOX-4MG", "quantity": 5}], actor=ADMIN
+    )
+    setup.app.record_encounter(
+        key="between-0001", site="VAN-1", lines=[{"sku": "SYR-1ML", "quantity": 1}], actor=OUTREACH
+    )
+    setup.app.receive_transfer(transfer_id=sent["id"], actor=OUTREACH)
     small, big = setup.projector(), setup.projector()
 
     small.catch_up(batch_size=4)

@@ -40,9 +40,10 @@ def figure(page: str, name: str) -> str:
 
 
 def levels(flask_app: Flask, site: str, sku: str) -> tuple[int, int]:
-    """(on hand, on order) from the read model the stock pages show."""
-    [row] = queries.stock_levels(flask_app.extensions["inventory"].store, site, sku)
-    return row["on_hand"], row["on_order"]
+    """(on hand, on order) from the read model the stock pages show (no row: nothing of either, no levels)."""
+    rows = queries.stock_levels(flask_app.extensions["inventory"].store, site, sku)
+    assert len(rows) <= 1
+    return (rows[0]["on_hand"], rows[0]["on_order"]) if rows else (0, 0)
 
 
 def status_of(who: Person, order_id: str) -> str:
