@@ -2,7 +2,7 @@
 """Set up and run the project with nothing but Python 3.11+.
 
 python3 dev.py run     # virtualenv, install, demo data on SQLite, serve on http://127.0.0.1:5000
-python3 dev.py test    # virtualenv, install, ruff, mypy and the whole test suite
+python3 dev.py test    # virtualenv, install, ruff (lint and format), mypy and the whole test suite
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def run(argv: list[str]) -> None:
 def test(argv: list[str]) -> None:
     setup()
     sh(BIN / "ruff", "check", ".")
+    sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
     sh(BIN / "python", "-m", "pytest", *argv)
 

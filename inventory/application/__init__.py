@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
+from inventory.application.discards import DiscardVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
 from inventory.application.tallies import TallyVerbs
@@ -12,7 +13,14 @@ from inventory.application.users import UserVerbs
 
 
 class InventoryApplication(
-    CatalogVerbs, StockVerbs, TallyVerbs, TransferVerbs, PurchasingVerbs, UserVerbs, AlertVerbs
+    CatalogVerbs,
+    StockVerbs,
+    TallyVerbs,
+    DiscardVerbs,
+    TransferVerbs,
+    PurchasingVerbs,
+    UserVerbs,
+    AlertVerbs,
 ):
     """Every change to stock goes through one of these verbs and lands as events in the log."""
 

@@ -13,8 +13,14 @@ from inventory.web import services
 
 
 @click.command("import-template")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("inventory-import.xlsx"),
-              show_default=True, help="Where to write the template.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("inventory-import.xlsx"),
+    show_default=True,
+    help="Where to write the template.",
+)
 @click.option("--examples/--no-examples", default=True, show_default=True, help="Fill in two example rows per sheet.")
 def template_command(output: Path, examples: bool) -> None:
     """Write the import template: sheets for sites, items, funding sources and opening stock."""
@@ -24,10 +30,16 @@ def template_command(output: Path, examples: bool) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones (default: import "
-              "nothing while any row is bad).")
 @click.option(
-    "--actor", default="cli", show_default=True, help="Who is importing (an email); recorded with each event.",
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the good rows and list the bad ones (default: import nothing while any row is bad).",
+)
+@click.option(
+    "--actor",
+    default="cli",
+    show_default=True,
+    help="Who is importing (an email); recorded with each event.",
 )
 @with_appcontext
 def import_command(file: Path, skip_invalid: bool, actor: str) -> None:

@@ -5,6 +5,7 @@ Imports only the standard library and `eventsourcing`.
 
 from inventory.domain.alerts import Alert, AlertKind, alert_id
 from inventory.domain.catalog import FundingSource, Item, Site
+from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit, discarded_visit_id
 from inventory.domain.encounter import Encounter, encounter_id
 from inventory.domain.ledger import StockLedger, ledger_id
 from inventory.domain.purchasing import PurchaseOrder
@@ -13,8 +14,10 @@ from inventory.domain.transfer import Transfer
 from inventory.domain.users import User
 
 __all__ = [
+    "DISCARD_REASONS",
     "Alert",
     "AlertKind",
+    "DiscardedVisit",
     "Encounter",
     "FundingSource",
     "Item",
@@ -25,6 +28,7 @@ __all__ = [
     "Transfer",
     "User",
     "alert_id",
+    "discarded_visit_id",
     "encounter_id",
     "ledger_id",
     "tally_id",

@@ -86,7 +86,7 @@ def _plain(message: str, column: str) -> str:
     """The domain's messages name API fields; a sheet's reader sees its own column names."""
     for name in ("code", "sku", "name", "kind", "category", "unit", "quantity", "unit_cost", "lot"):
         if message.startswith(f"{name} "):
-            return f"{column} {message[len(name) + 1:]}"
+            return f"{column} {message[len(name) + 1 :]}"
     return message
 
 

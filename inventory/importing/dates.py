@@ -76,9 +76,7 @@ def _numbers(text: str, first: int, second: int, year: int) -> date:
     if first > 12 and second > 12:
         raise DateRefused(f"{text!r} is not a date: enter it like 2026-03-01.")
     us, other = f"{year:04d}-{first:02d}-{second:02d}", f"{year:04d}-{second:02d}-{first:02d}"
-    raise DateRefused(
-        f"{text!r} could be read two ways ({us} or {other}): enter it as year-month-day, like {us}."
-    )
+    raise DateRefused(f"{text!r} could be read two ways ({us} or {other}): enter it as year-month-day, like {us}.")
 
 
 def _build(text: str, year: int, month: int | None, day: int) -> date:

@@ -160,8 +160,12 @@ class Importer:
         self._check_items()
         self._check_funding()
         self._check_opening()
-        self.report.problems.sort(key=lambda p: ([SITES.name, ITEMS.name, FUNDING.name, OPENING.name].index(p.sheet)
-                                                 if p.sheet in self.sheets else 9, p.row))
+        self.report.problems.sort(
+            key=lambda p: (
+                [SITES.name, ITEMS.name, FUNDING.name, OPENING.name].index(p.sheet) if p.sheet in self.sheets else 9,
+                p.row,
+            )
+        )
 
     def _check_sites(self) -> None:
         seen: dict[str, tuple[int, SiteRow]] = {}
@@ -179,8 +183,12 @@ class Importer:
                 self.plan.site_codes[found.code] = ""
                 continue
             if (known["name"], known["kind"]) != (found.name, found.kind):
-                self._bad(row, "name", f"Site {found.code} is already registered as {known['name']!r} "
-                          f"({known['kind']}): make this row match, or use another code.")
+                self._bad(
+                    row,
+                    "name",
+                    f"Site {found.code} is already registered as {known['name']!r} "
+                    f"({known['kind']}): make this row match, or use another code.",
+                )
                 continue
             self.report.already += 1
 
@@ -213,12 +221,21 @@ class Importer:
                 self.plan.tracks_expiry[found.sku] = found.tracks_expiry
                 continue
             same = (known["name"], known["category"], known["unit"], known["tracks_expiry"], known["pack_size"]) == (
-                found.name, found.category, found.unit, found.tracks_expiry, found.pack_size)
+                found.name,
+                found.category,
+                found.unit,
+                found.tracks_expiry,
+                found.pack_size,
+            )
             if not same:
-                self._bad(row, "name", f"Item {found.sku} is already registered as {known['name']!r} "
-                          f"({known['category']}, {known['unit']}, tracks expiry: "
-                          f"{'yes' if known['tracks_expiry'] else 'no'}, pack size {known['pack_size']}): "
-                          "make this row match, or use another SKU.")
+                self._bad(
+                    row,
+                    "name",
+                    f"Item {found.sku} is already registered as {known['name']!r} "
+                    f"({known['category']}, {known['unit']}, tracks expiry: "
+                    f"{'yes' if known['tracks_expiry'] else 'no'}, pack size {known['pack_size']}): "
+                    "make this row match, or use another SKU.",
+                )
                 continue
             self.report.already += 1
 
@@ -232,8 +249,12 @@ class Importer:
                 continue
             source, rule = found
             if (source.code, rule) in seen_rules:
-                self._bad(row, "code", f"Duplicate row: row {seen_rules[(source.code, rule)]} already has this "
-                          f"{'rule' if rule else 'funding source'} for {source.code}. Delete this row.")
+                self._bad(
+                    row,
+                    "code",
+                    f"Duplicate row: row {seen_rules[(source.code, rule)]} already has this "
+                    f"{'rule' if rule else 'funding source'} for {source.code}. Delete this row.",
+                )
                 continue
             seen_rules[(source.code, rule)] = row.number
             earlier = self.plan.funding.get(source.code)
@@ -242,8 +263,12 @@ class Importer:
                 first_row[source.code] = self.plan.funding_rows[source.code] = row.number
                 earlier = source
             elif (earlier.name, earlier.federal) != (source.name, source.federal):
-                self._bad(row, "name", f"{source.code} is on row {first_row[source.code]} with another name or "
-                          "federal flag: give every row of one funding source the same name and flag.")
+                self._bad(
+                    row,
+                    "name",
+                    f"{source.code} is on row {first_row[source.code]} with another name or "
+                    "federal flag: give every row of one funding source the same name and flag.",
+                )
                 self.plan.bad_funding.add(source.code)
                 continue
             if rule is not None:
@@ -258,11 +283,16 @@ class Importer:
                 continue
             rules = set(_rules(known))
             if (known["name"], known["federal"], rules) != (source.name, source.federal, set(source.rules)):
-                self.report.problems.append(Problem(
-                    FUNDING.name, first_row[source_code], "code",
-                    f"Funding source {source_code} is already registered with other details or rules "
-                    f"({known['name']!r}, {len(rules)} rule(s)): change it on the Funding sources page, "
-                    "or make these rows match."))
+                self.report.problems.append(
+                    Problem(
+                        FUNDING.name,
+                        first_row[source_code],
+                        "code",
+                        f"Funding source {source_code} is already registered with other details or rules "
+                        f"({known['name']!r}, {len(rules)} rule(s)): change it on the Funding sources page, "
+                        "or make these rows match.",
+                    )
+                )
                 self.plan.bad_funding.add(source_code)
                 continue
             self.report.already += 1
@@ -324,24 +354,31 @@ class Importer:
             if earlier is None:
                 self.plan.opening_to_write.add(row.number)
             elif (earlier["quantity"], earlier["expires_on"], earlier["funding_source"]) == (
-                found.quantity, found.expires_on, found.funding_source):
+                found.quantity,
+                found.expires_on,
+                found.funding_source,
+            ):
                 self.report.already += 1
             else:
-                self._bad(row, "quantity", f"An opening balance for lot {found.lot} of {found.sku} at {found.site} "
-                          f"was already imported ({earlier['quantity']} units, expiry "
-                          f"{earlier['expires_on'] or 'none'}, funding {earlier['funding_source']}): "
-                          "correct the stock with a count instead.")
+                self._bad(
+                    row,
+                    "quantity",
+                    f"An opening balance for lot {found.lot} of {found.sku} at {found.site} "
+                    f"was already imported ({earlier['quantity']} units, expiry "
+                    f"{earlier['expires_on'] or 'none'}, funding {earlier['funding_source']}): "
+                    "correct the stock with a count instead.",
+                )
 
-    def _opening_problem(
-        self, row: Row, found: OpeningRow, seen: dict[int, int]
-    ) -> tuple[str, str] | None:
+    def _opening_problem(self, row: Row, found: OpeningRow, seen: dict[int, int]) -> tuple[str, str] | None:
         """The column and message of what to fix in an opening stock row, or None."""
         # A 64-bit hash rather than the codes themselves keeps this small for 50,000 rows; within one
         # run, two different lots sharing one is vanishingly unlikely (about 1 in 10^10 for 50,000 rows).
         key = hash((found.site, found.sku, found.lot))
         if key in seen:
-            return "lot", (f"Duplicate row: row {seen[key]} already has lot {found.lot} of {found.sku} at "
-                           f"{found.site}. Delete one, or add their quantities on one row.")
+            return "lot", (
+                f"Duplicate row: row {seen[key]} already has lot {found.lot} of {found.sku} at "
+                f"{found.site}. Delete one, or add their quantities on one row."
+            )
         seen[key] = row.number
         why = self._site_usable(found.site)
         if why:
@@ -351,16 +388,20 @@ class Importer:
             return "sku", why
         rules = self._funding_rules(found.funding_source)
         if rules is None:
-            return "funding_source", (f"There is no usable funding source {found.funding_source}: add it to the "
-                                      "Funding sources sheet, or correct the code.")
+            return "funding_source", (
+                f"There is no usable funding source {found.funding_source}: add it to the "
+                "Funding sources sheet, or correct the code."
+            )
         if self.plan.tracks_expiry.get(found.sku) and found.expires_on is None:
             return "expires_on", f"{found.sku} tracks expiry: enter the expiry date printed on lot {found.lot}."
         for rule in rules:
             if rule.covers(category, self.day):
                 label = Category(category).value
-                return "funding_source", (f"Funding source {found.funding_source} may not pay for {label} items "
-                                          f"such as {found.sku}: its rule is {rule.describe()}. Book this lot to "
-                                          "another funding source.")
+                return "funding_source", (
+                    f"Funding source {found.funding_source} may not pay for {label} items "
+                    f"such as {found.sku}: its rule is {rule.describe()}. Book this lot to "
+                    "another funding source."
+                )
         return None
 
     def _opening_balances(self, site: str, sku: str) -> dict[str, dict[str, Any]]:
@@ -370,11 +411,14 @@ class Importer:
             found: dict[str, dict[str, Any]] = {}
             for event in self.app.events.get(ledger_id(site, sku)):
                 if isinstance(event, StockLedger.Received) and (event.reference or "").startswith(OPENING_BALANCE):
-                    found.setdefault(event.lot, {
-                        "quantity": event.quantity,
-                        "expires_on": event.expires_on,
-                        "funding_source": event.funding_source,
-                    })
+                    found.setdefault(
+                        event.lot,
+                        {
+                            "quantity": event.quantity,
+                            "expires_on": event.expires_on,
+                            "funding_source": event.funding_source,
+                        },
+                    )
             self._opening[key] = found
         return self._opening[key]
 
@@ -383,18 +427,44 @@ class Importer:
     def _write(self) -> None:
         app, actor, recorded = self.app, self.actor, self.report.recorded
         for number, site in self.plan.sites:
-            self._written(SITES.name, number, "sites", partial(
-                app.register_site, code=site.code, name=site.name, kind=site.kind, actor=actor))
+            self._written(
+                SITES.name,
+                number,
+                "sites",
+                partial(app.register_site, code=site.code, name=site.name, kind=site.kind, actor=actor),
+            )
         for number, item in self.plan.items:
-            self._written(ITEMS.name, number, "items", partial(
-                app.register_item, sku=item.sku, name=item.name, category=item.category, unit=item.unit,
-                tracks_expiry=item.tracks_expiry, pack_size=item.pack_size, actor=actor))
+            self._written(
+                ITEMS.name,
+                number,
+                "items",
+                partial(
+                    app.register_item,
+                    sku=item.sku,
+                    name=item.name,
+                    category=item.category,
+                    unit=item.unit,
+                    tracks_expiry=item.tracks_expiry,
+                    pack_size=item.pack_size,
+                    actor=actor,
+                ),
+            )
         for code in self.plan.new_funding:
             source = self.plan.funding[code]
             rules = [{"category": r.category, "starts_on": r.starts_on, "ends_on": r.ends_on} for r in source.rules]
-            self._written(FUNDING.name, self.plan.funding_rows[code], "funding sources", partial(
-                app.register_funding_source, code=code, name=source.name, federal=source.federal,
-                restrictions=rules, actor=actor))
+            self._written(
+                FUNDING.name,
+                self.plan.funding_rows[code],
+                "funding sources",
+                partial(
+                    app.register_funding_source,
+                    code=code,
+                    name=source.name,
+                    federal=source.federal,
+                    restrictions=rules,
+                    actor=actor,
+                ),
+            )
         if OPENING.name not in self.sheets or not self.plan.opening_to_write:
             return
         for row in self.file.rows(OPENING):
@@ -404,9 +474,16 @@ class Importer:
             lot = opening_row(row)
             try:
                 app.receive_stock(
-                    site=lot.site, sku=lot.sku, lot=lot.lot, quantity=lot.quantity, expires_on=lot.expires_on,
-                    funding_source=lot.funding_source, unit_cost=lot.unit_cost, actor=actor,
-                    occurred_at=self.moment, reference=self.reference(row),
+                    site=lot.site,
+                    sku=lot.sku,
+                    lot=lot.lot,
+                    quantity=lot.quantity,
+                    expires_on=lot.expires_on,
+                    funding_source=lot.funding_source,
+                    unit_cost=lot.unit_cost,
+                    actor=actor,
+                    occurred_at=self.moment,
+                    reference=self.reference(row),
                 )
             except InventoryError as error:  # changed by someone else since the check
                 self._bad(row, error.field or "", error.message)

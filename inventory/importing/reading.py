@@ -131,8 +131,11 @@ class ImportFile:
                     value = value.strip()
                 if _blank(value) and index < len(formulas) and formulas[index]:
                     unreadable.append(
-                        (name, "This formula has no saved value: open the file in Excel or LibreOffice, save it, "
-                         "and import it again (or type the value).")
+                        (
+                            name,
+                            "This formula has no saved value: open the file in Excel or LibreOffice, save it, "
+                            "and import it again (or type the value).",
+                        )
                     )
                 cells[name] = None if _blank(value) else value
             if unreadable or any(value is not None for value in cells.values()):
@@ -157,7 +160,7 @@ class ImportFile:
                     yield number, list(values), []
             except UnicodeDecodeError:
                 raise UnreadableFile(
-                    f"{self.name} is not saved as UTF-8 text: save it again as \"CSV UTF-8\" and import it again."
+                    f'{self.name} is not saved as UTF-8 text: save it again as "CSV UTF-8" and import it again.'
                 ) from None
 
     def _xlsx_rows(self, sheet: Sheet) -> Iterator[tuple[int, list[Any], list[bool]]]:

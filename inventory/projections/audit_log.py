@@ -7,6 +7,7 @@ from typing import Any
 
 from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, ShiftTally, Site, StockLedger, Transfer
 from inventory.domain.alerts import Alert, Digest
+from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
 from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
 
@@ -105,6 +106,10 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         + (f", {_lines(e.lines)}" if e.lines else "")
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
+    ),
+    DiscardedVisit.Discarded: lambda e: (  # type: ignore[attr-defined]
+        f"Visit kept offline at {e.site} discarded, refused as {e.refused_because.replace('_', ' ')}: "
+        f"{DISCARD_REASONS.get(e.reason, e.reason)}" + (f" (asked for {_lines(e.lines)})" if e.lines else "")
     ),
     Transfer.Dispatched: lambda e: f"Transfer {e.from_site} to {e.to_site} dispatched: {_lines(e.lines)}",  # type: ignore[attr-defined]
     Transfer.Received: lambda e: (  # type: ignore[attr-defined]

@@ -30,9 +30,7 @@ def template_with_one_bad_row(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("screen", ["phone"], indirect=True)
-def test_an_upload_with_a_bad_row_shows_the_error_next_to_that_row_on_a_phone(
-    screen: Screen, tmp_path: Path
-) -> None:
+def test_an_upload_with_a_bad_row_shows_the_error_next_to_that_row_on_a_phone(screen: Screen, tmp_path: Path) -> None:
     screen.sign_in(ADMIN)
     page = screen.go("/admin")
     page.get_by_role("link", name="Import").click()

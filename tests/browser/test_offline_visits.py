@@ -7,6 +7,7 @@ service worker). Checks are made on the server: by each visit's key, and by coun
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -125,8 +126,19 @@ def test_five_visits_recorded_offline_survive_a_reload_and_reach_the_server_once
     van.shot("reloaded-offline")
     queued = page.evaluate(QUEUE)
     assert len(queued) == 5 and len({item["key"] for item in queued}) == 5
-    assert all(set(item["body"]) == {"site", "lines", "participant_code", "reversals_reported",
-                                      "syringes_collected", "refill_reason", "occurred_at"} for item in queued)
+    assert all(
+        set(item["body"])
+        == {
+            "site",
+            "lines",
+            "participant_code",
+            "reversals_reported",
+            "syringes_collected",
+            "refill_reason",
+            "occurred_at",
+        }
+        for item in queued
+    )
     assert encounters_by(live, COORDINATOR) == before
 
     went_online = datetime.now(UTC)
@@ -172,15 +184,25 @@ def test_an_answer_lost_on_the_way_back_does_not_record_the_visit_twice(van: Scr
     assert [recorded(live, key)["lines"][0]["quantity"] for key in keys] == [1, 2]
 
 
+SCARCE = itertools.count(1)
+
+
 @pytest.fixture
 def scarce_item(live: Live) -> str:
     """An item of which VAN-1 has 3, for a visit that will no longer be filled."""
     app = live.services.app
-    sku = "OFFLINE-KIT"
-    app.register_item(sku=sku, name="Wound care kit (offline test)", category="wound_care", unit="kit",
-                      tracks_expiry=False, actor=ADMIN)
-    app.receive_stock(site="VAN-1", sku=sku, lot="OFF-1", quantity=3, expires_on=None, funding_source="STATE-HR",
-                      actor=ADMIN)
+    sku = f"OFFLINE-KIT-{next(SCARCE)}"  # one per test: the live server outlives a test
+    app.register_item(
+        sku=sku,
+        name="Wound care kit (offline test)",
+        category="wound_care",
+        unit="kit",
+        tracks_expiry=False,
+        actor=ADMIN,
+    )
+    app.receive_stock(
+        site="VAN-1", sku=sku, lot="OFF-1", quantity=3, expires_on=None, funding_source="STATE-HR", actor=ADMIN
+    )
     live.services.projector.catch_up()
     return sku
 
@@ -195,8 +217,9 @@ def test_a_visit_the_stock_can_no_longer_fill_is_kept_with_the_reason_until_the_
     waiting(page).to_have_attribute("data-waiting", "2")
     first, second = page.evaluate(QUEUE)
     # Meanwhile two kits were damaged: only 1 is left.
-    live.services.app.adjust_stock(site="VAN-1", sku=scarce_item, lot="OFF-1", quantity=-2, reason="damaged",
-                                   actor=ADMIN)
+    live.services.app.adjust_stock(
+        site="VAN-1", sku=scarce_item, lot="OFF-1", quantity=-2, reason="damaged", actor=ADMIN
+    )
     live.services.projector.catch_up()  # as the API does before it answers
 
     context_of(van).set_offline(False)
@@ -229,7 +252,75 @@ def test_a_visit_the_stock_can_no_longer_fill_is_kept_with_the_reason_until_the_
     with pytest.raises(Exception, match="No encounter was recorded"):
         recorded(live, second["key"])
     assert page.evaluate(QUEUE) == []
+    # The discard is in the log, for the auditor: what was asked, why refused, why discarded; no code.
+    assert discards(live) == [
+        (COORDINATOR, "VAN-1", "Visit kept offline at VAN-1 discarded, refused as insufficient stock: "
+         f"It was entered by mistake (asked for SYR-1ML x10, {scarce_item} x2)")
+    ]  # fmt: skip
     van.shot("resolved")
+
+
+def discards(live: Live) -> list[tuple[str, str, str]]:
+    live.services.projector.catch_up()
+    rows = live.services.store.fetchall(
+        "SELECT actor, site, summary FROM audit_log WHERE event_type = 'DiscardedVisit.Discarded' ORDER BY position"
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_a_visit_the_stock_can_no_longer_fill_may_be_recorded_as_a_shift_tally(
+    scarce_item: str, van: Screen, live: Live
+) -> None:
+    page = open_form(van)
+    context_of(van).set_offline(True)
+    page.locator("summary", has_text="More about this visit").click()
+    page.get_by_label("Participant code").fill("K7QX29")
+    page.get_by_role("spinbutton", name="Used syringes collected").fill("12")
+    record(page, **{scarce_item: 3})  # 1 naloxone kit and 3 kits; 12 syringes back
+    waiting(page).to_have_attribute("data-waiting", "1")
+    (visit,) = page.evaluate(QUEUE)
+    live.services.app.adjust_stock(site="VAN-1", sku=scarce_item, lot="OFF-1", quantity=-2, reason="damaged",
+                                   actor=ADMIN)  # fmt: skip
+    live.services.projector.catch_up()
+
+    context_of(van).set_offline(False)
+    item = page.locator(f"#queue-attention li[data-key='{visit['key']}']")
+    choice = item.locator("[data-choice=tally]")
+    expect(choice).to_contain_text("Record as a shift tally")
+    expect(choice).to_contain_text("1 visit, Naloxone 4 mg nasal spray kit: 1, Wound care kit (offline test): 1")
+    choice.click()
+    expect(page.locator("#queue-attention")).to_be_hidden()
+    expect(page.locator("#queue-sent")).to_contain_text("Recorded as a shift tally")
+
+    tally = live.services.app.shift_tally(visit["key"], COORDINATOR)
+    local = moment(visit["body"]["occurred_at"]).astimezone(live.services.app.zone)
+    assert (tally["site"], tally["shift_date"], tally["starts_at"]) == ("VAN-1", local.date(), local.strftime("%H:%M"))
+    assert (tally["visits"], tally["syringes_collected"]) == (1, 12)
+    assert sorted((line["sku"], line["quantity"]) for line in tally["lines"]) == [("NALOX-4MG", 1), (scarce_item, 1)]
+    assert "K7QX29" not in str(tally)  # a tally holds counts only
+    with pytest.raises(Exception, match="No encounter was recorded"):
+        recorded(live, visit["key"])
+    assert page.evaluate(QUEUE) == []
+
+
+def test_signing_in_online_is_enough_for_record_a_visit_to_open_offline(chromium: Browser, live: Live) -> None:
+    """The coordinator signs in at the office and never opens Record a visit before the van leaves."""
+    context = chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    try:
+        screen = Screen(context.new_page(), live.url, "phone", "kept_at_sign_in", [])
+        screen.sign_in(COORDINATOR)  # lands on the dashboard
+        page = screen.page
+        worker_ready(page)
+        page.wait_for_function(f"() => {KEPT_PAGE}")
+        context.set_offline(True)
+        opened = page.goto(live.url + FORM)
+        assert opened is not None and opened.headers.get("x-offline-copy") == "kept on this device"
+        expect(page.get_by_role("heading", name="Record a visit")).to_be_visible()
+        record(page)
+        waiting(page).to_have_attribute("data-waiting", "1")
+        assert screen.console_errors == []
+    finally:
+        context.close()
 
 
 def test_a_session_that_ended_offline_keeps_the_visits_until_the_coordinator_signs_in_again(
@@ -344,8 +435,9 @@ def test_a_visit_with_an_item_retired_meanwhile_records_the_rest_when_the_coordi
     app = live.services.app
     sku = "OFFLINE-RETIRED"
     app.register_item(sku=sku, name="Old sharps bag", category="sharps", unit="bag", tracks_expiry=False, actor=ADMIN)
-    app.receive_stock(site="VAN-1", sku=sku, lot="RET-1", quantity=5, expires_on=None, funding_source="STATE-HR",
-                      actor=ADMIN)
+    app.receive_stock(
+        site="VAN-1", sku=sku, lot="RET-1", quantity=5, expires_on=None, funding_source="STATE-HR", actor=ADMIN
+    )
     live.services.projector.catch_up()
     page = open_form(van)
     context_of(van).set_offline(True)

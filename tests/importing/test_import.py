@@ -114,8 +114,9 @@ def test_duplicates_and_conflicts_with_registered_data_are_reported(app: Invento
     rows = opening_rows(3)
     rows.append(list(rows[1]))
     sites = [*CATALOG["Sites"], ["VAN-1", "Outreach van", "mobile"]]
-    report = import_file(app, workbook(tmp_path / "d.xlsx", {**CATALOG, "Sites": sites, "Opening stock": rows}),
-                         actor=ADMIN)
+    report = import_file(
+        app, workbook(tmp_path / "d.xlsx", {**CATALOG, "Sites": sites, "Opening stock": rows}), actor=ADMIN
+    )
     found = {(p.sheet, p.row, p.column): p.message for p in report.problems}
     assert "already registered as 'Old warehouse'" in found[("Sites", 2, "name")]
     assert found[("Sites", 4, "code")].startswith("Duplicate row: row 3 already has VAN-1")

@@ -98,7 +98,7 @@ def test_files_that_are_not_workbooks_are_refused_with_what_to_do(tmp_path: Path
     with pytest.raises(UnreadableFile, match=r"not an \.xlsx or \.csv file"):
         ImportFile(tmp_path / "stock.ods")
     (tmp_path / "latin.csv").write_bytes("code,name,kind\nWH,Entrep\u00f4t,warehouse\n".encode("cp1252"))
-    with pytest.raises(UnreadableFile, match="save it again as \"CSV UTF-8\""):
+    with pytest.raises(UnreadableFile, match='save it again as "CSV UTF-8"'):
         ImportFile(tmp_path / "latin.csv").sheets()
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
     with pytest.raises(UnreadableFile, match=r"cannot be read as an \.xlsx workbook"):

@@ -126,7 +126,6 @@ def test_a_digest_at_a_moment_between_two_local_days_is_dated_by_the_local_day(
     }
 
 
-
 def test_two_workers_running_the_digest_at_the_same_moment_send_it_once_and_the_log_says_to_whom(
     services: Services, smtp: SmtpServer
 ) -> None:

@@ -19,7 +19,7 @@ from inventory.web.services import services
 KEY_HEADER = "Idempotency-Key"
 # Commands whose record is named by the key itself (recording again answers the first recording), so
 # a claim left running by a request that died may be taken over (see IdempotencyStore.take_over).
-NAMED_BY_KEY = frozenset({"/api/v1/encounters", "/api/v1/tallies"})
+NAMED_BY_KEY = frozenset({"/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits"})
 log = logging.getLogger(__name__)
 
 

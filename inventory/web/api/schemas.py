@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from marshmallow import Schema, fields, validate
 
 from inventory.domain.alerts import AlertKind
+from inventory.domain.discards import DISCARD_REASONS
 from inventory.domain.users import Role
 from inventory.domain.values import AdjustmentReason, Category, SiteKind
 
@@ -194,6 +195,53 @@ class TallyIn(Strict):
     visits = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000))
     reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class AskedLineIn(Strict):
+    sku = fields.String(required=True, validate=CODE)
+    quantity = fields.Integer(required=True, validate=QUANTITY)
+
+
+class DiscardIn(Strict):
+    site = fields.String(required=True, validate=CODE)
+    lines = fields.List(
+        fields.Nested(AskedLineIn),
+        required=True,
+        validate=validate.Length(min=0, max=30),
+        metadata={"description": "What the visit asked for, as the phone kept it."},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(DISCARD_REASONS)),
+        metadata={"description": "Why it is discarded: " + "; ".join(f"{k}: {v}" for k, v in DISCARD_REASONS.items())},
+    )
+    refused_because = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z_]{0,39}$", error="Send the error code the server gave."),
+        metadata={"description": "The error code the server refused the visit with, e.g. insufficient_stock."},
+    )
+    occurred_at = fields.AwareDateTime(
+        required=True,
+        validate=validate.Range(min=EARLIEST, error="Enter a date and time from 1900 on, with its time zone."),
+        metadata={"description": "When the visit was recorded on the phone."},
+    )
+
+
+class AskedLineOut(Schema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class DiscardOut(Schema):
+    id = fields.String(required=True)
+    key = fields.String(required=True)
+    site = fields.String(required=True)
+    lines = fields.List(fields.Nested(AskedLineOut), required=True)
+    reason = fields.String(required=True)
+    refused_because = fields.String(required=True)
+    actor = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    recorded_at = fields.DateTime(required=True)
 
 
 class PickOut(LotOut):

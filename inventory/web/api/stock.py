@@ -93,6 +93,32 @@ class Tallies(MethodView):
         return services().app.record_shift_tally(key=key, actor=principal.email, **body)
 
 
+@blp.route("/discarded-visits")
+class DiscardedVisits(MethodView):
+    @command
+    @blp.arguments(s.DiscardIn)
+    @blp.response(201, s.DiscardOut)
+    @documented(*ERRORS)
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
+                "description": "The key the visit was kept with on the phone: the visit discarded.",
+            }
+        ]
+    )
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Discard a visit kept offline that the server refused, with a reason from a fixed list, so an
+        auditor sees it was not lost. Refused (409) if the visit with this key was recorded after all."""
+        principal = require(Action.RECORD_ENCOUNTER, body["site"])
+        key = request_key(required=True)
+        assert key is not None
+        return services().app.discard_offline_visit(key=key, actor=principal.email, **body)
+
+
 @blp.route("/adjustments")
 class Adjustments(MethodView):
     @command

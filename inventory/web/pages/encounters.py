@@ -17,6 +17,7 @@ from wtforms.validators import NumberRange, ValidationError
 
 from inventory.access import Action
 from inventory.commands import MAX_COUNT, REFILL_REASONS
+from inventory.domain.discards import DISCARD_REASONS as REASONS_TO_DISCARD
 from inventory.domain.errors import IdempotencyConflict, InventoryError
 from inventory.domain.participant import check_participant_code
 from inventory.domain.values import Category
@@ -59,12 +60,7 @@ REFILL_LABELS = {
     "other": "Other",
 }
 # Why a visit kept offline that the server could not record is discarded: a fixed list, never free text.
-DISCARD_REASONS = (
-    ("not_handed_out", "The supplies were not handed out in the end"),
-    ("recorded_elsewhere", "It was recorded another way (paper, another device)"),
-    ("entered_by_mistake", "It was entered by mistake"),
-    ("duplicate", "It repeats another visit"),
-)
+DISCARD_REASONS = tuple(REASONS_TO_DISCARD.items())
 NOTHING_HANDED_OUT = (
     "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick. "
     "(A visit that only returns used syringes or reports a reversal: enter those under More about this visit.)"
@@ -328,6 +324,7 @@ def new(site: str) -> ResponseReturnValue:
         more_open=more_open(form),
         other_sites=len(visible_sites(principal(), open_only=True)) > 1,
         discard_reasons=DISCARD_REASONS,
+        zone=services().app.zone.key,
     ), status
 
 

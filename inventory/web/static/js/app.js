@@ -88,9 +88,23 @@
     wireOnce(root);
   }
 
+  // A person who records visits: keep Record a visit on this device as soon as they are signed in
+  // online (the service worker, sw.js, fetches and keeps their sites' forms), so that it opens in a van
+  // without signal even if they never opened it before leaving.
+  function keepVisitPagesOffline() {
+    var link = document.querySelector("header a[href='/encounters']");
+    if (!link || !navigator.onLine || !("serviceWorker" in navigator) || !window.isSecureContext) return;
+    navigator.serviceWorker.register("/sw.js").then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      if (registration.active) registration.active.postMessage({ type: "keep-visit-pages" });
+    }).catch(function () {});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
     drawWeeklyChart();
+    keepVisitPagesOffline();
   });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

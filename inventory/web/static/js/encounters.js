@@ -95,6 +95,7 @@
     this.form = form;
     this.site = form.dataset.site;
     this.email = form.dataset.email;
+    this.zone = form.dataset.zone || "UTC";
     this.names = {};
     this.sent = [];
     this.waiting = 0;
@@ -260,22 +261,29 @@
   // One visit through the API: true to go on with the next, false to stop for now.
   OfflineVisits.prototype.send = function (item) {
     var self = this;
-    return fetch(API, {
+    return this.post(API, item.key, item.body).then(function (answer) {
+      return self.outcome(item, answer.response, answer.error);
+    }, function () {
+      return false; // no answer: the network is away (or dropped the answer); the key makes a resend safe
+    });
+  };
+
+  // POST JSON through the API with the visit's key; resolves with {response, error}, rejects with no answer.
+  OfflineVisits.prototype.post = function (url, key, body) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: {
         "Content-Type": "application/json",
         "Accept": "application/json",
-        "Idempotency-Key": item.key,
+        "Idempotency-Key": key,
         "X-CSRFToken": this.form.elements.csrf_token.value
       },
-      body: JSON.stringify(item.body)
+      body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (data) {
-        return self.outcome(item, response, (data && data.error) || {});
+        return { response: response, error: (data && data.error) || {} };
       });
-    }, function () {
-      return false; // no answer: the network is away (or dropped the answer); the key makes a resend safe
     });
   };
 
@@ -388,16 +396,24 @@
     select.id = "discard-reason-" + index;
     label.htmlFor = select.id;
     var record = node.querySelector("[data-choice=available]");
+    var tally = node.querySelector("[data-choice=tally]");
     var plan = available ? this.whatIsAvailable(item, available) : null;
     if (!plan) {
       record.disabled = true;
       record.textContent = "Record what was available (needs the network)";
-    } else if (!plan.lines.length && !item.body.reversals_reported && !item.body.syringes_collected) {
+      tally.disabled = true;
+      tally.textContent = "Record as a shift tally (needs the network)";
+      return node;
+    }
+    if (!plan.lines.length && !item.body.reversals_reported && !item.body.syringes_collected) {
       record.disabled = true;
       record.textContent = "Nothing of this visit is available now";
     } else {
       record.textContent = "Record what was available: " + (plan.label || "no items");
     }
+    var shift = this.shiftOf(item.body.occurred_at);
+    tally.textContent = "Record as a shift tally (" + shift.date + " " + shift.starts + "): 1 visit" +
+      (plan.label ? ", " + plan.label : "");
     return node;
   };
 
@@ -447,7 +463,9 @@
     var self = this;
     VisitQueue.get(node.dataset.key).then(function (item) {
       if (!item) return null;
+      self.say(node.querySelector("[data-part=problem]"), "");
       if (button.dataset.choice === "discard") return self.discard(item, node);
+      if (button.dataset.choice === "tally") return self.recordAsTally(item, node);
       return self.recordAvailable(item);
     });
   };
@@ -462,10 +480,95 @@
     }
     var reason = select.options[select.selectedIndex].textContent.trim();
     var self = this;
+    // Recorded on the server (what was asked, why it was refused, why it is discarded; never the
+    // participant code), so an auditor sees the visit was not simply lost.
+    return this.post("/api/v1/discarded-visits", item.key, {
+      site: item.site,
+      lines: item.body.lines.map(function (line) { return { sku: line.sku, quantity: line.quantity }; }),
+      reason: select.value,
+      refused_because: (item.code || "refused").toLowerCase(),
+      occurred_at: item.body.occurred_at
+    }).then(function (answer) {
+      if (answer.response.status === 201) return self.resolved(item, item.label, "Discarded (" + reason + ")");
+      if (answer.response.status === 409 && answer.error.code === "conflict") {
+        return self.resolved(item, item.label, "Recorded after all, so not discarded");
+      }
+      return self.choiceRefused(answer, node);
+    }, function () {
+      self.say(node.querySelector("[data-part=problem]"), "Discarding needs the network. The visit stays on this device: try again when the network is back.");
+    });
+  };
+
+  // Record the visit as part of a shift tally: its counts at its time, the items that are available,
+  // no participant code (a tally has none).
+  OfflineVisits.prototype.recordAsTally = function (item, node) {
+    var self = this;
+    this.available = null; // the stock may have moved since the list was drawn
+    return this.availableStock().then(function (available) {
+      if (!available) {
+        self.say(node.querySelector("[data-part=problem]"), "Recording needs the network. The visit stays on this device.");
+        return null;
+      }
+      var plan = self.whatIsAvailable(item, available);
+      var shift = self.shiftOf(item.body.occurred_at);
+      return self.post("/api/v1/tallies", item.key, {
+        site: item.site,
+        shift_date: shift.date,
+        starts_at: shift.starts,
+        ends_at: shift.ends,
+        lines: plan.lines,
+        visits: 1,
+        reversals_reported: item.body.reversals_reported || 0,
+        syringes_collected: item.body.syringes_collected || 0
+      }).then(function (answer) {
+        if (answer.response.status === 201) {
+          self.available = null;
+          return self.resolved(item, plan.label || "no items", "Recorded as a shift tally");
+        }
+        return self.choiceRefused(answer, node);
+      }, function () {
+        self.say(node.querySelector("[data-part=problem]"), "Recording needs the network. The visit stays on this device.");
+      });
+    });
+  };
+
+  // The minute of the visit, in the program's time zone, as a one-minute shift.
+  OfflineVisits.prototype.shiftOf = function (iso) {
+    var format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: this.zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    });
+    var partsOf = function (when) {
+      var parts = {};
+      format.formatToParts(when).forEach(function (part) { parts[part.type] = part.value; });
+      return parts;
+    };
+    var start = new Date(iso);
+    start.setUTCSeconds(0, 0);
+    var begins = partsOf(start);
+    var ends = partsOf(new Date(start.getTime() + 60000));
+    return {
+      date: begins.year + "-" + begins.month + "-" + begins.day,
+      starts: begins.hour + ":" + begins.minute,
+      ends: ends.hour + ":" + ends.minute
+    };
+  };
+
+  OfflineVisits.prototype.resolved = function (item, label, note) {
+    var self = this;
     return VisitQueue.remove(item.key).then(function () {
-      self.sent.push({ label: item.label, at: item.body.occurred_at, note: "Discarded (" + reason + ")" });
+      self.sent.push({ label: label, at: item.body.occurred_at, note: note });
       return self.render();
     });
+  };
+
+  OfflineVisits.prototype.choiceRefused = function (answer, node) {
+    var status = answer.response.status;
+    if (status === 401) {
+      this.session = "ended";
+      return this.render();
+    }
+    this.say(node.querySelector("[data-part=problem]"), answer.error.message || ("The server refused this (" + status + ")."));
+    return null;
   };
 
   OfflineVisits.prototype.recordAvailable = function (item) {

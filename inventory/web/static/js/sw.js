@@ -1,6 +1,6 @@
 // The service worker (served at /sw.js, so that it covers the whole site).
 //
-// Once a coordinator has opened Record a visit online, it (the site choice and each of their sites'
+// Once a coordinator has signed in online, Record a visit (the site choice and each of their sites'
 // forms) and its scripts and styles are kept on the device, so the page opens without a network. A visit sent while the
 // network is down is kept on the device (offline-queue.js) and the page sends it when it returns.
 // Signing out asks first when visits are still waiting, and forgets the kept pages.
@@ -46,11 +46,37 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// The encounter page and the site choice name the pages to keep (the page may not be looked after yet).
+// The encounter page and the site choice name the pages to keep (the page may not be looked after yet);
+// any other page of a person who records visits asks for all of them, so that signing in online is enough.
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "keep-pages" && Array.isArray(data.paths)) event.waitUntil(keepPages(data.paths));
+  if (data.type === "keep-visit-pages") event.waitUntil(keepVisitPages());
 });
+
+// Record a visit as the server shows it to the person signed in: the site choice and each site's form
+// (or, for a person with one site, its form). At most once in REFRESH_MS: every page asks.
+var REFRESH_MS = 10 * 60 * 1000;
+var keptAt = 0;
+function keepVisitPages() {
+  if (Date.now() - keptAt < REFRESH_MS) return Promise.resolve();
+  keptAt = Date.now();
+  return fetch("/encounters", { credentials: "same-origin" }).then(function (page) {
+    var path = new URL(page.url).pathname;
+    // Signed out meanwhile (a redirect to sign in), or not allowed: nothing is kept.
+    if (!page.ok || !isVisitPage(path)) { keptAt = 0; return null; }
+    if (path !== "/encounters") return keep(path, page);
+    return page.text().then(function (html) {
+      var forms = [];
+      var link = /href="(\/sites\/[^"/]+\/encounters\/new)"/g;
+      for (var found = link.exec(html); found; found = link.exec(html)) {
+        if (forms.indexOf(found[1]) < 0) forms.push(found[1]);
+      }
+      var copy = new Response(html, { status: page.status, headers: page.headers });
+      return Promise.all([pages().then(function (cache) { return cache.put(path, copy); }), keepPages(forms)]);
+    });
+  }).catch(function () { keptAt = 0; return null; });
+}
 
 function keepPages(paths) {
   return Promise.all(paths.filter(isVisitPage).map(function (path) {
@@ -177,8 +203,8 @@ function simplePage(title, body, extraHeaders) {
 
 function offlinePage() {
   return simplePage("You are offline",
-    "<p>This page is not kept on this device. Record a visit works without a network once you have opened it " +
-    "while online and signed in.</p><p><a href=\"/encounters\">Record a visit</a></p>");
+    "<p>This page is not kept on this device. Record a visit works without a network once you have signed in " +
+    "here while online.</p><p><a href=\"/encounters\">Record a visit</a></p>");
 }
 
 // A visit form sent while the server cannot be reached: keep the visit here and show the form again.
@@ -242,6 +268,7 @@ function signOut(request) {
       var cleared = discard ? self.VisitQueue.clear() : Promise.resolve();
       return cleared.then(function () {
         pagesCache = null;
+        keptAt = 0; // the next person to sign in on this phone gets their own pages
         return caches.delete(PAGES);
       }).then(function () { return response; });
     }, function () {
