@@ -21,6 +21,17 @@ from inventory.web.services import services
 blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
 
 
+def key_names_it(description: str) -> dict[str, Any]:
+    """The required Idempotency-Key header of a command whose record the key names (a visit, a tally)."""
+    return {
+        "in": "header",
+        "name": "Idempotency-Key",
+        "required": True,
+        "schema": {"type": "string", "minLength": 8, "maxLength": 100},
+        "description": description,
+    }
+
+
 def _upper(code: str | None) -> str | None:
     return code.upper() if code else None
 
@@ -50,13 +61,7 @@ class Encounters(MethodView):
     @documented(*ERRORS)
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "required": True,
-                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
-                "description": "Names the visit: a repeat with the same key records nothing new and answers the same.",
-            }
+            key_names_it("Names the visit: a repeat with the same key records nothing new and answers the same.")
         ]
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -75,13 +80,7 @@ class Tallies(MethodView):
     @documented(*ERRORS)
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "required": True,
-                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
-                "description": "Names the tally: a repeat with the same key records nothing new and answers the same.",
-            }
+            key_names_it("Names the tally: a repeat with the same key records nothing new and answers the same.")
         ]
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -99,17 +98,7 @@ class DiscardedVisits(MethodView):
     @blp.arguments(s.DiscardIn)
     @blp.response(201, s.DiscardOut)
     @documented(*ERRORS)
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "required": True,
-                "schema": {"type": "string", "minLength": 8, "maxLength": 100},
-                "description": "The key the visit was kept with on the phone: the visit discarded.",
-            }
-        ]
-    )
+    @blp.doc(parameters=[key_names_it("The key the visit was kept with on the phone: the visit discarded.")])
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Discard a visit kept offline that the server refused, with a reason from a fixed list, so an
         auditor sees it was not lost. Refused (409) if the visit with this key was recorded after all."""
