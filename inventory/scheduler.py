@@ -52,7 +52,7 @@ def deliver_job(sender: Sender) -> None:
 def digest_job(services: Services, clock: Clock = utc_now) -> None:
     """Email the day's digest of open alerts to purchasing."""
     try:
-        send_digest(services.app, services.store, services.settings, clock())
+        send_digest(services, clock())
     except Exception:
         log.exception("the daily digest failed")
 

@@ -1,21 +1,21 @@
 """The daily digest: each active purchasing user gets one email summarising every open alert.
 
 Once per local day, however many workers run the job: the first to record the day's `Digest` sends
-it; any other finds it prepared and sends nothing. Who it reached is recorded after sending.
+it; any other finds it prepared and sends nothing. Who it reached is recorded after sending, one
+`Digest.Sent` per person, from the outbox like an alert's email (inventory.notify.outbox).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from inventory.notify import email
-from inventory.notify.outbox import open_alerts
-from inventory.notify.sender import names
+from inventory.domain.alerts import digest_id
+from inventory.notify.outbox import DIGEST, deliveries, open_alerts
+from inventory.notify.sender import Sender
 from inventory.projections.store import ReadStore
-from inventory.settings import Settings
+from inventory.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,16 @@ def purchasing(store: ReadStore) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def send_digest(app: Any, store: ReadStore, settings: Settings, now: datetime) -> list[str]:
-    """Email the open alerts to each purchasing user (nothing when none is open, or no SMTP host is set).
+def send_digest(services: Services, now: datetime) -> list[str]:
+    """Prepare the day's digest of open alerts for each purchasing user, then send it.
 
-    Returns who it was sent to (nobody if another worker has the day's digest); a failure for one
-    person is logged and does not stop the others.
+    Nothing when no alert is open, nobody is in purchasing, or no SMTP host is set; nothing either
+    when another worker prepared the day's digest (it sends it). The sending goes through the outbox:
+    a person the server refused now is tried again by the delivery job, with backoff, and a digest a
+    worker prepared and died before sending is sent by the next worker's delivery run. Returns who it
+    reached in this run.
     """
+    app, store, settings = services.app, services.store, services.settings
     if not settings.smtp_host:
         return []
     alerts = open_alerts(store)
@@ -45,17 +49,9 @@ def send_digest(app: Any, store: ReadStore, settings: Settings, now: datetime) -
     if not app.prepare_digest(day=day, alert_ids=ids, recipients=recipients, occurred_at=now):
         log.info("the digest for %s was already prepared by another worker", day)
         return []
-    known = names(store)
-    sent = []
-    for to in recipients:
-        message = email.digest_message(alerts, known, settings, to, day)
-        try:
-            email.send(settings, message)
-        except Exception:
-            log.exception("the digest for %s could not be sent", to)
-            continue
-        sent.append(to)
-    if sent:
-        app.record_digest_sent(day=day, recipients=sent, occurred_at=now)
-    log.info("digest of %s open alerts sent to %s people", len(alerts), len(sent))
+    services.projector.catch_up()  # the outbox now holds a delivery per person
+    Sender(app, store, settings, lambda: now).run_once(only=(DIGEST,))
+    the_id = str(digest_id(day))
+    sent = [d["recipient"] for d in deliveries(store, the_id) if d["channel"] == DIGEST and d["status"] == "sent"]
+    log.info("digest of %s open alerts sent to %s of %s people", len(alerts), len(sent), len(recipients))
     return sent

@@ -6,6 +6,11 @@ log) and one for the webhook; an `Alert.Notified` event marks its rows sent, so 
 send again what the log says was delivered; `Alert.Resolved` cancels rows still pending, since the
 shortage they announce is over. The sender (inventory.notify.sender) claims, sends and marks rows.
 
+The day's digest goes the same way: `Digest.Prepared` adds a pending `digest` row per person it is
+for (and the day and alerts it lists in `delivery_digests`), `Digest.Sent` marks theirs sent. So a
+digest a worker prepared and then died before sending, or that a refusing SMTP server held up, is
+sent by the next delivery run, and retried with backoff like an alert.
+
 Status: `pending` (not sent yet, or failed and to be tried again at `next_attempt_at`), `sent`,
 `failed` (given up after too many attempts), `cancelled` (resolved first) or `skipped` (no webhook
 is configured).
@@ -17,19 +22,21 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from inventory.domain.alerts import Alert
+from inventory.domain.alerts import Alert, Digest
 from inventory.projections.base import Projection, Recorded, to_json
 from inventory.projections.store import ReadStore, Tx
 
 EMAIL = "email"
 WEBHOOK = "webhook"
+DIGEST = "digest"  # the daily digest, by email
 # Roles told of every alert; coordinators hear of their own sites' alerts.
 ALL_SITES_ROLES = ("purchasing", "admin")
 
 
 class Deliveries(Projection):
     name = "deliveries"
-    tables = ("deliveries", "delivery_alerts")
+    version = 2  # 2: the daily digest is delivered through the outbox
+    tables = ("deliveries", "delivery_alerts", "delivery_digests")
     ddl = (
         """CREATE TABLE IF NOT EXISTS deliveries (
             id TEXT PRIMARY KEY, position BIGINT NOT NULL, alert_id TEXT NOT NULL, episode INTEGER NOT NULL,
@@ -41,6 +48,9 @@ class Deliveries(Projection):
             alert_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT,
             episode INTEGER NOT NULL DEFAULT 0, is_open INTEGER NOT NULL DEFAULT 0, details TEXT NOT NULL,
             raised_at TEXT)""",
+        # A day's digest (its id is the delivery rows' alert_id): the alerts it lists, when it was prepared.
+        """CREATE TABLE IF NOT EXISTS delivery_digests (
+            digest_id TEXT PRIMARY KEY, day TEXT NOT NULL, alert_ids TEXT NOT NULL, prepared_at TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)",
         "CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert_id, episode)",
     )
@@ -116,11 +126,40 @@ def _resolved(recorded: Recorded, tx: Tx) -> None:
     )
 
 
+def _digest_prepared(recorded: Recorded, tx: Tx) -> None:
+    event = recorded.event
+    the_id = str(event.originator_id)
+    tx.execute(
+        "INSERT INTO delivery_digests (digest_id, day, alert_ids, prepared_at) VALUES (?, ?, ?, ?)",
+        (the_id, event.day.isoformat(), to_json(list(event.alert_ids)), recorded.occurred_at),
+    )
+    tx.executemany(
+        "INSERT INTO deliveries (id, position, alert_id, episode, channel, recipient, status) "
+        "VALUES (?, ?, ?, 0, ?, ?, 'pending')",
+        [
+            (delivery_id(recorded.position, DIGEST, to), recorded.position, the_id, DIGEST, to)
+            for to in event.recipients
+        ],
+    )
+
+
+def _digest_sent(recorded: Recorded, tx: Tx) -> None:
+    event = recorded.event
+    for recipient in event.recipients:
+        tx.execute(
+            "UPDATE deliveries SET status = 'sent', sent_at = ? "
+            "WHERE alert_id = ? AND channel = ? AND recipient = ? AND status <> 'sent'",
+            (recorded.occurred_at, str(event.originator_id), DIGEST, recipient),
+        )
+
+
 _HANDLERS: dict[type, Callable[[Recorded, Tx], None]] = {
     Alert.Started: _started,  # type: ignore[attr-defined]
     Alert.Raised: _raised,  # type: ignore[attr-defined]
     Alert.Notified: _notified,  # type: ignore[attr-defined]
     Alert.Resolved: _resolved,  # type: ignore[attr-defined]
+    Digest.Prepared: _digest_prepared,  # type: ignore[attr-defined]
+    Digest.Sent: _digest_sent,  # type: ignore[attr-defined]
 }
 
 
@@ -179,3 +218,12 @@ def alerts_by_id(store: ReadStore, ids: Sequence[str]) -> dict[str, dict[str, An
     marks = ", ".join("?" for _ in ids)
     rows = store.fetchall(f"SELECT {_ALERT_COLUMNS} FROM delivery_alerts WHERE alert_id IN ({marks})", list(ids))
     return {str(row[0]): _alert(row) for row in rows}
+
+
+def digest_of(store: ReadStore, digest_id: str) -> tuple[str, list[str], str] | None:
+    """A prepared digest: its local day, the alerts it lists and when it was prepared."""
+    rows = store.fetchall("SELECT day, alert_ids, prepared_at FROM delivery_digests WHERE digest_id = ?", (digest_id,))
+    if not rows:
+        return None
+    day, ids, prepared_at = rows[0]
+    return str(day), [str(i) for i in json.loads(ids)], str(prepared_at)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from inventory.domain.alerts import Alert
 from inventory.notify import email, webhook
-from inventory.notify.outbox import EMAIL, WEBHOOK, alerts_by_id
+from inventory.notify.outbox import DIGEST, EMAIL, WEBHOOK, alerts_by_id, digest_of
 from inventory.projections.store import ReadStore, Row
 from inventory.settings import Settings
 
@@ -34,6 +34,7 @@ BACKOFF = timedelta(minutes=1)  # after the first failure; doubled each time
 BACKOFF_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 48  # about two days of hourly retries before a delivery is marked failed
 BATCH = 100  # deliveries per run at most (the next run carries on)
+DIGEST_KEPT = timedelta(hours=20)  # a digest not out by then is dropped: the next day's replaces it
 
 
 def utc_now() -> datetime:
@@ -68,13 +69,15 @@ class Sender:
 
     def channels(self) -> list[str]:
         """The channels this process can deliver over (an email needs an SMTP host, the webhook a URL)."""
-        return [c for c, on in ((EMAIL, self.settings.smtp_host), (WEBHOOK, self.settings.alert_webhook_url)) if on]
+        email_on, webhook_on = self.settings.smtp_host, self.settings.alert_webhook_url
+        return [c for c, on in ((EMAIL, email_on), (DIGEST, email_on), (WEBHOOK, webhook_on)) if on]
 
-    def run_once(self, limit: int = BATCH) -> Report:
+    def run_once(self, limit: int = BATCH, only: tuple[str, ...] = ()) -> Report:
         """Send due deliveries, up to `limit`; never raises: failures are logged and retried later.
 
         Rows are claimed one at a time, just before each is sent, so a lease never runs out while a
         row waits behind slow sends, and a second worker shares the work instead of waiting for it.
+        `only` limits the run to these channels (the digest job sends the digest and nothing else).
         """
         sent = failed = 0
         try:
@@ -82,11 +85,15 @@ class Sender:
                 self._skip_webhooks()
             names: dict[str, str] | None = None
             for _ in range(limit):
-                rows = self.claim(self.clock(), 1)
+                rows = self.claim(self.clock(), 1, only)
                 if not rows:
                     break
                 names = self._names() if names is None else names
-                if self._deliver(rows[0], self._alerts({rows[0][1]}), names):
+                if rows[0][3] == DIGEST:
+                    delivered = self._deliver_digest(rows[0], names)
+                else:
+                    delivered = self._deliver(rows[0], self._alerts({rows[0][1]}), names)
+                if delivered:
                     sent += 1
                 else:
                     failed += 1
@@ -96,9 +103,9 @@ class Sender:
 
     # ----- claiming -------------------------------------------------------------------------
 
-    def claim(self, now: datetime, limit: int = BATCH) -> list[Row]:
+    def claim(self, now: datetime, limit: int = BATCH, only: tuple[str, ...] = ()) -> list[Row]:
         """Take due deliveries for this worker alone: (id, alert_id, episode, channel, recipient, attempts)."""
-        channels = self.channels()
+        channels = [channel for channel in self.channels() if not only or channel in only]
         if not channels:
             return []
         marks = ", ".join("?" for _ in channels)
@@ -149,6 +156,47 @@ class Sender:
             )
         log.info("alert %s episode %s sent by %s", alert_id, episode, channel)
         return True
+
+    def _deliver_digest(self, row: Row, names: dict[str, str]) -> bool:
+        """The day's digest to one person, listing the alerts it was prepared with (as they stand now)."""
+        the_id, digest_id, _episode, _channel, recipient, attempts = row
+        now = self.clock()
+        try:
+            found = digest_of(self.store, digest_id)
+            if found is None:
+                raise LookupError(f"digest {digest_id} is not in the outbox")
+            day, ids, prepared_at = found
+            if now - datetime.fromisoformat(prepared_at) > DIGEST_KEPT:
+                self._drop(
+                    the_id, f"not sent within {DIGEST_KEPT} of being prepared: the next day's digest replaces it"
+                )
+                return False
+            listed = sorted(
+                alerts_by_id(self.store, ids).values(), key=lambda a: (a["site"], a["sku"], a["kind"], a["lot"] or "")
+            )
+            email.send(
+                self.settings, email.digest_message(listed, names, self.settings, recipient, date.fromisoformat(day))
+            )
+        except Exception as error:
+            self._failed(the_id, int(attempts), error)
+            return False
+        now = self.clock()
+        try:
+            self.app.record_digest_sent(day=date.fromisoformat(day), recipients=[recipient], occurred_at=now)
+        except Exception:
+            log.exception("the digest for %s went to %s but was not recorded in the log", day, recipient)
+        with self.store.transaction(projector_lock=False) as tx:
+            tx.execute(
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                (now.astimezone(UTC).isoformat(), the_id),
+            )
+        log.info("the digest for %s sent to %s", day, recipient)
+        return True
+
+    def _drop(self, the_id: str, reason: str) -> None:
+        with self.store.transaction(projector_lock=False) as tx:
+            tx.execute("UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ?", (reason, the_id))
+        log.warning("delivery %s dropped: %s", the_id, reason)
 
     def _failed(self, the_id: str, attempts: int, error: Exception) -> None:
         now = self.clock()

@@ -163,7 +163,7 @@ def test_two_workers_running_the_digest_at_the_same_moment_send_it_once_and_the_
     )
     assert [tuple(row) for row in logged] == [
         ("Digest.Prepared", "Daily digest for 2026-11-03 prepared: 1 open alert(s) for 2 people"),
-        ("Digest.Sent", f"Daily digest sent to {', '.join(sorted(BUYERS))}"),
+        *(("Digest.Sent", f"Daily digest sent to {buyer}") for buyer in sorted(BUYERS)),
     ]
     # The next local day has a digest of its own.
     digest_job(services, clock=lambda: moment + timedelta(days=1))
@@ -197,3 +197,61 @@ def test_the_worker_schedules_the_check_delivery_and_digest_from_the_settings(se
     assert jobs["check_alerts"].trigger.interval == timedelta(minutes=10)
     assert jobs["deliver"].trigger.interval == timedelta(seconds=30)
     assert str(jobs["digest"].trigger.timezone) == "America/New_York"
+
+
+def digest_rows(services: Services, day: date) -> list[tuple[str, str, int]]:
+    services.projector.catch_up()
+    rows = deliveries(services.store, str(digest_id(day)))
+    return sorted((row["recipient"], row["status"], row["attempts"]) for row in rows)
+
+
+def test_a_digest_the_smtp_server_refused_at_seven_goes_out_on_a_later_delivery_run_once(
+    services: Services, smtp: SmtpServer
+) -> None:
+    moment = datetime(2026, 11, 3, 12, tzinfo=UTC)  # 07:00 in New York
+    smtp.inbox.refuse = "451 4.3.0 Mailbox busy, try again later"
+    digest_job(services, clock=lambda: moment)
+    assert smtp.inbox.messages == []
+    assert digest_rows(services, date(2026, 11, 3)) == [(buyer, "pending", 1) for buyer in sorted(BUYERS)]
+
+    # The delivery job (every 30 s) tries again once the backoff has passed, and the server takes it.
+    smtp.inbox.refuse = None
+    sender = Sender(services.app, services.store, services.settings, lambda: moment + timedelta(minutes=2))
+    assert sender.run_once(only=("digest",)).sent == len(BUYERS)
+    sender.run_once()  # the alerts' own emails go too; the digest not again
+    assert sorted(address for rcpt, m in smtp.inbox.messages for address in rcpt if "digest" in m["Subject"]) == (
+        sorted(BUYERS)
+    )
+    assert digest_rows(services, date(2026, 11, 3)) == [(buyer, "sent", 2) for buyer in sorted(BUYERS)]
+    # The same day's job again (a restarted worker): prepared already, nothing more.
+    digest_job(services, clock=lambda: moment + timedelta(hours=1))
+    assert len([m for _r, m in smtp.inbox.messages if "digest" in m["Subject"]]) == len(BUYERS)
+
+
+def test_a_digest_prepared_by_a_worker_that_died_before_sending_is_sent_by_the_next_one(
+    services: Services, smtp: SmtpServer
+) -> None:
+    moment = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    # What a worker did before it was killed: the day's digest prepared, nothing sent.
+    ids = [alert["alert_id"] for alert in open_alerts(services.store)]
+    assert services.app.prepare_digest(day=date(2026, 11, 3), alert_ids=ids, recipients=BUYERS, occurred_at=moment)
+
+    # The next worker's digest job finds it prepared and leaves it; its delivery run sends it.
+    digest_job(services, clock=lambda: moment + timedelta(minutes=5))
+    assert smtp.inbox.messages == []
+    services.projector.catch_up()
+    Sender(services.app, services.store, services.settings, lambda: moment + timedelta(minutes=5)).run_once()
+    digests = [(rcpt, m["Subject"]) for rcpt, m in smtp.inbox.messages if "digest" in m["Subject"]]
+    assert sorted(digests) == [([buyer], "[Inventory] Daily digest for 2026-11-03: 1 open alert") for buyer in BUYERS]
+
+
+def test_a_digest_not_out_by_the_evening_is_dropped_for_the_next_days(services: Services, smtp: SmtpServer) -> None:
+    moment = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    ids = [alert["alert_id"] for alert in open_alerts(services.store)]
+    services.app.prepare_digest(day=date(2026, 11, 3), alert_ids=ids, recipients=BUYERS, occurred_at=moment)
+    services.projector.catch_up()
+
+    late = Sender(services.app, services.store, services.settings, lambda: moment + timedelta(hours=21))
+    late.run_once(only=("digest",))
+    assert smtp.inbox.messages == []
+    assert digest_rows(services, date(2026, 11, 3)) == [(buyer, "cancelled", 1) for buyer in sorted(BUYERS)]
