@@ -423,6 +423,10 @@ class LogWriter:
         out = Alert(kind=AlertKind.OUT_OF_STOCK, site="FIX-DT", sku="SHARPS-1QT", lot=None)
         out.raise_episode(details={"on_hand": 0, "reorder_point": 50}, occurred_at=moment)
         self.app.save(low, out)
+        # The day's digest, prepared for two buyers and sent to one, so the outbox has its rows too.
+        buyers = ["buyer@example.org", "second-buyer@example.org"]
+        self.app.prepare_digest(day=day, alert_ids=[str(out.id)], recipients=buyers, occurred_at=moment)
+        self.app.record_digest_sent(day=day, recipients=buyers[:1], occurred_at=moment + timedelta(minutes=1))
 
 
 # ----- read models -------------------------------------------------------------------------
