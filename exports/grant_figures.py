@@ -3,15 +3,20 @@
 Balances (opening, closing, month by month) come from the daily balances (`stock_daily`); flows
 (received, transferred, distributed, adjusted) from the movements (`stock_movements`). They are
 read separately, so that a report whose rows reconcile shows two read models agreeing.
+
+The ledger (every movement of the period, possibly millions) is not read here: it is counted,
+and streamed from the snapshot while the workbook is written, so it must be written before the
+snapshot ends (`exports.reports.grant_figures`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from exports.snapshot import Snapshot
 from inventory.domain.values import AdjustmentReason
@@ -81,6 +86,14 @@ def months(start: date, end: date) -> list[Month]:
     return found
 
 
+class Rows(Protocol):
+    """Rows that can be counted and read in order: a list, or movements streamed from a snapshot."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
 @dataclass
 class GrantFigures:
     funding_source: str | None
@@ -94,7 +107,7 @@ class GrantFigures:
     # month, site, visits, reversals, syringes out, syringes in, visits counted on shift tallies
     activity: list[tuple[str, str, int, int, int, int, int]]
     receipts: list[dict[str, Any]]
-    ledger: list[dict[str, Any]]
+    ledger: Rows  # read while the workbook is written, from the snapshot it was gathered from
 
     @property
     def by_item(self) -> dict[str, Balance]:
@@ -153,7 +166,7 @@ def gather(snapshot: Snapshot, funding_source: str | None, start: date, end: dat
         months=period,
         activity=rq.encounter_totals(reader, start, end),
         receipts=_receipts(reader, start, end, funding_source),
-        ledger=rq.movements(reader, start, end, funding_source),
+        ledger=rq.Movements(reader, start, end, funding_source),
     )
 
 

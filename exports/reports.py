@@ -76,6 +76,7 @@ def snapshot(source: Source, position: int | None, progress: Progress | None = N
             yield found
 
 
+@contextmanager
 def grant_figures(
     source: Source,
     *,
@@ -85,15 +86,19 @@ def grant_figures(
     who: str,
     position: int | None = None,
     progress: Progress | None = None,
-) -> tuple[GrantFigures, Provenance]:
-    """Check the request and read the figures (progress: events replayed, when `position` is given)."""
+) -> Iterator[tuple[GrantFigures, Provenance]]:
+    """Check the request and read the figures (progress: events replayed, when `position` is given).
+
+    The snapshot stays open until the `with` ends: write the workbook inside it, as the ledger is
+    streamed from the snapshot while it is written (and refused once the snapshot has ended).
+    """
     check_period(start, end)
     code = check_funding_source(source, funding_source)
     position = check_known_at(source, position)
     parameters = {"funding source": code or "all", "from": start, "to": end, "known at": position or "now"}
     with snapshot(source, position, progress) as found:
         figures = gather(found, code, start, end)
-        return figures, Provenance.of("Grant report", who, parameters, found)
+        yield figures, Provenance.of("Grant report", who, parameters, found)
 
 
 def grant_report(
@@ -107,10 +112,9 @@ def grant_report(
     position: int | None = None,
 ) -> Provenance:
     """Write a grant report to a path or stream."""
-    figures, provenance = grant_figures(
-        source, funding_source=funding_source, start=start, end=end, who=who, position=position
-    )
-    write_grant_report(figures, provenance, target)
+    figures = grant_figures(source, funding_source=funding_source, start=start, end=end, who=who, position=position)
+    with figures as (found, provenance):
+        write_grant_report(found, provenance, target)
     return provenance
 
 

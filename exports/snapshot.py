@@ -1,7 +1,9 @@
 """What an export reads: the read models now, or rebuilt as the log stood at a past position.
 
-Now: every query of one export runs in one read-store transaction, so the figures all come from
-one position of the read models (the projector waits for the few hundred milliseconds this takes).
+Now: every query of one export runs in one read-only transaction of the read store (a snapshot:
+WAL on SQLite, REPEATABLE READ on PostgreSQL), so the figures all come from one position of the
+read models, however long the workbook takes to write (its ledger is streamed from the snapshot),
+while the projector goes on projecting beside it.
 
 As known at position P: the read models an export needs are rebuilt from the log up to P into a
 scratch in-memory store (as `inventory audit replay --until` does), so nothing recorded after P,
@@ -10,7 +12,7 @@ backdated or not, can change the figures: the same report, whatever was recorded
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -40,12 +42,37 @@ class Snapshot:
     zone: ZoneInfo
 
 
+class _While:
+    """A reader that refuses to read once its snapshot has ended (its transaction committed, its
+    scratch store closed): a figure read late would come from another position, or from nowhere."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader: Reader | None = reader
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._reader is None:
+            raise RuntimeError("The export's snapshot has ended: read it (write the workbook) inside its `with`.")
+        return self._reader.fetchall(sql, params)
+
+    def end(self) -> None:
+        self._reader = None
+
+
+@contextmanager
+def _only_while(reader: Reader) -> Iterator[_While]:
+    guarded = _While(reader)
+    try:
+        yield guarded
+    finally:
+        guarded.end()
+
+
 @contextmanager
 def current(store: ReadStore, zone: ZoneInfo) -> Iterator[Snapshot]:
-    """The read models as they stand, read in one transaction."""
-    with store.transaction() as tx:
-        position = read_position(tx, READ_MODELS)
-        yield Snapshot(tx, position, seal_link_at(tx, position), replayed=False, zone=zone)
+    """The read models as they stand, read in one read-only transaction (the projector goes on)."""
+    with store.snapshot() as tx, _only_while(tx) as reader:
+        position = read_position(reader, READ_MODELS)
+        yield Snapshot(reader, position, seal_link_at(reader, position), replayed=False, zone=zone)
 
 
 @contextmanager
@@ -61,7 +88,8 @@ def known_at(
     try:
         projector = Projector(app, memory, [Catalog(zone), StockOnHand(zone), StockCard(zone), Distribution(zone)])
         projector.catch_up(until=position, batch_size=5000, progress=progress)
-        yield Snapshot(memory, position, seal_link_at(store, position), replayed=True, zone=zone)
+        with _only_while(memory) as reader:
+            yield Snapshot(reader, position, seal_link_at(store, position), replayed=True, zone=zone)
     finally:
         memory.close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -86,25 +86,31 @@ def grant_report_command(
     """The quarterly grant report: balances, flows, receipts and ledger that reconcile to the unit."""
     source = _source()
     first, last = _day(start, "--from"), _day(end, "--to")
-    with _refusals():
+    # The figures' snapshot stays open while the workbook is written: the ledger streams from it.
+    with _refusals(), ExitStack() as snapshot:
         position = check_known_at(source, _position(source, known_at))
         if position is not None:
             with click.progressbar(length=position, label=f"Replaying the log to position {position}") as replay:
-                figures, provenance = grant_figures(
-                    source,
-                    funding_source=funding_source,
-                    start=first,
-                    end=last,
-                    who=who,
-                    position=position,
-                    progress=replay.update,
+                figures, provenance = snapshot.enter_context(
+                    grant_figures(
+                        source,
+                        funding_source=funding_source,
+                        start=first,
+                        end=last,
+                        who=who,
+                        position=position,
+                        progress=replay.update,
+                    )
                 )
         else:
-            figures, provenance = grant_figures(source, funding_source=funding_source, start=first, end=last, who=who)
-    with click.progressbar(length=max(figures.rows(), 1), label="Writing the workbook") as bar:
-        write_grant_report(figures, provenance, str(output), progress=bar.update)
+            figures, provenance = snapshot.enter_context(
+                grant_figures(source, funding_source=funding_source, start=first, end=last, who=who)
+            )
+        with click.progressbar(length=max(figures.rows(), 1), label="Writing the workbook") as bar:
+            write_grant_report(figures, provenance, str(output), progress=bar.update)
+        movements = len(figures.ledger)
     click.echo(
-        f"Grant report written to {output}: {len(figures.ledger)} movements, figures as known at log position "
+        f"Grant report written to {output}: {movements} movements, figures as known at log position "
         f"{provenance.position}, seal head {provenance.seal[0] if provenance.seal else 0}."
     )
 

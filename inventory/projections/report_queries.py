@@ -8,7 +8,7 @@ from one consistent position of the read models.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -81,20 +81,136 @@ MOVEMENT_COLUMNS = (
 )
 
 
-def movements(
-    reader: Reader, start: date, end: date, funding_source: str | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
-    """Every movement between two business dates, in business order (date, time, position)."""
+CHUNK = 5_000  # movements per query when streaming
+
+
+def _movement_filter(funding_source: str | None, kind: str | None) -> tuple[str, list[Any]]:
     where, params = _funding(funding_source)
     if kind:
         where += " AND kind = ?"
         params.append(kind)
+    return where, params
+
+
+def movements(
+    reader: Reader, start: date, end: date, funding_source: str | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Every movement between two business dates, in business order (date, time, position)."""
+    where, params = _movement_filter(funding_source, kind)
     rows = reader.fetchall(
         f"""SELECT {", ".join(MOVEMENT_COLUMNS)} FROM stock_movements
             WHERE business_date BETWEEN ? AND ?{where} ORDER BY business_date, occurred_at, position, seq""",
         [start.isoformat(), end.isoformat(), *params],
     )
     return [dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows]
+
+
+def movement_days(
+    reader: Reader, start: date, end: date, funding_source: str | None = None, kind: str | None = None
+) -> list[tuple[str, int]]:
+    """How many movements each business date between two dates holds, in date order (dates with none left out)."""
+    where, params = _movement_filter(funding_source, kind)
+    rows = reader.fetchall(
+        f"""SELECT business_date, COUNT(*) FROM stock_movements WHERE business_date BETWEEN ? AND ?{where}
+            GROUP BY business_date ORDER BY business_date""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    return [(str(day), int(count)) for day, count in rows]
+
+
+def iter_movements(
+    reader: Reader,
+    start: date,
+    end: date,
+    funding_source: str | None = None,
+    kind: str | None = None,
+    *,
+    chunk: int = CHUNK,
+    days: Sequence[tuple[str, int]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The rows of `movements()`, in the same order, read about `chunk` at a time: memory stays flat.
+
+    Whole business dates are read together (a run of dates holding at most `chunk` movements, on
+    the index by date); a date holding more is read in pages keyed on (occurred_at, position, seq),
+    which with the date orders and identifies every movement. Read from one transaction (an export's
+    snapshot) so that every chunk comes from the same position of the read model. `days`: the
+    counts of `movement_days()`, when already read.
+    """
+    where, params = _movement_filter(funding_source, kind)
+    columns = ", ".join(MOVEMENT_COLUMNS)
+    order = "ORDER BY business_date, occurred_at, position, seq"
+    if days is None:
+        days = movement_days(reader, start, end, funding_source, kind)
+    run: list[str] = []  # consecutive dates read together
+    held = 0
+    for day, count in [*days, ("", 0)]:  # ("", 0): the end, to read the last run
+        if run and (held + count > chunk or not day):
+            rows = reader.fetchall(
+                f"SELECT {columns} FROM stock_movements WHERE business_date BETWEEN ? AND ?{where} {order}",
+                [run[0], run[-1], *params],
+            )
+            yield from (dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows)
+            run, held = [], 0
+        if not day:
+            break
+        if count <= chunk:
+            run.append(day)
+            held += count
+            continue
+        # A date busier than a chunk: pages of it, each after the last movement of the page before.
+        after: list[Any] = []
+        while True:
+            page = reader.fetchall(
+                f"""SELECT {columns}, seq FROM stock_movements WHERE business_date = ?{where}
+                    {"AND (occurred_at, position, seq) > (?, ?, ?)" if after else ""} {order} LIMIT ?""",
+                [day, *params, *after, chunk],
+            )
+            yield from (dict(zip(MOVEMENT_COLUMNS, row[:-1], strict=True)) for row in page)
+            if len(page) < chunk:
+                break
+            last = dict(zip((*MOVEMENT_COLUMNS, "seq"), page[-1], strict=True))
+            after = [last["occurred_at"], last["position"], last["seq"]]
+
+
+class Movements:
+    """The movements between two business dates as a sized iterable that streams (`iter_movements`).
+
+    `len()` counts them (one query, kept); each iteration reads them again, in chunks. Both read
+    the reader they were given, so use them while its transaction (the export's snapshot) is open.
+    """
+
+    def __init__(
+        self,
+        reader: Reader,
+        start: date,
+        end: date,
+        funding_source: str | None = None,
+        kind: str | None = None,
+        *,
+        chunk: int = CHUNK,
+    ) -> None:
+        self.reader, self.start, self.end = reader, start, end
+        self.funding_source, self.kind, self.chunk = funding_source, kind, chunk
+        self._days: list[tuple[str, int]] | None = None
+
+    def days(self) -> list[tuple[str, int]]:
+        if self._days is None:
+            self._days = movement_days(self.reader, self.start, self.end, self.funding_source, self.kind)
+        return self._days
+
+    def __len__(self) -> int:
+        return sum(count for _day, count in self.days())
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter_movements(
+            self.reader,
+            self.start,
+            self.end,
+            self.funding_source,
+            self.kind,
+            chunk=self.chunk,
+            days=self.days(),
+        )
 
 
 def order_costs(reader: Reader) -> dict[tuple[str, str], Decimal]:

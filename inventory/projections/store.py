@@ -49,6 +49,12 @@ class ReadStore(Protocol):
         """Like transaction(), but yields None at once when another projector holds the lock."""
         ...
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """A read-only transaction: every read sees the store as it stood at the first, however long
+        it stays open, while the projector goes on writing (it neither takes nor waits for the lock)."""
+        ...
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @contextmanager
@@ -135,6 +141,21 @@ class SqliteReadStore:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        # In WAL mode a deferred transaction reads the database as it was at its first read, and
+        # writers go on beside it. query_only: a write through it fails rather than waiting.
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            yield _SqliteTx(conn)
+        finally:
+            try:
+                conn.execute("PRAGMA query_only=OFF")
+            finally:
+                conn.execute("ROLLBACK")
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn().execute(sql, params).fetchall()
@@ -224,6 +245,16 @@ class PostgresReadStore:
         with self._pool.connection() as conn, conn.transaction():
             row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._lock_key,)).fetchone()
             yield _PostgresTx(conn) if row and row[0] else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield _PostgresTx(conn)
+        except OperationalError:
+            self._drop_dead_connections()
+            raise
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
