@@ -6,6 +6,7 @@ the program's setting (INVENTORY_EXPORT_PARTICIPANT_CODES=no) leaves it out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
@@ -33,8 +34,14 @@ def gather_visits(snapshot: Snapshot, start: date, end: date) -> Visits:
 
 
 def write_distribution_log(
-    visits: Visits, provenance: Provenance, target: str | IO[bytes], *, participant_codes: bool
+    visits: Visits,
+    provenance: Provenance,
+    target: str | IO[bytes],
+    *,
+    participant_codes: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
+    """Write the workbook (progress: rows written)."""
     zone = ZoneInfo(provenance.zone)
     columns = [
         Column("Log position", 9),
@@ -69,6 +76,6 @@ def write_distribution_log(
                 visit["actor"],
             ]
         )
-    sheet.table(columns, rows, autofilter=True)
+    sheet.table(columns, rows, autofilter=True, progress=progress)
     write_provenance(workbook, provenance)
     workbook.save(target)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
@@ -23,6 +23,13 @@ from inventory.projections.store import ReadStore
 
 MAX_DAYS = 3660  # ten years: a longer period is more than one workbook should hold
 Progress = Callable[[int], None]
+
+
+class Stages(Protocol):
+    """Where long work reports how far it has got: `stage` starts a step of `total` units (events
+    replayed, rows written; 0 when it cannot be counted) and returns the callback for units done."""
+
+    def stage(self, label: str, total: int, unit: str) -> Progress: ...
 
 
 @dataclass(frozen=True)
@@ -110,11 +117,19 @@ def grant_report(
     end: date,
     who: str,
     position: int | None = None,
+    stages: Stages | None = None,
 ) -> Provenance:
     """Write a grant report to a path or stream."""
-    figures = grant_figures(source, funding_source=funding_source, start=start, end=end, who=who, position=position)
+    position = check_known_at(source, position)
+    replay = _replay(stages, position)
+    figures = grant_figures(
+        source, funding_source=funding_source, start=start, end=end, who=who, position=position, progress=replay
+    )
+    if stages:
+        stages.stage("Reading the figures", 0, "")
     with figures as (found, provenance):
-        write_grant_report(found, provenance, target)
+        rows = stages.stage("Writing the workbook", found.rows(), "rows") if stages else None
+        write_grant_report(found, provenance, target, progress=rows)
     return provenance
 
 
@@ -126,15 +141,19 @@ def stock_report(
     on: date,
     who: str,
     position: int | None = None,
+    stages: Stages | None = None,
 ) -> Provenance:
     """Write the stock and expiry report (lots on hand, days to expiry counted from `on`)."""
     code = check_funding_source(source, funding_source)
     position = check_known_at(source, position)
-    with snapshot(source, position) as found:
+    with snapshot(source, position, _replay(stages, position)) as found:
+        if stages:
+            stages.stage("Reading the lots on hand", 0, "")
         lots = gather_lots(found, code)
         parameters = {"funding source": code or "all", "days to expiry from": on, "known at": position or "now"}
         provenance = Provenance.of("Stock and expiry report", who, parameters, found)
-    write_stock_report(lots, on, provenance, target)
+    rows = stages.stage("Writing the workbook", len(lots), "rows") if stages else None
+    write_stock_report(lots, on, provenance, target, progress=rows)
     return provenance
 
 
@@ -147,16 +166,27 @@ def distribution_log(
     who: str,
     participant_codes: bool,
     position: int | None = None,
+    stages: Stages | None = None,
 ) -> Provenance:
     """Write every encounter in a period; the participant code only when the setting allows."""
     check_period(start, end)
     position = check_known_at(source, position)
     parameters = {"from": start, "to": end, "known at": position or "now", "participant codes": participant_codes}
-    with snapshot(source, position) as found:
+    with snapshot(source, position, _replay(stages, position)) as found:
+        if stages:
+            stages.stage("Reading the visits", 0, "")
         visits = gather_visits(found, start, end)
         provenance = Provenance.of("Distribution log", who, parameters, found)
-    write_distribution_log(visits, provenance, target, participant_codes=participant_codes)
+    rows = stages.stage("Writing the workbook", len(visits.rows), "rows") if stages else None
+    write_distribution_log(visits, provenance, target, participant_codes=participant_codes, progress=rows)
     return provenance
+
+
+def _replay(stages: Stages | None, position: int | None) -> Progress | None:
+    """The progress of replaying the log to `position` (a report as known then), if reported."""
+    if stages is None or position is None:
+        return None
+    return stages.stage(f"Replaying the log to position {position:,}", position, "events")
 
 
 def default_period(today: date) -> tuple[date, date]:

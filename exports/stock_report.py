@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
@@ -48,7 +49,14 @@ COLUMNS = [
 ]
 
 
-def write_stock_report(lots: list[dict[str, Any]], on: date, provenance: Provenance, target: str | IO[bytes]) -> None:
+def write_stock_report(
+    lots: list[dict[str, Any]],
+    on: date,
+    provenance: Provenance,
+    target: str | IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write the workbook (progress: rows written)."""
     workbook = Workbook(write_only=True)
     sheet = SheetWriter(workbook, "Stock and expiry", [c.width for c in COLUMNS], freeze="D2")
     rows = []
@@ -71,6 +79,6 @@ def write_stock_report(lots: list[dict[str, Any]], on: date, provenance: Provena
                 Formula(f'=IF(K{row}="","",J{row}*K{row})'),
             ]
         )
-    sheet.table(COLUMNS, rows, autofilter=True)
+    sheet.table(COLUMNS, rows, autofilter=True, progress=progress)
     write_provenance(workbook, provenance)
     workbook.save(target)

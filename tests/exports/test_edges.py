@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,29 +228,80 @@ def test_the_exports_page_is_in_the_menu_of_those_who_may_export(people: dict[st
         assert people[role].get("/exports").status_code == 403
 
 
-def test_the_exports_page_downloads_a_grant_report_or_says_what_to_fix(
+def prepared(person: Person, path: str, data: dict[str, str]) -> str:
+    """Ask for an export on the page and follow its progress until it has finished: the job page."""
+    asked = person.post(path, data, token_from="/exports")
+    assert asked.status_code == 303, asked.get_data(as_text=True)[:800]
+    job_page = asked.headers["Location"]
+    deadline = time.monotonic() + 120
+    while "hx-trigger" in (fragment := person.get(job_page + "/progress").get_data(as_text=True)):
+        assert time.monotonic() < deadline, fragment
+        time.sleep(0.05)
+    return job_page
+
+
+def fetched(person: Person, path: str) -> Any:
+    """A response read whole and closed (a file sent from disk stays open until it is)."""
+    response = person.get(path)
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_the_exports_page_prepares_a_grant_report_or_says_what_to_fix(
     flask_app: Flask, people: dict[str, Person]
 ) -> None:
     record_some(flask_app.extensions["inventory"].app)
     manager = people["grant_manager"]
     page = manager.get("/exports").get_data(as_text=True)
     assert 'name="grant-start"' in page and "SOR · State Opioid Response</option>" in page
-    download = manager.get(
-        "/exports/grant-report.xlsx",
-        **{"grant-funding_source": "SOR", "grant-start": TODAY.isoformat(), "grant-end": TODAY.isoformat()},
+    assert "Your latest exports" not in page
+
+    day = TODAY.isoformat()
+    job_page = prepared(
+        manager, "/exports/grant-report", {"grant-funding_source": "SOR", "grant-start": day, "grant-end": day}
     )
+    name = f"grant-report-SOR-{day}-to-{day}.xlsx"
+    shown = manager.get(job_page).get_data(as_text=True)
+    assert "Ready: <strong>" + name in shown
+    download = fetched(manager, job_page + "/download")
     assert download.status_code == 200 and download.mimetype == XLSX
+    assert f"filename={name}" in download.headers["Content-Disposition"]
     summary = load_workbook(io.BytesIO(download.get_data()))["Summary"]
     assert any(row[1] == "NALOX-4MG" for row in summary.iter_rows(values_only=True))
+    # The page lists it, and it can be downloaded again.
+    page = manager.get("/exports").get_data(as_text=True)
+    assert "Your latest exports" in page and f'href="{job_page}">{name}</a>' in page and "ready" in page
+    assert fetched(manager, job_page + "/download").get_data() == download.get_data()
 
-    backwards = manager.get("/exports/grant-report.xlsx", **{"grant-start": "2026-03-31", "grant-end": "2026-01-01"})
+    # Someone else who may export does not see it.
+    for path in (job_page, job_page + "/progress", job_page + "/download"):
+        assert fetched(people["admin"], path).status_code == 404
+
+    # What to fix is said next to the form, and nothing is queued.
+    backwards = manager.post(
+        "/exports/grant-report", {"grant-start": "2026-03-31", "grant-end": "2026-01-01"}, token_from="/exports"
+    )
     assert backwards.status_code == 422
     assert "swap the dates" in backwards.get_data(as_text=True)
-    too_far = manager.get(
-        "/exports/distribution-log.xlsx",
-        **{"log-start": "2026-01-01", "log-end": "2026-01-31", "log-known_at": "999999"},
+    too_far = manager.post(
+        "/exports/distribution-log",
+        {"log-start": "2026-01-01", "log-end": "2026-01-31", "log-known_at": "999999"},
+        token_from="/exports",
     )
     assert too_far.status_code == 422
     assert "Choose a log position from 1 to" in too_far.get_data(as_text=True)
-    stock = manager.get("/exports/stock-report.xlsx", **{"stock-on": date.today().isoformat()})
-    assert stock.status_code == 200 and stock.mimetype == XLSX
+    unknown = manager.post(
+        "/exports/stock-report", {"stock-on": day, "stock-funding_source": "NOPE"}, token_from="/exports"
+    )
+    assert unknown.status_code == 422 and "There is no funding source NOPE" in unknown.get_data(as_text=True)
+    assert manager.get("/exports").get_data(as_text=True).count('<li><a href="/exports/jobs/') == 1
+
+    stock = prepared(manager, "/exports/stock-report", {"stock-on": day})
+    stock_file = fetched(manager, stock + "/download")
+    assert stock_file.status_code == 200 and stock_file.mimetype == XLSX
+    assert "Stock and expiry" in load_workbook(io.BytesIO(stock_file.get_data())).sheetnames
+
+    log = prepared(manager, "/exports/distribution-log", {"log-start": day, "log-end": day, "log-known_at": "3"})
+    log_book = load_workbook(io.BytesIO(fetched(manager, log + "/download").get_data()))
+    assert log_book.sheetnames == ["Distribution log", "Provenance"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,13 +92,23 @@ def check_alerts(flask_app: Flask) -> None:
 
 
 @pytest.fixture
-def flask_app(database_url: str) -> Iterator[Flask]:
-    """The web application over a fresh SQLite file or PostgreSQL schema."""
-    app = create_app({"INVENTORY_DATABASE_URL": database_url, "INVENTORY_SEAL_KEY": SEAL_KEY, "TESTING": True})
+def flask_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The web application over a fresh SQLite file or PostgreSQL schema (exports kept in tmp_path)."""
+    app = create_app(
+        {
+            "INVENTORY_DATABASE_URL": database_url,
+            "INVENTORY_SEAL_KEY": SEAL_KEY,
+            "INVENTORY_INSTANCE_PATH": str(tmp_path / "instance"),
+            "TESTING": True,
+        }
+    )
     app.extensions["inventory"].projector.setup()
     try:
         yield app
     finally:
+        exports = app.extensions.get("export_jobs")
+        if exports is not None:
+            assert exports.drain(timeout=60), "an export was still running when the test ended"
         app.extensions["inventory"].close()
 
 

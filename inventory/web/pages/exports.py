@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from datetime import date
-from typing import IO, Any
+from datetime import date, datetime
+from typing import Any
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import Form, SelectField
 from wtforms.validators import InputRequired, Optional
 
 from exports import reports
-from exports.reports import Source
+from exports.reports import Source, Stages, check_funding_source, check_known_at, check_period
 from inventory.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
+from inventory.services import Services
+from inventory.web.export_jobs import DONE, ExportJob, ExportJobs, Work
 from inventory.web.pages.audit import PositionField, QueryForm
 from inventory.web.pages.common import page, principal, today
 from inventory.web.pages.stock import DayField
@@ -69,6 +70,8 @@ def _index(forms: dict[str, Form], status: int = 200) -> ResponseReturnValue:
             head=found.projector.head(),
             participant_codes=found.settings.export_participant_codes,
             hint=KNOWN_AT_HINT,
+            recent=jobs().recent(principal().email),
+            **_words(),
         ),
         status,
     )
@@ -77,7 +80,7 @@ def _index(forms: dict[str, Form], status: int = 200) -> ResponseReturnValue:
 @bp.get("/exports")
 @page(Action.EXPORT)
 def index() -> ResponseReturnValue:
-    """The three exports, each a small form that downloads a workbook."""
+    """The three exports, each a small form that prepares a workbook; this person's latest exports."""
     return _index(_forms())
 
 
@@ -88,18 +91,27 @@ def _chosen(form: Any) -> str | None:
     return value or None
 
 
-def _download(
-    name: str, forms: dict[str, Form], filename: str, write: Callable[[Source, IO[bytes]], object]
+def jobs() -> ExportJobs:
+    """This process's export jobs (their table is shared by every web worker)."""
+    found = current_app.extensions.get("export_jobs")
+    if found is None:
+        settings = services().settings
+        found = current_app.extensions["export_jobs"] = ExportJobs(services().store, settings.instance_path / "exports")
+    assert isinstance(found, ExportJobs)
+    return found
+
+
+def _prepare(
+    name: str, forms: dict[str, Form], filename: str, check: Callable[[Source], object], work: Work
 ) -> ResponseReturnValue:
-    """Write the workbook, or show the form again with what to fix next to the field."""
+    """Queue the workbook and go to its progress page, or show the form again with what to fix."""
     form: Any = forms[name]
     if not form.validate() or form.errors:
         return _index(forms, 422)
     found = services()
     found.projector.catch_up()
-    buffer = io.BytesIO()
     try:
-        write(Source(found.app, found.store, found.app.zone), buffer)
+        check(Source(found.app, found.store, found.app.zone))
     except InventoryError as error:
         target = getattr(form, {"from": "start", "to": "end"}.get(error.field or "", error.field or ""), None)
         if target is not None:
@@ -107,72 +119,137 @@ def _download(
         else:
             form.form_errors.append(error.message)
         return _index(forms, 422)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=filename)
+    job_id = jobs().start(kind=name, filename=filename, requested_by=principal().email, work=work)
+    return redirect(url_for("exports.job", job_id=job_id), 303)
 
 
-@bp.get("/exports/grant-report.xlsx")
+@bp.post("/exports/grant-report")
 @page(Action.EXPORT)
 def grant_report() -> ResponseReturnValue:
-    """Download a grant report for one funding source (or all) and a period."""
-    forms = _forms(request.args)
+    """Prepare a grant report for one funding source (or all) and a period."""
+    forms = _forms(request.form)
     form: Any = forms["grant"]
     code = _chosen(form)
     start: date | None = form.start.data
     end: date | None = form.end.data
+    position: int | None = form.known_at.data
+    who = principal().email
+    found = services()
 
-    def write(source: Source, target: IO[bytes]) -> object:
+    def check(source: Source) -> None:
         assert start is not None and end is not None
+        check_period(start, end)
+        check_funding_source(source, code)
+        check_known_at(source, position)
+
+    def work(path: str, stages: Stages) -> object:
+        assert start is not None and end is not None
+        source = _caught_up(found)
         return reports.grant_report(
-            source,
-            target,
-            funding_source=code,
-            start=start,
-            end=end,
-            who=principal().email,
-            position=form.known_at.data,
+            source, path, funding_source=code, start=start, end=end, who=who, position=position, stages=stages
         )
 
-    name = f"grant-report-{code or 'ALL'}-{start}-to-{end}.xlsx"
-    return _download("grant", forms, name, write)
+    return _prepare("grant", forms, f"grant-report-{code or 'ALL'}-{start}-to-{end}.xlsx", check, work)
 
 
-@bp.get("/exports/stock-report.xlsx")
+@bp.post("/exports/stock-report")
 @page(Action.EXPORT)
 def stock_report() -> ResponseReturnValue:
-    """Download stock on hand by site, item and lot, with days to expiry and value."""
-    forms = _forms(request.args)
+    """Prepare stock on hand by site, item and lot, with days to expiry and value."""
+    forms = _forms(request.form)
     form: Any = forms["stock"]
     code = _chosen(form)
     on: date = form.on.data
+    position: int | None = form.known_at.data
+    who = principal().email
+    found = services()
 
-    def write(source: Source, target: IO[bytes]) -> object:
-        return reports.stock_report(
-            source, target, funding_source=code, on=on, who=principal().email, position=form.known_at.data
-        )
+    def check(source: Source) -> None:
+        check_funding_source(source, code)
+        check_known_at(source, position)
 
-    return _download("stock", forms, f"stock-and-expiry-{code or 'ALL'}-{on}.xlsx", write)
+    def work(path: str, stages: Stages) -> object:
+        source = _caught_up(found)
+        return reports.stock_report(source, path, funding_source=code, on=on, who=who, position=position, stages=stages)
+
+    return _prepare("stock", forms, f"stock-and-expiry-{code or 'ALL'}-{on}.xlsx", check, work)
 
 
-@bp.get("/exports/distribution-log.xlsx")
+@bp.post("/exports/distribution-log")
 @page(Action.EXPORT)
 def distribution_log() -> ResponseReturnValue:
-    """Download every encounter in a period (the anonymous code only when the setting allows)."""
-    forms = _forms(request.args)
+    """Prepare every encounter in a period (the anonymous code only when the setting allows)."""
+    forms = _forms(request.form)
     form: Any = forms["log"]
     start: date | None = form.start.data
     end: date | None = form.end.data
+    position: int | None = form.known_at.data
+    who = principal().email
+    found = services()
+    codes = found.settings.export_participant_codes
 
-    def write(source: Source, target: IO[bytes]) -> object:
+    def check(source: Source) -> None:
         assert start is not None and end is not None
+        check_period(start, end)
+        check_known_at(source, position)
+
+    def work(path: str, stages: Stages) -> object:
+        assert start is not None and end is not None
+        source = _caught_up(found)
         return reports.distribution_log(
-            source,
-            target,
-            start=start,
-            end=end,
-            who=principal().email,
-            participant_codes=services().settings.export_participant_codes,
-            position=form.known_at.data,
+            source, path, start=start, end=end, who=who, participant_codes=codes, position=position, stages=stages
         )
 
-    return _download("log", forms, f"distribution-log-{start}-to-{end}.xlsx", write)
+    return _prepare("log", forms, f"distribution-log-{start}-to-{end}.xlsx", check, work)
+
+
+def _caught_up(found: Services) -> Source:
+    """Where an export reads from, with the read models caught up first (on the export's thread)."""
+    found.projector.catch_up()
+    return Source(found.app, found.store, found.app.zone)
+
+
+def _job_or_404(job_id: str) -> ExportJob:
+    job = jobs().find(job_id, principal().email)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/exports/jobs/<job_id>")
+@page(Action.EXPORT)
+def job(job_id: str) -> ResponseReturnValue:
+    """An export being prepared: how far it has got, then the download."""
+    return render_template("pages/exports/job.html", job=_job_or_404(job_id), **_words())
+
+
+@bp.get("/exports/jobs/<job_id>/progress")
+@page(Action.EXPORT)
+def job_progress(job_id: str) -> ResponseReturnValue:
+    """The progress part of the job page, which polls it until the export has finished."""
+    return render_template("pages/exports/_job_progress.html", job=_job_or_404(job_id), **_words())
+
+
+@bp.get("/exports/jobs/<job_id>/download")
+@page(Action.EXPORT)
+def download(job_id: str) -> ResponseReturnValue:
+    """The finished workbook (kept for a day)."""
+    found = _job_or_404(job_id)
+    path = jobs().file(found.id)
+    if found.status != DONE or not path.exists():
+        abort(404)
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=found.filename)
+
+
+TITLES = {"grant": "Grant report", "stock": "Stock and expiry", "log": "Distribution log"}
+STATES = {"queued": "waiting", "running": "being prepared", "done": "ready", "failed": "failed", "stopped": "stopped"}
+
+
+def _words() -> dict[str, Any]:
+    """What the export templates need to name jobs and their times."""
+    zone = services().app.zone
+
+    def local(timestamp: float) -> str:
+        return datetime.fromtimestamp(timestamp, zone).strftime("%a %d %b %H:%M")
+
+    return {"titles": TITLES, "job_states": STATES, "local": local}
