@@ -93,8 +93,10 @@ def grant_figures(
     who: str,
     position: int | None = None,
     progress: Progress | None = None,
+    stages: Stages | None = None,
 ) -> Iterator[tuple[GrantFigures, Provenance]]:
-    """Check the request and read the figures (progress: events replayed, when `position` is given).
+    """Check the request and read the figures (progress: events replayed, when `position` is given;
+    or `stages`, told of each step).
 
     The snapshot stays open until the `with` ends: write the workbook inside it, as the ledger is
     streamed from the snapshot while it is written (and refused once the snapshot has ended).
@@ -103,7 +105,9 @@ def grant_figures(
     code = check_funding_source(source, funding_source)
     position = check_known_at(source, position)
     parameters = {"funding source": code or "all", "from": start, "to": end, "known at": position or "now"}
-    with snapshot(source, position, progress) as found:
+    with snapshot(source, position, progress or _replay(stages, position)) as found:
+        if stages:
+            stages.stage("Reading the figures", 0, "")
         figures = gather(found, code, start, end)
         yield figures, Provenance.of("Grant report", who, parameters, found)
 
@@ -120,13 +124,9 @@ def grant_report(
     stages: Stages | None = None,
 ) -> Provenance:
     """Write a grant report to a path or stream."""
-    position = check_known_at(source, position)
-    replay = _replay(stages, position)
     figures = grant_figures(
-        source, funding_source=funding_source, start=start, end=end, who=who, position=position, progress=replay
+        source, funding_source=funding_source, start=start, end=end, who=who, position=position, stages=stages
     )
-    if stages:
-        stages.stage("Reading the figures", 0, "")
     with figures as (found, provenance):
         rows = stages.stage("Writing the workbook", found.rows(), "rows") if stages else None
         write_grant_report(found, provenance, target, progress=rows)
