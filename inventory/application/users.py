@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from inventory.access import Principal
 from inventory.application.core import InventoryCore
-from inventory.domain.errors import AlreadyExists, InvalidInput, NotFound
+from inventory.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from inventory.domain.users import Role, User, user_id
 from inventory.domain.values import normalise_code, parse_enum
 
@@ -132,6 +132,30 @@ class UserVerbs(InventoryCore):
             if user.active:
                 user.deactivate(actor=actor)
                 self.save(user)
+            return self.user(user.email)
+
+        return self._retrying([the_id], attempt)
+
+    def reactivate_user(self, *, email: str, password: str, actor: str) -> dict[str, Any]:
+        """Let a deactivated user back in, with a new password; their old tokens and sessions stay dead.
+
+        The new password changes the stamp every session carries, so a browser left signed in before
+        the deactivation (a lost phone) is not let back in; tokens issued before are revoked in the
+        same save, as one of them may be why the account was deactivated.
+        """
+        hashed = self._hash(password)
+        the_id = user_id(_email(email))
+
+        def attempt() -> dict[str, Any]:
+            user = self._user(email)
+            if user.active:
+                raise Conflict(f"The account {user.email} is already active.", field="email")
+            for token_id, entry in user.tokens.items():
+                if not entry["revoked"]:
+                    user.revoke_token(token_id=token_id, actor=actor)
+            user.set_password(password_hash=hashed, actor=actor)
+            user.reactivate(actor=actor)
+            self.save(user)
             return self.user(user.email)
 
         return self._retrying([the_id], attempt)

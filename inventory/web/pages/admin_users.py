@@ -1,4 +1,4 @@
-"""Admin pages: staff accounts: list, add, change role and sites, reset password, deactivate.
+"""Admin pages: staff accounts: list, add, change role and sites, reset password, deactivate, reactivate.
 
 Only admins manage users. No page shows a password or token hash: the list reads the staff read
 model, which never holds one.
@@ -187,7 +187,7 @@ def user_password(email: str) -> ResponseReturnValue:
 @bp.route("/users/<email>/deactivate", methods=["GET", "POST"])
 @page(Action.MANAGE_USERS)
 def deactivate_user(email: str) -> ResponseReturnValue:
-    """Ask first (there is no undo here), then deactivate: signed out, tokens refused, history kept."""
+    """Ask first, then deactivate: signed out, tokens refused, history kept (reactivate undoes it)."""
     row = staff_row(email)
     if row["email"] == actor():
         abort(409, description="You cannot deactivate yourself; ask another admin to.")
@@ -199,8 +199,29 @@ def deactivate_user(email: str) -> ResponseReturnValue:
     return confirm_page(
         f"Deactivate {row['email']}?",
         "They are signed out at once and their API tokens stop working. What they recorded stays. "
-        "This cannot be undone from these pages.",
+        "An admin can reactivate the account later, with a new password.",
         "Deactivate this account",
         url_for("admin.user", email=row["email"]),
         deactivate,
+    )
+
+
+@bp.route("/users/<email>/reactivate", methods=["GET", "POST"])
+@page(Action.MANAGE_USERS)
+def reactivate_user(email: str) -> ResponseReturnValue:
+    """Let a deactivated account back in with a new password (old sessions and tokens stay dead)."""
+    row = staff_row(email)
+    form = PasswordForm()
+
+    def reactivate() -> str:
+        services().app.reactivate_user(email=row["email"], password=form.password.data or "", actor=actor())
+        return f"{row['email']} is active again: give them the new password. Their old API tokens stay revoked."
+
+    return form_page(
+        "pages/admin/user_reactivate.html",
+        form,
+        reactivate,
+        url_for("admin.user", email=row["email"]),
+        person=row,
+        password_hint=PASSWORD_HINT,
     )

@@ -256,6 +256,44 @@ def test_admin_resets_a_password_and_deactivates_an_account_but_not_their_own(
     assert inventory.user(me)["role"] == "admin" and inventory.user(me)["active"] is True
 
 
+def test_admin_reactivates_an_account_with_a_new_password_and_nothing_old_comes_back(
+    flask_app: Flask, people: dict[str, Person], inventory: InventoryApplication
+) -> None:
+    admin, auditor = people["admin"], STAFF["auditor"]
+    left_signed_in = person(flask_app, auditor)  # a browser the auditor never signed out of
+    token = inventory.issue_token(email=auditor, label="laptop", actor=auditor)
+    assert inventory.check_token(token) is not None
+    assert "Reactivate" not in admin.get(f"/admin/users/{auditor}").get_data(as_text=True)
+    refused = admin.post(
+        f"/admin/users/{auditor}/reactivate", {"password": "back-in-the-van", "again": "back-in-the-van"}
+    )
+    assert refused.status_code == 409 and f"The account {auditor} is already active." in refused.get_data(as_text=True)
+
+    assert admin.post(f"/admin/users/{auditor}/deactivate", {"confirm": "yes"}).status_code == 302
+    assert left_signed_in.get("/").status_code == 302 and inventory.check_token(token) is None
+    page = admin.get(f"/admin/users/{auditor}").get_data(as_text=True)
+    assert f'href="/admin/users/{auditor}/reactivate"' in page and "/deactivate" not in page
+
+    mismatch = admin.post(
+        f"/admin/users/{auditor}/reactivate", {"password": "back-in-the-van", "again": "back-in-a-van"}
+    )
+    assert mismatch.status_code == 422 and inventory.user(auditor)["active"] is False
+    short = admin.post(f"/admin/users/{auditor}/reactivate", {"password": "short", "again": "short"})
+    assert short.status_code == 422 and inventory.user(auditor)["active"] is False
+
+    back = admin.post(f"/admin/users/{auditor}/reactivate", {"password": "back-in-the-van", "again": "back-in-the-van"})
+    assert back.status_code == 302 and back.headers["Location"] == f"/admin/users/{auditor}"
+    account = inventory.user(auditor)
+    assert account["active"] is True and len(account["tokens"]) >= 2 and all(t["revoked"] for t in account["tokens"])
+    # Nothing from before comes back: the old password, the old browser, the old token.
+    assert person(flask_app, auditor, signed_in=False).sign_in(PASSWORD).status_code == 401
+    assert left_signed_in.get("/").status_code == 302
+    assert inventory.check_token(token) is None
+    assert person(flask_app, auditor, signed_in=False).sign_in("back-in-the-van").status_code == 302
+    card = re.search(rf'data-email="{auditor}">(.*?)</li>', admin.get("/admin/users").get_data(as_text=True), re.S)
+    assert card and "Deactivated" not in card.group(1)
+
+
 def test_purchasing_sets_levels_but_may_not_manage_sites_items_or_users(
     flask_app: Flask, people: dict[str, Person]
 ) -> None:

@@ -73,6 +73,7 @@ NEEDS: dict[str, Action] = {
     "admin.user": Action.MANAGE_USERS,
     "admin.user_password": Action.MANAGE_USERS,
     "admin.deactivate_user": Action.MANAGE_USERS,
+    "admin.reactivate_user": Action.MANAGE_USERS,
     "purchase_orders.index": Action.PURCHASE,
     "purchase_orders.new": Action.PURCHASE,
     "purchase_orders.show": Action.PURCHASE,
