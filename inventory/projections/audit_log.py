@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from inventory.domain import Encounter, FundingSource, Item, PurchaseOrder, ShiftTally, Site, StockLedger, Transfer
+from inventory.domain import (
+    Encounter,
+    FundingSource,
+    Item,
+    PurchaseOrder,
+    ShiftTally,
+    Site,
+    StockLedger,
+    Transfer,
+    User,
+)
 from inventory.domain.alerts import Alert, Digest
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
 from inventory.projections.base import Projection, Recorded, event_name
@@ -14,7 +24,7 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
-    version = 3  # 2: alert and digest events are summarised in words; 3: shift tallies
+    version = 4  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (
@@ -67,7 +77,19 @@ def _lines(lines: list[dict[str, Any]]) -> str:
     return ", ".join(f"{line['sku']} x{line['quantity']}" for line in lines)
 
 
+def _access(role: str, sites: list[str]) -> str:
+    return role.replace("_", " ") + (f" at {', '.join(sites)}" if sites else " (all sites)")
+
+
 _SUMMARIES: dict[type, Callable[[Any], str]] = {
+    # Staff accounts: never a secret, nor a token's label (typed text); the hashes stay out of the log's pages.
+    User.Registered: lambda e: f"Account {e.email} added: {_access(e.role, e.sites)}",  # type: ignore[attr-defined]
+    User.AccessChanged: lambda e: f"Access changed to {_access(e.role, e.sites)}",  # type: ignore[attr-defined]
+    User.PasswordSet: lambda e: "Password set (everyone signed in with the old one is signed out)",  # type: ignore[attr-defined]
+    User.Deactivated: lambda e: "Account deactivated: signed out, API tokens refused",  # type: ignore[attr-defined]
+    User.Reactivated: lambda e: "Account reactivated",  # type: ignore[attr-defined]
+    User.TokenIssued: lambda e: f"API token {e.token_id} issued",  # type: ignore[attr-defined]
+    User.TokenRevoked: lambda e: f"API token {e.token_id} revoked",  # type: ignore[attr-defined]
     Item.Registered: lambda e: f"Item {e.sku} registered: {e.name} ({e.category}, per {e.unit})",  # type: ignore[attr-defined]
     Item.Retired: lambda e: "Item retired",  # type: ignore[attr-defined]
     Site.Registered: lambda e: f"Site {e.code} registered: {e.name} ({e.kind})",  # type: ignore[attr-defined]

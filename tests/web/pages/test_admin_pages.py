@@ -293,6 +293,22 @@ def test_admin_reactivates_an_account_with_a_new_password_and_nothing_old_comes_
     card = re.search(rf'data-email="{auditor}">(.*?)</li>', admin.get("/admin/users").get_data(as_text=True), re.S)
     assert card and "Deactivated" not in card.group(1)
 
+    # The audit log says it in words, and no secret is in it.
+    found = flask_app.extensions["inventory"]
+    found.projector.catch_up()
+    rows = found.store.fetchall(
+        "SELECT actor, summary FROM audit_log WHERE aggregate_id = ? ORDER BY position", (account["id"],)
+    )
+    assert rows[0][1] == f"Account {auditor} added: auditor (all sites)"
+    revoked = [(STAFF["admin"], f"API token {t['id']} revoked") for t in account["tokens"]]
+    assert rows[-(len(revoked) + 3) :] == [
+        (STAFF["admin"], "Account deactivated: signed out, API tokens refused"),
+        *revoked,
+        (STAFF["admin"], "Password set (everyone signed in with the old one is signed out)"),
+        (STAFF["admin"], "Account reactivated"),
+    ]
+    assert not any("$argon2" in summary for _, summary in rows)
+
 
 def test_purchasing_sets_levels_but_may_not_manage_sites_items_or_users(
     flask_app: Flask, people: dict[str, Person]
