@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from inventory.application import InventoryApplication
+from tests.clock import Clock, Edge, clock_fixture, start_session_clock
 
 # Production mode (the default) refuses to start without its keys; the tests, and the commands they run
 # in subprocesses, have their own. Tests of that refusal pass their settings explicitly.
@@ -20,6 +21,47 @@ os.environ.setdefault("INVENTORY_SEAL_KEY", "tests-seal-key-not-for-production")
 POSTGRES_URL = os.environ.get("INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ADMIN = "admin@example.org"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        metavar="MOMENT",
+        default=os.environ.get("INVENTORY_TEST_CLOCK_AT"),
+        help="run the whole suite (and the processes it starts) as if it began at MOMENT, an ISO time with "
+        "its offset, e.g. 2026-12-01T23:55:00+00:00 to cross midnight UTC during the run",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = config.getoption("--clock-at")
+    if moment:
+        start_session_clock(moment)
+
+
+clock = pytest.fixture(clock_fixture, name="clock")
+
+
+@pytest.fixture(autouse=True)
+def _clock_mark(request: pytest.FixtureRequest, clock: Clock) -> None:
+    """`@pytest.mark.clock(moment)` (or a module's `pytestmark`) runs the test from that moment on."""
+    mark = request.node.get_closest_marker("clock")
+    if mark is not None:
+        clock.at(mark.args[0])
+
+
+@pytest.fixture
+def edge(request: pytest.FixtureRequest, clock: Clock) -> Edge | None:
+    """The moment a test runs at, from tests.clock.EDGES: `parametrize("edge", EDGES, indirect=True, ids=str)`;
+    None runs it now (the real clock).
+
+    Put it first among the test's arguments, so the fixtures after it are built at that moment too.
+    """
+    chosen = request.param
+    if chosen is not None:
+        assert isinstance(chosen, Edge)
+        clock.at(chosen.moment)
+    return chosen
 
 
 def _postgres_or_skip() -> None:

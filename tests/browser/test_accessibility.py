@@ -23,8 +23,6 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
                 && !(el.getAttribute('aria-labelledby') || '').split(' ').some(id => id && document.getElementById(id)))
   .map(el => el.id || el.name || el.outerHTML.slice(0, 80))"""
 
-WEEK_AGO = (date.today() - timedelta(days=7)).isoformat()
-
 PAGES: dict[str, list[tuple[str, str, str]]] = {
     # who: [(what, path, its heading)]
     COORDINATOR: [
@@ -46,7 +44,7 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
     AUDITOR: [
         ("audit", "/audit", ""),
         ("stock-at", "/audit/stock-at", ""),
-        ("stock-at-answer", f"/audit/stock-at?as_of={WEEK_AGO}&site=VAN-1", ""),
+        ("stock-at-answer", "/audit/stock-at?as_of={week_ago}&site=VAN-1", ""),
         ("seal", "/audit/seal", ""),
     ],
     ADMIN: [
@@ -60,6 +58,7 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
 def check_page(screen: Screen, what: str, path: str, heading: str) -> dict[str, Any]:
     """What is wrong on one page: its status, axe's serious/critical findings, console errors, unlabelled inputs."""
     seen = len(screen.console_errors)
+    path = path.format(week_ago=(date.today() - timedelta(days=7)).isoformat())
     response = screen.page.goto(screen.base + path)
     found: dict[str, Any] = {}
     if response is None or response.status != 200:

@@ -22,7 +22,10 @@ from tests.web.conftest import STAFF, Caller, error
 from tests.web.pages.conftest import Person
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TODAY = datetime.now(UTC).date()
+# These tests run at noon of a fixed day (tests/clock.py): "today" never turns into tomorrow mid-test.
+NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+TODAY = NOON.date()
+pytestmark = pytest.mark.clock(NOON)
 EXPIRY = TODAY + timedelta(days=365)
 
 

@@ -24,8 +24,10 @@ from inventory.projections.store import ReadStore, read_store_for
 from tests.conftest import ADMIN, seed_catalog
 
 KEY = b"alert-tests"
-TODAY = datetime.now(UTC).date()
-NOW = datetime.now(UTC)
+# These tests run from a fixed moment (tests/clock.py): "today" never turns into tomorrow mid-test.
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+pytestmark = pytest.mark.clock(NOW)
 
 
 def at(days_ago: int, hour: int) -> datetime:

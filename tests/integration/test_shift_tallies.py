@@ -20,7 +20,10 @@ from tests.conftest import ADMIN, read_model_rows, seed_catalog
 from tests.exports.workbooks import sheets, table
 
 VAN = "van@example.org"
-TODAY = datetime.now(UTC).date()
+# These tests run at noon of a fixed day (tests/clock.py): "today" never turns into tomorrow mid-test.
+NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+TODAY = NOON.date()
+pytestmark = pytest.mark.clock(NOON)
 SHIFT = TODAY - timedelta(days=3)
 
 

@@ -49,6 +49,7 @@ from inventory.domain.errors import (
     LotExpired,
     UnknownLot,
 )
+from tests.clock import Clock
 from tests.conftest import ADMIN, seed_catalog
 
 WH, VAN = "WH", "VAN-1"
@@ -57,9 +58,10 @@ NALOX, SYR = "NALOX-4MG", "SYR-1ML"  # naloxone tracks expiry, syringes do not (
 SKUS = (NALOX, SYR)
 LEDGER_IDS = frozenset(ledger_id(site, sku) for site in SITES for sku in SKUS)
 TRACKS_EXPIRY = {NALOX: True, SYR: False}
-# Every moment is taken back from one instant fixed at import, so a run (and its replay while
-# shrinking) sees the same business days and expiries even if the clock crosses midnight.
-NOW = datetime.now(UTC)
+# Every moment is taken back from one fixed instant, and each run's clock starts there (ticking), so
+# a run (and its replay while shrinking) sees the same business days and expiries on any day at any
+# hour. Half a minute before midnight UTC: 14 hours ahead, in the far-east run, it is mid-afternoon.
+NOW = datetime(2026, 12, 1, 23, 59, 30, tzinfo=UTC)
 TODAY = NOW.date()
 # Each lot code has one expiry, whichever site or command brings it in. Naloxone lots span long
 # expired, expired a few days ago (issuable when backdated), expiring today (still issuable),
@@ -272,6 +274,8 @@ class StockMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        self.clock = Clock()
+        self.clock.at(NOW)
         self.folder = tempfile.mkdtemp(prefix="stock-machine-", dir=SCRATCH)
         self.app = self.app_class(f"sqlite:///{self.folder}/inventory.db", timezone_name=self.zone_name)
         self.zone = ZoneInfo(self.zone_name)
@@ -285,6 +289,7 @@ class StockMachine(RuleBasedStateMachine):
             self.app.close()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+            self.clock.stop()
 
     # ----- helpers ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from inventory.access import Action, Principal
 from inventory.application import InventoryApplication
 from inventory.cli import main
 from inventory.web import create_app
+from tests.clock import EDGES, Edge
 from tests.web.conftest import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -215,7 +216,8 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
                 "/api/v1/tallies",
                 {
                     "site": "VAN-1",
-                    "shift_date": day(1).isoformat(),
+                    # A night shift that ended yesterday morning: over, whatever the hour now.
+                    "shift_date": day(2).isoformat(),
                     "starts_at": "21:00",
                     "ends_at": "02:00",
                     "lines": [],  # visits and no stock: a count made meanwhile cannot refuse it
@@ -272,7 +274,8 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
     ]
 
 
-def test_every_role_may_do_exactly_what_the_access_table_allows(stocked: dict[str, Caller]) -> None:
+@pytest.mark.parametrize("edge", [None, *EDGES[:2]], indirect=True, ids=lambda e: str(e or "now"))
+def test_every_role_may_do_exactly_what_the_access_table_allows(edge: Edge | None, stocked: dict[str, Caller]) -> None:
     wrong = []
     for n, (role, caller) in enumerate(stocked.items()):
         principal = Principal(STAFF[role], role, frozenset([COORDINATOR_SITE] if role == "coordinator" else []))

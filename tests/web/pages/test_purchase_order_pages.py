@@ -17,7 +17,11 @@ from tests.web.conftest import ADMIN, day
 from tests.web.pages.conftest import Person
 
 STRIPS = "FTS-100"  # fentanyl test strips, sold in boxes of 12
-EXPIRY = (date.today() + timedelta(days=500)).isoformat()
+
+
+def expiry() -> str:
+    """A lot's expiry well after today (read when the test runs, not at import)."""
+    return (date.today() + timedelta(days=500)).isoformat()
 
 
 def field_error(page: str, name: str) -> str:
@@ -98,7 +102,7 @@ def short_of_strips(inventory: InventoryApplication, people: dict[str, Person], 
     inventory.set_stock_level(site="WH", sku=STRIPS, reorder_point=60, par_level=100, lead_time_days=14, actor=ADMIN)
     for site, quantity in (("WH", 30), ("VAN-1", 10)):
         inventory.receive_stock(
-            site=site, sku=STRIPS, quantity=quantity, lot=f"{site}-L1", expires_on=date.fromisoformat(EXPIRY),
+            site=site, sku=STRIPS, quantity=quantity, lot=f"{site}-L1", expires_on=date.fromisoformat(expiry()),
             funding_source="STATE", actor=ADMIN,
         )  # fmt: skip
     inventory.dispatch_transfer(
@@ -164,7 +168,7 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
             "sku": STRIPS,
             "quantity": "20",
             "lot": "FTS-A",
-            "expires_on": EXPIRY,
+            "expires_on": expiry(),
             "funding_source": "STATE",
             "purchase_order": order_id,
             "received_on": day(0).isoformat(),
@@ -178,7 +182,7 @@ def test_an_order_from_an_alert_is_raised_submitted_received_twice_and_closed(
     # Second part, through the application (as the API would).
     inventory.receive_purchase_order(
         order_id=order_id,
-        lines=[{"sku": STRIPS, "lot": "FTS-B", "quantity": 12, "expires_on": date.fromisoformat(EXPIRY)}],
+        lines=[{"sku": STRIPS, "lot": "FTS-B", "quantity": 12, "expires_on": date.fromisoformat(expiry())}],
         actor=ADMIN,
     )
     catch_up(flask_app)
