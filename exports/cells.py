@@ -15,8 +15,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 # A spreadsheet reads text starting with these as a formula (full-width forms included: some
 # locales' input methods type them, and some spreadsheets accept them as the ASCII sign).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# XML 1.0 cannot hold these control characters; openpyxl refuses them.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# XML 1.0 cannot hold these: control characters (openpyxl refuses them), lone surrogates and the
+# noncharacters U+FFFE and U+FFFF (openpyxl writes them, and the workbook cannot be opened). New text
+# is refused at the door (inventory.domain.text), but a log written before may hold them.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 INTEGER = "#,##0"
 MONEY = "#,##0.00"
@@ -35,6 +37,13 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 def is_risky(text: str) -> bool:
     """True when a spreadsheet could take this text for a formula."""
     return text.startswith(FORMULA_STARTS)
+
+
+def csv_text(value: Any) -> str:
+    """A CSV field that a spreadsheet opening the file shows as text, never runs as a formula (OWASP's
+    advice: a leading apostrophe)."""
+    content = "" if value is None else str(value)
+    return f"'{content}" if isinstance(value, str) and is_risky(content) else content
 
 
 def text(sheet: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:

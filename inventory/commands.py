@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.errors import InvalidInput
-from inventory.domain.values import normalise_code, positive_quantity
+from inventory.domain.text import clean_code, clean_lot
+from inventory.domain.values import positive_quantity
 
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,12 +42,9 @@ class ReceiptLine:
 
 def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
     """Check one received line: SKU, lot, quantity, expiry and optional unit cost."""
-    lot = optional_lot(row.get("lot"))
-    if lot is None:
-        raise InvalidInput("lot is required: enter the lot number printed on the box.", field=f"{prefix}.lot")
     return ReceiptLine(
-        sku=normalise_code(str(row.get("sku") or ""), f"{prefix}.sku"),
-        lot=lot,
+        sku=clean_code(row.get("sku"), f"{prefix}.sku"),
+        lot=clean_lot(row.get("lot"), f"{prefix}.lot") or "",
         quantity=positive_quantity(row.get("quantity"), f"{prefix}.quantity"),  # type: ignore[arg-type]
         expires_on=a_date(row.get("expires_on"), f"{prefix}.expires_on"),
         unit_cost=money(row.get("unit_cost"), f"{prefix}.unit_cost"),
@@ -70,14 +69,7 @@ def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
             "enter when it actually happened.",
             field="occurred_at",
         )
-    if occurred_at.year < 1900:
-        raise InvalidInput("occurred_at is too far in the past; enter when it actually happened.", field="occurred_at")
-    try:
-        return occurred_at.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(
-            "occurred_at is out of range; enter when it actually happened.", field="occurred_at"
-        ) from None
+    return check_moment(occurred_at, "occurred_at").astimezone(UTC)
 
 
 def a_date(value: date | str | None, field: str, required: bool = False) -> date | None:
@@ -88,12 +80,12 @@ def a_date(value: date | str | None, field: str, required: bool = False) -> date
         return None
     if isinstance(value, datetime):
         raise InvalidInput(f"{field} must be a date without a time.", field=field)
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(f"{field} must be a date like 2027-06-30 (got {value!r}).", field=field) from None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidInput(f"{field} must be a date like 2027-06-30 (got {value!r}).", field=field) from None
+    return check_day(value, field)
 
 
 def money(value: Decimal | int | str | None, field: str = "unit_cost") -> Decimal | None:
@@ -122,16 +114,6 @@ def tally(value: int | None, field: str) -> int:
     return value
 
 
-def optional_lot(value: str | None) -> str | None:
-    """A lot code as printed on the box, trimmed; None when blank."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if len(text) > 60:
-        raise InvalidInput("lot must be at most 60 characters.", field="lot")
-    return text or None
-
-
 def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine]:
     """Normalise the lines of an encounter or transfer; at least one, no (SKU, lot) twice."""
     if not lines:
@@ -145,9 +127,9 @@ def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine
     for index, raw in enumerate(lines):
         row = raw if isinstance(raw, dict) else raw.__dict__
         prefix = f"lines[{index}]"
-        sku = normalise_code(str(row.get("sku") or ""), f"{prefix}.sku")
+        sku = clean_code(str(row.get("sku") or ""), f"{prefix}.sku")
         quantity = positive_quantity(row.get("quantity"), f"{prefix}.quantity")  # type: ignore[arg-type]
-        lot = optional_lot(row.get("lot"))
+        lot = clean_lot(row.get("lot"), f"{prefix}.lot", required=False)
         if (sku, lot) in seen:
             raise InvalidInput(f"{sku} appears twice; put its total on one line.", field=prefix)
         seen.add((sku, lot))

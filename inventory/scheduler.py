@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from inventory.notify.digest import send_digest
 from inventory.notify.sender import Clock, Sender, utc_now
+from inventory.notify.stopped import tell_admins
 from inventory.services import Services
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,14 @@ def digest_job(services: Services, clock: Clock = utc_now) -> None:
         send_digest(services, clock())
     except Exception:
         log.exception("the daily digest failed")
+
+
+def stop_notice_job(services: Services) -> None:
+    """Email the admins once if the read models stopped at an event they cannot apply."""
+    try:
+        tell_admins(services.store, services.settings)
+    except Exception:
+        log.exception("telling the admins that the read models stopped failed; it is tried again in a minute")
 
 
 def digest_trigger(digest_time: str, timezone: str) -> CronTrigger:
@@ -91,6 +100,15 @@ def build_scheduler(services: Services, clock: Clock = utc_now) -> BackgroundSch
         )
     else:
         log.warning("no INVENTORY_SMTP_HOST nor INVENTORY_ALERT_WEBHOOK_URL: alerts are shown in the app only")
+    if settings.smtp_host:
+        scheduler.add_job(
+            stop_notice_job,
+            IntervalTrigger(minutes=1),
+            args=(services,),
+            id="stop_notice",
+            name="read models stopped notice",
+            next_run_time=datetime.now(UTC),
+        )
     scheduler.add_job(
         digest_job,
         digest_trigger(settings.digest_time, settings.timezone),

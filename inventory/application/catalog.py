@@ -14,13 +14,12 @@ from inventory.domain import (
 from inventory.domain.errors import (
     InvalidInput,
 )
+from inventory.domain.text import NAME_LENGTH, clean_code, clean_text
 from inventory.domain.values import (
     Category,
     Restriction,
     SiteKind,
-    normalise_code,
     parse_enum,
-    required_text,
 )
 
 
@@ -39,14 +38,14 @@ class CatalogVerbs(InventoryCore):
         actor: str,
     ) -> dict[str, Any]:
         """Add an item to the catalog."""
-        sku = normalise_code(sku, "sku")
+        sku = clean_code(sku, "sku")
         if pack_size is None or isinstance(pack_size, bool) or not isinstance(pack_size, int) or pack_size < 1:
             raise InvalidInput("pack_size must be a whole number, 1 or more.", field="pack_size")
         item = Item(
             sku=sku,
-            name=required_text(name, "name"),
+            name=clean_text(name, "name", max_length=NAME_LENGTH),
             category=parse_enum(Category, category, "category"),
-            unit=required_text(unit, "unit", 30),
+            unit=clean_text(unit, "unit", max_length=30),
             tracks_expiry=bool(tracks_expiry),
             pack_size=pack_size,
             actor=actor,
@@ -56,7 +55,7 @@ class CatalogVerbs(InventoryCore):
 
     def retire_item(self, *, sku: str, actor: str) -> dict[str, Any]:
         """Stop stocking and issuing an item; its history stays."""
-        the_id = Item.create_id(normalise_code(sku, "sku"))
+        the_id = Item.create_id(clean_code(sku, "sku"))
 
         def attempt() -> dict[str, Any]:
             item = self._item(sku, must_be_active=False)
@@ -83,8 +82,13 @@ class CatalogVerbs(InventoryCore):
 
     def register_site(self, *, code: str, name: str, kind: str, actor: str) -> dict[str, Any]:
         """Add a warehouse, fixed site or mobile van."""
-        code = normalise_code(code, "code")
-        site = Site(code=code, name=required_text(name, "name"), kind=parse_enum(SiteKind, kind, "kind"), actor=actor)
+        code = clean_code(code, "code")
+        site = Site(
+            code=code,
+            name=clean_text(name, "name", max_length=NAME_LENGTH),
+            kind=parse_enum(SiteKind, kind, "kind"),
+            actor=actor,
+        )
         self._create(site, f"A site with code {code}", "code")
         return self.site(code)
 
@@ -102,7 +106,7 @@ class CatalogVerbs(InventoryCore):
 
     def close_site(self, *, code: str, actor: str) -> dict[str, Any]:
         """Close a site: no stock can be recorded there until it reopens."""
-        the_id = Site.create_id(normalise_code(code, "code"))
+        the_id = Site.create_id(clean_code(code, "code"))
 
         def attempt() -> dict[str, Any]:
             site = self._site(code, field="code", must_be_open=False)
@@ -115,7 +119,7 @@ class CatalogVerbs(InventoryCore):
 
     def reopen_site(self, *, code: str, actor: str) -> dict[str, Any]:
         """Reopen a closed site."""
-        the_id = Site.create_id(normalise_code(code, "code"))
+        the_id = Site.create_id(clean_code(code, "code"))
 
         def attempt() -> dict[str, Any]:
             site = self._site(code, field="code", must_be_open=False)
@@ -155,7 +159,7 @@ class CatalogVerbs(InventoryCore):
             self.save(place)
             return dict(place.levels[item.sku], site=place.code, sku=item.sku)
 
-        return self._retrying([Site.create_id(normalise_code(site, "site"))], attempt)
+        return self._retrying([Site.create_id(clean_code(site, "site"))], attempt)
 
     def register_funding_source(
         self,
@@ -167,10 +171,10 @@ class CatalogVerbs(InventoryCore):
         actor: str,
     ) -> dict[str, Any]:
         """Add a grant or donor, with the categories it may not pay for."""
-        code = normalise_code(code, "code")
+        code = clean_code(code, "code")
         source = FundingSource(
             code=code,
-            name=required_text(name, "name"),
+            name=clean_text(name, "name", max_length=NAME_LENGTH),
             federal=bool(federal),
             restrictions=self._restrictions(restrictions or []),
             actor=actor,
@@ -188,7 +192,7 @@ class CatalogVerbs(InventoryCore):
             self.save(source)
             return self.funding_source(source.code)
 
-        return self._retrying([FundingSource.create_id(normalise_code(code, "code"))], attempt)
+        return self._retrying([FundingSource.create_id(clean_code(code, "code"))], attempt)
 
     @staticmethod
     def _restrictions(rows: list[dict[str, Any]]) -> list[Restriction]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 import zlib
@@ -36,12 +37,11 @@ from inventory.domain.errors import (
     UnknownItem,
     UnknownSite,
 )
-from inventory.domain.values import (
-    normalise_code,
-)
+from inventory.domain.text import check_storable, clean_code
 from inventory.locks import AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks
 from inventory.transcodings import ALL as TRANSCODINGS
 
+log = logging.getLogger(__name__)
 REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
 RECENT_NOTIFICATIONS = 5_000  # how far back a save whose answer was lost looks for its events
 T = TypeVar("T")
@@ -82,6 +82,24 @@ class InventoryCore(Application[UUID]):
     def close(self) -> None:
         super().close()
         self.locks.close()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Store the aggregates' new events in one transaction; a save that fails leaves no trace.
+
+        Commands change cached aggregates in place before saving them. If anything raises between
+        collecting their events and the commit (text that cannot be stored, a lost connection, a
+        conflict), the changed aggregates are evicted, so the next command reloads them from the log
+        as it was: no version skipped, nothing half applied. Text is checked once more here, whatever
+        verb or field it came through, so nothing that cannot be stored or shown reaches the log.
+        """
+        aggregates = [obj for obj in objs if obj is not None and hasattr(obj, "pending_events")]
+        try:
+            for aggregate in aggregates:
+                check_storable(aggregate.pending_events)
+            return super().save(*objs, **kwargs)
+        except BaseException:
+            self._forget(aggregate.id for aggregate in aggregates)
+            raise
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Store a save's events; a save that was stored although its answer was lost counts as stored.
@@ -133,6 +151,16 @@ class InventoryCore(Application[UUID]):
         """
         if self.snapshots is None:
             return
+        try:
+            self._snapshot_saved(processing_event)
+        except Exception:
+            # The events are committed: a snapshot only makes the next load faster, and the next
+            # snapshot interval takes one again. Failing the command now would report as not
+            # recorded what was recorded.
+            log.warning("taking a snapshot failed; the events are saved", exc_info=True)
+
+    def _snapshot_saved(self, processing_event: ProcessingEvent[UUID]) -> None:
+        assert self.snapshots is not None
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
             interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
@@ -212,7 +240,7 @@ class InventoryCore(Application[UUID]):
                 cache.get(aggregate_id, evict=True)
 
     def _site(self, code: str, *, field: str = "site", must_be_open: bool = True) -> Site:
-        code = normalise_code(code, field)
+        code = clean_code(code, field)
         site = self._reference(Site, Site.create_id(code))
         if site is None:
             raise UnknownSite(f"There is no site with code {code}.", field=field)
@@ -221,7 +249,7 @@ class InventoryCore(Application[UUID]):
         return site
 
     def _item(self, sku: str, *, field: str = "sku", must_be_active: bool = True) -> ItemType:
-        sku = normalise_code(sku, field)
+        sku = clean_code(sku, field)
         item = self._reference(Item, Item.create_id(sku))
         if item is None:
             raise UnknownItem(f"There is no item with SKU {sku}.", field=field)
@@ -230,7 +258,7 @@ class InventoryCore(Application[UUID]):
         return item
 
     def _funding(self, code: str, *, field: str = "funding_source") -> FundingSource:
-        code = normalise_code(code, field)
+        code = clean_code(code, field)
         source = self._reference(FundingSource, FundingSource.create_id(code))
         if source is None:
             raise UnknownFundingSource(f"There is no funding source with code {code}.", field=field)

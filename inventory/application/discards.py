@@ -10,7 +10,7 @@ from inventory import commands as check
 from inventory.application.core import InventoryCore
 from inventory.domain import DISCARD_REASONS, DiscardedVisit, Encounter, discarded_visit_id, encounter_id
 from inventory.domain.errors import Conflict, IdempotencyConflict, InvalidInput
-from inventory.domain.values import normalise_code
+from inventory.domain.text import clean_code
 
 # An error code as the API gives it (insufficient_stock, item_retired, ...): never a message.
 _ERROR_CODE = re.compile(r"^[a-z][a-z_]{0,39}$")
@@ -50,7 +50,7 @@ class DiscardVerbs(InventoryCore):
         A repeat of the same key returns the first result.
         """
         key = check.client_key(key)
-        site_code = normalise_code(site, "site")
+        site_code = clean_code(site, "site")
         if reason not in DISCARD_REASONS:
             choices = ", ".join(DISCARD_REASONS)
             raise InvalidInput(f"reason must be one of: {choices}.", field="reason")

@@ -23,9 +23,9 @@ from inventory.domain.purchasing import (
     RECEIVED,
     SUBMITTED,
 )
+from inventory.domain.text import NAME_LENGTH, clean_text
 from inventory.domain.values import (
     positive_quantity,
-    required_text,
 )
 from inventory.views import (
     purchase_order_view,
@@ -65,8 +65,8 @@ class PurchasingVerbs(InventoryCore):
         order = PurchaseOrder._create(
             PurchaseOrder.Raised,  # type: ignore[attr-defined]
             id=the_id,
-            number=required_text(number, "number", 40) if number else f"PO-{the_id.hex[:8].upper()}",
-            supplier=required_text(supplier, "supplier"),
+            number=clean_text(number, "number", max_length=40) if number else f"PO-{the_id.hex[:8].upper()}",
+            supplier=clean_text(supplier, "supplier", max_length=NAME_LENGTH),
             site=place.code,
             funding_source=source.code,
             lines=ordered,
@@ -168,7 +168,7 @@ class PurchasingVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Call off an order that has not been received in full."""
         moment = check.when(occurred_at)
-        why = required_text(reason, "reason", 200)
+        why = clean_text(reason, "reason", max_length=200)
         the_id = self._order(order_id).id
 
         def attempt() -> dict[str, Any]:

@@ -22,9 +22,9 @@ from inventory.domain.errors import (
     InvalidInput,
 )
 from inventory.domain.participant import check_participant_code
+from inventory.domain.text import CODE_LENGTH, NAME_LENGTH, clean_code, clean_lot, clean_note, clean_text
 from inventory.domain.values import (
     AdjustmentReason,
-    normalise_code,
     parse_enum,
 )
 from inventory.views import (
@@ -55,9 +55,9 @@ class StockVerbs(InventoryCore):
         moment = check.when(occurred_at)
         expiry = check.a_date(expires_on, "expires_on")
         cost = check.money(unit_cost)
-        lot_code = check.optional_lot(lot)
-        if lot_code is None:
-            raise InvalidInput("lot is required: enter the lot number printed on the box.", field="lot")
+        lot_code = clean_lot(lot) or ""
+        order_number = clean_text(purchase_order, "purchase_order", max_length=CODE_LENGTH, required=False) or None
+        delivery = clean_text(reference, "reference", max_length=NAME_LENGTH, required=False) or None
         place, item = self._site(site), self._item(sku)
         source = self._funding(funding_source)
         self._check_funding(source, item, self.business_day(moment))
@@ -70,8 +70,8 @@ class StockVerbs(InventoryCore):
                 expires_on=expiry,
                 funding_source=source.code,
                 unit_cost=cost,
-                purchase_order=purchase_order,
-                reference=reference,
+                purchase_order=order_number,
+                reference=delivery,
                 actor=actor,
                 occurred_at=moment,
             )
@@ -95,7 +95,7 @@ class StockVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Record what one visitor received; a repeat of the same key returns the first result."""
         key = check.client_key(key)
-        site_code = normalise_code(site, "site")
+        site_code = clean_code(site, "site")
         code = check_participant_code(participant_code)
         reversals = check.tally(reversals_reported, "reversals_reported")
         collected = check.tally(syringes_collected, "syringes_collected")
@@ -198,11 +198,8 @@ class StockVerbs(InventoryCore):
         """Correct a lot with a reason: damaged, lost, expired, found, returned, correction."""
         moment = check.when(occurred_at)
         why = parse_enum(AdjustmentReason, reason, "reason")
-        lot_code = check.optional_lot(lot)
-        if lot_code is None:
-            raise InvalidInput("lot is required.", field="lot")
-        if len(note or "") > 200:
-            raise InvalidInput("note must be at most 200 characters.", field="note")
+        lot_code = clean_lot(lot) or ""
+        why_in_words = clean_note(note)
         expiry = check.a_date(expires_on, "expires_on")
         place, item = self._site(site), self._item(sku, must_be_active=False)
         funding = self._funding(funding_source).code if funding_source else None
@@ -213,7 +210,7 @@ class StockVerbs(InventoryCore):
                 lot=lot_code,
                 quantity=quantity,
                 reason=why,
-                note=(note or "").strip(),
+                note=why_in_words,
                 day=self.business_day(moment),
                 expires_on=expiry,
                 funding_source=funding,
@@ -230,9 +227,7 @@ class StockVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Record a physical count of one lot; the difference is booked as a count variance."""
         moment = check.when(occurred_at)
-        lot_code = check.optional_lot(lot)
-        if lot_code is None:
-            raise InvalidInput("lot is required.", field="lot")
+        lot_code = clean_lot(lot) or ""
         place, item = self._site(site), self._item(sku, must_be_active=False)
 
         def attempt() -> dict[str, Any]:
@@ -262,4 +257,4 @@ class StockVerbs(InventoryCore):
 
     def ledger_aggregate(self, site: str, sku: str) -> StockLedger | None:
         """The live ledger aggregate, for audits and tests."""
-        return self._get(StockLedger, ledger_id(normalise_code(site, "site"), normalise_code(sku, "sku")))
+        return self._get(StockLedger, ledger_id(clean_code(site, "site"), clean_code(sku, "sku")))

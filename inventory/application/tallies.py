@@ -14,8 +14,9 @@ from uuid import UUID
 from inventory import commands as check
 from inventory.application.core import InventoryCore
 from inventory.domain import ShiftTally, StockLedger, ledger_id, tally_id
+from inventory.domain.calendar import check_day
 from inventory.domain.errors import IdempotencyConflict, InvalidInput, NotFound
-from inventory.domain.values import normalise_code
+from inventory.domain.text import clean_code
 
 
 def tally_view(tally: ShiftTally) -> dict[str, Any]:
@@ -57,7 +58,7 @@ class TallyVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Record what a shift handed out, and its visits; a repeat of the same key returns the first result."""
         key = check.client_key(key)
-        site_code = normalise_code(site, "site")
+        site_code = clean_code(site, "site")
         day = _day(shift_date)
         start, end = _clock(starts_at, "starts_at"), _clock(ends_at, "ends_at")
         begins = datetime.combine(day, start, tzinfo=self.zone)
@@ -142,12 +143,12 @@ class TallyVerbs(InventoryCore):
 
 
 def _day(value: date | str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(f"shift_date {value!r} is not a date like 2026-03-01.", field="shift_date") from None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidInput(f"shift_date {value!r} is not a date like 2026-03-01.", field="shift_date") from None
+    return check_day(value, "shift_date")
 
 
 def _clock(value: str, field: str) -> time:

@@ -17,10 +17,7 @@ from inventory.domain.errors import (
     InvalidInput,
     UnknownTransfer,
 )
-from inventory.domain.values import (
-    normalise_code,
-    required_text,
-)
+from inventory.domain.text import clean_code, clean_lot, clean_note, clean_text
 from inventory.views import (
     transfer_view,
 )
@@ -123,7 +120,7 @@ class TransferVerbs(InventoryCore):
                 )
                 ledgers.append(ledger)
             transfer.receive(
-                received=arrived, shortfall=shortfall, note=(note or "").strip(), actor=actor, occurred_at=moment
+                received=arrived, shortfall=shortfall, note=clean_note(note), actor=actor, occurred_at=moment
             )
             self.save(transfer, *ledgers)
             return transfer_view(transfer)
@@ -135,7 +132,7 @@ class TransferVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Call a transfer off while in transit: the stock goes back into the sender's lots."""
         moment = check.when(occurred_at)
-        why = required_text(reason, "reason", 200)
+        why = clean_text(reason, "reason", max_length=200)
         first = self._transfer(transfer_id)
         the_id = first.id
         skus = sorted({line["sku"] for line in first.lines})
@@ -185,8 +182,8 @@ def _match_arrivals(
         return [dict(row) for row in sent], []
     counted: dict[tuple[str, str], int] = {}
     for index, row in enumerate(received):
-        sku = normalise_code(str(row.get("sku") or ""), f"received[{index}].sku")
-        lot = check.optional_lot(row.get("lot")) or ""
+        sku = clean_code(str(row.get("sku") or ""), f"received[{index}].sku")
+        lot = clean_lot(row.get("lot"), f"received[{index}].lot", required=False) or ""
         quantity = row.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise InvalidInput(

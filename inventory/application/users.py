@@ -15,8 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from inventory.access import Principal
 from inventory.application.core import InventoryCore
 from inventory.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from inventory.domain.text import NAME_LENGTH, clean_code, clean_text
 from inventory.domain.users import Role, User, user_id
-from inventory.domain.values import normalise_code, parse_enum
+from inventory.domain.values import parse_enum
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -28,7 +29,7 @@ class UnknownUser(NotFound):
 
 
 def _email(value: str) -> str:
-    email = (value or "").strip().lower()
+    email = clean_text(value, "email", max_length=200).lower()
     if not EMAIL.match(email) or len(email) > 200:
         raise InvalidInput("Enter a valid email address, like name@example.org.", field="email")
     return email
@@ -52,7 +53,7 @@ class UserVerbs(InventoryCore):
         return found
 
     def _sites_for(self, role: str, sites: list[str]) -> list[str]:
-        codes = sorted({normalise_code(code, "sites") for code in sites})
+        codes = sorted({clean_code(code, "sites") for code in sites})
         for code in codes:
             self._site(code, field="sites", must_be_open=False)
         if role == Role.COORDINATOR and not codes:
@@ -103,10 +104,16 @@ class UserVerbs(InventoryCore):
             raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters.", field="password")
         if len(password) > 1000:
             raise InvalidInput("The password must be at most 1000 characters.", field="password")
+        if not _encodable(password):
+            raise InvalidInput(
+                "The password holds a broken character (half of a character pair); type it again.", field="password"
+            )
         return self.hasher.hash(password)
 
     def check_password(self, email: str, password: str) -> Principal | None:
         """The user if the password is right and the account active; rehashes outdated hashes."""
+        if not isinstance(password, str) or not _encodable(password):
+            password = "\ufffd"  # cannot match any password that was set; still checked, to take the same time
         try:
             user = self._user(email)
         except (UnknownUser, InvalidInput):
@@ -162,6 +169,7 @@ class UserVerbs(InventoryCore):
 
     def issue_token(self, *, email: str, label: str = "", actor: str) -> str:
         """A new API token for a user: returned once, stored only as a hash of its secret."""
+        label = clean_text(label, "label", max_length=NAME_LENGTH, required=False)
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         the_id = user_id(_email(email))
@@ -170,7 +178,7 @@ class UserVerbs(InventoryCore):
             user = self._user(email)
             if not user.active:
                 raise InvalidInput(f"{user.email} is deactivated.", field="email")
-            user.issue_token(token_id=token_id, secret_hash=_secret_hash(secret), label=label[:80], actor=actor)
+            user.issue_token(token_id=token_id, secret_hash=_secret_hash(secret), label=label, actor=actor)
             self.save(user)
 
         self._retrying([the_id], attempt)
@@ -254,6 +262,15 @@ class UserVerbs(InventoryCore):
         except (UnknownUser, InvalidInput):
             return None
         return _principal(user) if user.active else None
+
+
+def _encodable(text: str) -> bool:
+    """Whether text can be written as UTF-8 (a lone surrogate, from a JSON escape, cannot)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _stamp(user: User) -> str:

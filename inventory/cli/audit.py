@@ -11,6 +11,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from exports.cells import csv_text
 from inventory.projections import queries
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import verify
@@ -76,7 +77,7 @@ def _write(rows: list[dict[str, Any]], title: str, output: Path | None) -> None:
         with output.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({column: csv_text(row[column]) for column in COLUMNS} for row in rows)
         click.echo(f"{title}: {len(rows)} lots written to {output}.")
         return
     click.echo(title)

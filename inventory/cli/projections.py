@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -32,9 +34,17 @@ def rebuild(names: tuple[str, ...]) -> None:
 @projections.command("status")
 @with_appcontext
 def status() -> None:
-    """Each read model's position against the log's head."""
-    rows = services().projector.status()
+    """Each read model's position against the log's head, and whether they stopped at an event (exit 1)."""
+    projector = services().projector
+    rows = projector.status()
     width = max(len(row.name) for row in rows)
     click.echo(f"{'read model':<{width}}  {'position':>10}  {'head':>10}  {'behind':>8}")
     for row in rows:
         click.echo(f"{row.name:<{width}}  {row.position:>10}  {row.head:>10}  {row.lag:>8}")
+    stop = projector.stop(fresh=True)
+    if stop is not None:
+        click.echo("")
+        click.echo(f"STOPPED: {stop.describe()}")
+        click.echo(f"Tried {stop.attempts} time(s); admins emailed: {stop.notified_at or 'not yet'}.")
+        click.echo("The worker tries the event again every half minute; once it applies, the read models go on.")
+        sys.exit(1)

@@ -52,29 +52,6 @@ def positive_quantity(quantity: int, field: str = "quantity") -> int:
     return quantity
 
 
-def required_text(value: str, field: str, max_length: int = 80) -> str:
-    """Strip a required short text and check its length."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{field} is required.", field=field)
-    if len(text) > max_length:
-        raise InvalidInput(f"{field} must be at most {max_length} characters.", field=field)
-    return text
-
-
-def normalise_code(value: str, field: str) -> str:
-    """Upper-case a site code, SKU or funding code and check it is usable in URLs."""
-    code = required_text(value, field, 40).upper()
-    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-    bad = sorted(set(code) - allowed)
-    if bad:
-        raise InvalidInput(
-            f"{field} may use letters, digits, '-', '_' and '.' only (not {''.join(bad)!r}).",
-            field=field,
-        )
-    return code
-
-
 @dataclass
 class Lot:
     """One lot of one item at one site: what is left of it, when it expires, who paid.

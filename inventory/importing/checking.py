@@ -10,14 +10,13 @@ from typing import Any, TypeVar
 
 from inventory import commands as check
 from inventory.domain.errors import InvalidInput
+from inventory.domain.text import clean_code, clean_lot, clean_text
 from inventory.domain.values import (
     Category,
     Restriction,
     SiteKind,
-    normalise_code,
     parse_enum,
     positive_quantity,
-    required_text,
 )
 from inventory.importing.dates import DateRefused, read_date
 from inventory.importing.reading import Problem, Row, as_text
@@ -91,11 +90,11 @@ def _plain(message: str, column: str) -> str:
 
 
 def text(column: str, max_length: int = 80) -> Callable[[Any], str]:
-    return lambda value: required_text(as_text(value), column, max_length)
+    return lambda value: clean_text(as_text(value), column, max_length=max_length)
 
 
 def code(column: str) -> Callable[[Any], str]:
-    return lambda value: normalise_code(as_text(value), column)
+    return lambda value: clean_code(as_text(value), column)
 
 
 def choice(kind: type[Any], column: str) -> Callable[[Any], str]:
@@ -155,10 +154,7 @@ def money(column: str) -> Callable[[Any], Decimal | None]:
 
 
 def lot_code(value: Any) -> str:
-    lot = check.optional_lot(as_text(value) or None)
-    if lot is None:
-        raise BadCell("lot", "lot is required: enter the lot number printed on the box.")
-    return lot
+    return clean_lot(as_text(value), "lot") or ""
 
 
 def site_row(row: Row) -> SiteRow:

@@ -21,10 +21,16 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
 
+from inventory.projections import stopped
 from inventory.projections.base import Projection, Recorded
+from inventory.projections.stopped import ProjectionFailed, ReadModelsStopped, Stop
 from inventory.projections.store import ReadStore, Tx, has_table
 
 log = logging.getLogger(__name__)
+
+STOP_TTL = 2.0  # seconds a process trusts what it last read of the read models' stop
+STOPPED_RETRY = 30.0  # seconds between attempts at the event the read models stopped at
+READING = "reading the log"  # the stop's name when an event cannot even be decoded
 
 TRACKING_DDL = """CREATE TABLE IF NOT EXISTS projection_tracking (
     name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)"""
@@ -51,6 +57,8 @@ class Projector:
         self.projections = list(projections)
         self._ready = False
         self._setup_lock = threading.Lock()
+        self._stop_known: Stop | None = None
+        self._stop_checked = -STOP_TTL
 
     def by_name(self, name: str) -> Projection:
         for projection in self.projections:
@@ -68,6 +76,7 @@ class Projector:
                 return
             with self.store.transaction() as tx:
                 tx.execute(TRACKING_DDL)
+                tx.execute(stopped.DDL)
                 known = {
                     name: int(version) for name, version in tx.fetchall("SELECT name, version FROM projection_tracking")
                 }
@@ -89,8 +98,9 @@ class Projector:
 
     def missing(self) -> list[str]:
         """What `setup()` would still have to create or rebuild (tables, or projections by name)."""
-        if not has_table(self.store, "projection_tracking"):
-            return ["projection_tracking"]
+        missing = [table for table in ("projection_tracking", "projection_stops") if not has_table(self.store, table)]
+        if missing:
+            return missing
         known = {
             name: int(version) for name, version in self.store.fetchall("SELECT name, version FROM projection_tracking")
         }
@@ -130,12 +140,45 @@ class Projector:
         """Project new events until every projection reaches `until` (default: the head as found)."""
         self.setup()
         target = self.head() if until is None else until
+        size, careful_until = batch_size, 0
         while True:
-            done, count, reached = self._one_batch(target, batch_size)
+            try:
+                done, count, reached = self._one_batch(target, size)
+            except ProjectionFailed as failed:
+                if stopped.passes(failed.error):
+                    raise failed.error from None  # the database, not the event: retried as ever
+                if failed.first < failed.last:
+                    # Which event? The same events again, one per transaction, up to the last of them.
+                    size, careful_until = 1, failed.last
+                    continue
+                raise self._stop_at(failed) from failed.error
+            if size == 1 and reached >= careful_until:
+                size = batch_size
+            if count and self._stop_known and self._stop_known.position <= reached:
+                stopped.clear(self.store, reached)  # the event applied after all (an upgrade fixed it)
+                self._stop_known = None
             if progress and count:
                 progress(count)
             if done:
                 return reached
+
+    def _stop_at(self, failed: ProjectionFailed) -> ReadModelsStopped:
+        stop, new = stopped.record(self.store, failed)
+        self._stop_known = stop
+        if new:
+            log.error("read models stopped: %s", stop.describe(), exc_info=failed.error)
+        return ReadModelsStopped(stop)
+
+    def stop(self, *, fresh: bool = False) -> Stop | None:
+        """The stop in force, if the read models stopped at an event they cannot apply.
+
+        Read from the store at most every STOP_TTL seconds (every write request asks), unless `fresh`.
+        """
+        now = time.monotonic()
+        if fresh or now - self._stop_checked > STOP_TTL:
+            self._stop_known = stopped.current(self.store)
+            self._stop_checked = now
+        return self._stop_known
 
     def position(self) -> int:
         """How far every read model has got (the lowest position), read without any lock."""
@@ -152,12 +195,20 @@ class Projector:
         self.setup()
         deadline = time.monotonic() + timeout
         while self.position() < position:
-            with self.store.try_transaction() as tx:
-                if tx is not None:
-                    _, count, _ = self._batch_in(tx, position, batch_size)
-                    if count == 0:
-                        break
-                    continue
+            known = self.stop()
+            if known is not None and known.position <= position:
+                raise ReadModelsStopped(known)
+            try:
+                with self.store.try_transaction() as tx:
+                    if tx is not None:
+                        _, count, _ = self._batch_in(tx, position, batch_size)
+                        if count == 0:
+                            break
+                        continue
+            except ProjectionFailed:
+                # Find the event and record the stop (or pass a lost connection on), then say so.
+                self.catch_up(until=position)
+                continue
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.005)
@@ -177,9 +228,8 @@ class Projector:
         notifications = self.app.recorder.select_notifications(start=start + 1, limit=batch_size, stop=target)
         if not notifications:
             return True, 0, start
-        to_event = self.app.mapper.to_domain_event
         zone = self.projections[0].zone if self.projections else ZoneInfo("UTC")
-        batch = [Recorded(n.id, to_event(n), n, zone) for n in notifications]
+        batch = self._decoded(notifications, zone)
         last = batch[-1].position
         stamp = _now()
         for projection in self.projections:
@@ -187,12 +237,23 @@ class Projector:
             todo = batch if position == start else [r for r in batch if r.position > position]
             if not todo:
                 continue
-            projection.process(todo, tx)
+            try:
+                projection.process(todo, tx)
+            except Exception as error:
+                raise ProjectionFailed(projection.name, todo[0].position, todo[-1].position, error) from error
             tx.execute(
                 "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
                 (last, stamp, projection.name),
             )
         return last >= target, len(batch), last
+
+    def _decoded(self, notifications: Sequence[Any], zone: ZoneInfo) -> list[Recorded]:
+        to_event = self.app.mapper.to_domain_event
+        try:
+            return [Recorded(n.id, to_event(n), n, zone) for n in notifications]
+        except Exception as error:
+            # An event that cannot be read back (an unknown type, a wrong cipher key, changed bytes).
+            raise ProjectionFailed(READING, notifications[0].id, notifications[-1].id, error) from error
 
     def rebuild(self, names: Sequence[str] = (), *, progress: Callable[[int], None] | None = None) -> int:
         """Drop the named projections (all by default) and project the whole log again."""
@@ -229,6 +290,9 @@ class Projector:
         while not stop.is_set():
             try:
                 self.catch_up()
+            except ReadModelsStopped:
+                stop.wait(STOPPED_RETRY)  # said once when it stopped; tried again in case it was fixed
+                continue
             except Exception:
                 log.exception("catching up projections failed; retrying")
                 stop.wait(min(interval * 10, 10))

@@ -12,9 +12,11 @@ from inventory.services import build_services
 from inventory.settings import load_settings
 from inventory.web.api import register_api
 from inventory.web.errors import DATABASE_UNAVAILABLE, database_unavailable, domain_error, unavailable, unexpected_error
+from inventory.web.figures import register_figures_checks
 from inventory.web.health import register_health
 from inventory.web.logs import request_ids
 from inventory.web.pages import register_pages
+from inventory.web.requests import register_request_checks
 from inventory.web.schema import create_schema, missing_schema
 from inventory.web.security import secure
 from inventory.web.services import services
@@ -53,6 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, web_only: bool = Fa
 
     register_health(app)
     request_ids(app)
+    register_request_checks(app)
+    register_figures_checks(app)
 
     secure(app, settings)
     register_pages(app)

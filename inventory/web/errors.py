@@ -91,6 +91,8 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
             else:  # about the location as a whole, e.g. {"json": ["Invalid JSON body."]}
                 flat[location] = errors
         fields = flat
+    if isinstance(fields, dict):
+        fields = flat_fields(fields)
     message = data.get("message") or error.description or error.name
     if status == 400 and "json" in fields and not data.get("message"):
         message = "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."
@@ -109,6 +111,24 @@ def http_error(error: HTTPException) -> Response | tuple[str, int]:
                     response.headers.setdefault(name, value)
         return response
     return page(error.name, str(message), status)
+
+
+def flat_fields(errors: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Marshmallow's nested field errors as the domain names fields: {"lines[0].lot": [...]}."""
+    flat: dict[str, Any] = {}
+    for key, value in errors.items():
+        name = (
+            f"{prefix}[{key}]"
+            if isinstance(key, int) or str(key).isdigit()
+            else f"{prefix}.{key}"
+            if prefix
+            else str(key)
+        )
+        if isinstance(value, dict):
+            flat.update(flat_fields(value, name))
+        else:
+            flat[name] = value
+    return flat
 
 
 def _unavailable_errors() -> tuple[type[Exception], ...]:

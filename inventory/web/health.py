@@ -1,5 +1,6 @@
 """GET /healthz (the process answers) and GET /readyz (it can serve: database reachable, tables in
-place, read models not lagging the log by more than INVENTORY_READY_MAX_LAG events)."""
+place, read models neither stopped at an event they cannot apply nor lagging the log by more than
+INVENTORY_READY_MAX_LAG events)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def readyz() -> ResponseReturnValue:
         problem = missing_schema(found)
         if problem:
             return _not_ready(body, problem)
+        stop = found.projector.stop(fresh=True)
+        if stop is not None:
+            return _not_ready(body, stop.describe())
         head = int(found.app.recorder.max_notification_id() or 0)
         rows = found.store.fetchall("SELECT name, position FROM projection_tracking")
     except DATABASE_UNAVAILABLE as error:

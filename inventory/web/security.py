@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from inventory.settings import Settings
 
 csrf = CSRFProtect()
+HSTS = "max-age=63072000; includeSubDomains"
 
 # No inline script or style anywhere: every script and style sheet is a file under /static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -55,6 +56,9 @@ def secure(app: Flask, settings: Settings) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not settings.development:
+            # Production is served over HTTPS only: browsers never try plain HTTP again for two years.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if not request.path.startswith("/static/"):
             # Pages show stock and staff names: never kept by a shared browser's cache.
             response.headers.setdefault("Cache-Control", "no-store")

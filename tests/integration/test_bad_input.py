@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,8 +30,10 @@ from inventory.domain.errors import (
 from tests.conftest import ADMIN, days_ago, seed_catalog
 
 Command = Callable[[InventoryApplication], object]
-IN_DATE = days_ago(-365).date().isoformat()
-EXPIRED = days_ago(2).date().isoformat()
+# These tests run from noon of a fixed day (tests/clock.py), so "today" is the same from start to end.
+pytestmark = pytest.mark.clock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+IN_DATE = "2027-11-18"  # a year ahead
+EXPIRED = "2026-11-16"  # two days ago
 
 
 @pytest.fixture

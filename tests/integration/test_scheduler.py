@@ -193,8 +193,9 @@ def test_the_alert_check_job_raises_at_the_clocks_moment_and_the_outbox_then_hol
 def test_the_worker_schedules_the_check_delivery_and_digest_from_the_settings(services: Services) -> None:
     jobs = {job.id: job for job in build_scheduler(services).get_jobs()}
 
-    assert sorted(jobs) == ["check_alerts", "deliver", "digest"]
+    assert sorted(jobs) == ["check_alerts", "deliver", "digest", "stop_notice"]
     assert jobs["check_alerts"].trigger.interval == timedelta(minutes=10)
+    assert jobs["stop_notice"].trigger.interval == timedelta(minutes=1)  # the read models stopped: tell admins
     assert jobs["deliver"].trigger.interval == timedelta(seconds=30)
     assert str(jobs["digest"].trigger.timezone) == "America/New_York"
 

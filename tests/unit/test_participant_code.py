@@ -60,6 +60,14 @@ def test_a_code_that_is_too_short_too_long_or_has_symbols_is_refused(raw: str) -
         "JD850704",  # YYMMDD
         "Q20011231Z",
         "jd19900101",
+        # A month by name, beside a day or a year: a birthday written another way.
+        "1985JAN12",
+        "12jan1985",
+        "JAN121985",
+        "AB7JAN",
+        "MARCH1985",
+        "X9DEC85",
+        "SEPT30",
     ],
 )
 def test_a_code_with_a_date_inside_is_refused(raw: str) -> None:
@@ -71,6 +79,6 @@ def test_a_code_with_a_date_inside_is_refused(raw: str) -> None:
     assert "random code" in refused.value.message
 
 
-@pytest.mark.parametrize("raw", ["AB1990", "X123456", "999999", "PIN4821"])
+@pytest.mark.parametrize("raw", ["AB1990", "X123456", "999999", "PIN4821", "JANE", "MAYBE", "XJAN0X", "DECK42"])
 def test_digits_that_cannot_be_a_date_are_accepted(raw: str) -> None:
     assert check_participant_code(raw) == raw

@@ -356,7 +356,7 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
         "funding_source": ["Missing data for required field."],
         "lot": ["Missing data for required field."],
         "quantity": ["Not a valid integer."],
-        "site": ["Use 1 to 40 letters, digits, '.', '_' or '-'."],
+        "site": ["site is required."],
         "sku": ["Missing data for required field."],
     }
     assert malformed["message"] == "Some fields are missing or wrong: bogus, funding_source, lot, quantity, site, sku."
@@ -366,7 +366,7 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
         "invalid_input",
     )
     assert nested["fields"] == {
-        "lines": {"0": {"quantity": ["Enter a whole number from 1 to 10,000,000."]}},
+        "lines[0].quantity": ["Enter a whole number from 1 to 10,000,000."],
         "reversals_reported": ["Must be greater than or equal to 0 and less than or equal to 1000."],
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, request
 from flask_login import current_user
 from flask_smorest import abort
@@ -58,10 +60,21 @@ def page_session() -> Principal | None:
     return found
 
 
+class Replay(Exception):
+    """Raised by `require` when the request repeats a recorded one: its stored answer, now authorized."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__("replay")
+        self.answer = answer
+
+
 def require(action: Action, site: str | None = None) -> Principal:
     """The caller, if they may do `action` (at `site`); otherwise 403 saying why."""
     principal = caller()
     if not principal.can(action, site):
         where = f" at {site.upper()}" if site and principal.role == "coordinator" else ""
         abort(403, message=f"A {principal.role.replace('_', ' ')} may not {action.value.replace('_', ' ')}{where}.")
+    replay = g.pop("replay", None)
+    if replay is not None:
+        raise Replay(replay)
     return principal

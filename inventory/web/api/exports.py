@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 from flask import Response, send_file
@@ -15,26 +14,21 @@ from exports.reports import Source, grant_report
 from inventory.access import Action
 from inventory.web.api.auth import require
 from inventory.web.api.docs import documented
-from inventory.web.api.schemas import CODE
+from inventory.web.api.schemas import Code, Day
 from inventory.web.services import services
 
 blp = Blueprint("api_exports", __name__, url_prefix="/api/v1", description="Exports: Excel workbooks")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DAYS = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31), error="Enter a date from 1900-01-01 to 2999-12-31.")
 
 
 class GrantReportQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    funding_source = fields.String(
-        load_default=None, validate=CODE, metadata={"description": "A funding source's code; all when left out."}
-    )
-    from_ = fields.Date(required=True, data_key="from", validate=DAYS, metadata={"description": "First business date."})
-    to = fields.Date(
-        required=True, validate=DAYS, metadata={"description": "Last business date (at most ten years on)."}
-    )
+    funding_source = Code(load_default=None, metadata={"description": "A funding source's code; all when left out."})
+    from_ = Day(required=True, data_key="from", metadata={"description": "First business date."})
+    to = Day(required=True, metadata={"description": "Last business date (at most ten years on)."})
     known_at = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1, max=2**62),

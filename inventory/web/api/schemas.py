@@ -2,32 +2,114 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from inventory.commands import REFILL_REASONS
 from inventory.domain.alerts import AlertKind
+from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.discards import DISCARD_REASONS
+from inventory.domain.errors import InvalidInput
+from inventory.domain.participant import check_participant_code
+from inventory.domain.text import (
+    CODE_LENGTH,
+    LOT_LENGTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    check_characters,
+    clean_code,
+    clean_lot,
+)
 from inventory.domain.users import Role
 from inventory.domain.values import AdjustmentReason, Category, SiteKind
 
-CODE = validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$", error="Use 1 to 40 letters, digits, '.', '_' or '-'.")
+
+class Text(fields.String):
+    """Text under the one text rule (inventory.domain.text): a refusal names the field and the position of
+    the character to remove; its longest length is in the OpenAPI document. The verb normalises it."""
+
+    def __init__(self, max_length: int, *, multiline: bool = False, min_length: int = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def check(self, value: str, field: str) -> None:
+        check_characters(value, field, multiline=self.multiline)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            self.check(text, attr or self.name or "text")
+        except InvalidInput as refused:
+            raise ValidationError(refused.message) from None
+        return text
+
+
+class Code(Text):
+    """A site code, SKU or funding source code: the same rule as everywhere a code is entered."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(CODE_LENGTH, min_length=1, **kwargs)
+
+    def check(self, value: str, field: str) -> None:
+        clean_code(value, field)
+
+
+class Lot(Text):
+    """A lot number as printed on the box."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(LOT_LENGTH, **kwargs)
+
+    def check(self, value: str, field: str) -> None:
+        clean_lot(value, field, required=bool(self.required))
+
+
+class ParticipantCode(Text):
+    """The optional anonymous code: the same rule as the visit page's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(12, **kwargs)
+
+    def check(self, value: str, field: str) -> None:
+        super().check(value, field)
+        check_participant_code(value)
+
+
+def note() -> Text:
+    return Text(NOTE_LENGTH, multiline=True, load_default="")
+
+
 QUANTITY = validate.Range(min=1, max=10_000_000, error="Enter a whole number from 1 to 10,000,000.")
 COUNT = validate.Range(min=0, max=10_000_000, error="Enter a whole number from 0 to 10,000,000.")
-TEXT = validate.Length(min=1, max=80)
 
 
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+class Day(fields.Date):
+    """A date within the range every date entered must be in (inventory.domain.calendar)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_day(day, attr or self.name or "date")
+        except InvalidInput as refused:
+            raise ValidationError(refused.message) from None
 
 
-def moment() -> fields.AwareDateTime:
-    """An optional occurred_at, with its zone. Times before 1900 are refused here: the domain turns
-    occurred_at into UTC, which overflowed (a 500) for times at the very start of year 1."""
-    return fields.AwareDateTime(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=EARLIEST, error="Enter a date and time from 1900 on, with its time zone."),
-    )
+class Moment(fields.AwareDateTime):
+    """A date and time with its zone, within the range every date entered must be in."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_moment(moment, attr or self.name or "occurred_at")
+        except InvalidInput as refused:
+            raise ValidationError(refused.message) from None
+
+
+def moment() -> Moment:
+    """An optional occurred_at, with its zone."""
+    return Moment(load_default=None, allow_none=True)
 
 
 def money() -> fields.Decimal:
@@ -61,8 +143,8 @@ class ErrorResponse(Schema):
 
 
 class SiteIn(Strict):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=TEXT)
+    code = Code(required=True)
+    name = Text(NAME_LENGTH, min_length=1, required=True)
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in SiteKind]))
 
 
@@ -82,10 +164,10 @@ class SiteOut(Schema):
 
 
 class ItemIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=TEXT)
+    sku = Code(required=True)
+    name = Text(NAME_LENGTH, min_length=1, required=True)
     category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    unit = Text(30, min_length=1, required=True)
     tracks_expiry = fields.Boolean(required=True)
     pack_size = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
@@ -103,13 +185,13 @@ class ItemOut(Schema):
 
 class RestrictionSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
+    starts_on = Day(required=True)
+    ends_on = Day(load_default=None, allow_none=True)
 
 
 class FundingSourceIn(Strict):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=TEXT)
+    code = Code(required=True)
+    name = Text(NAME_LENGTH, min_length=1, required=True)
     federal = fields.Boolean(required=True)
     restrictions = fields.List(fields.Nested(RestrictionSchema), load_default=list, validate=validate.Length(max=50))
 
@@ -154,30 +236,30 @@ class LedgerOut(Schema):
 
 
 class ReceiptIn(Strict):
-    site = fields.String(required=True, validate=CODE)
-    sku = fields.String(required=True, validate=CODE)
-    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    site = Code(required=True)
+    sku = Code(required=True)
+    lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
-    expires_on = fields.Date(load_default=None, allow_none=True)
-    funding_source = fields.String(required=True, validate=CODE)
+    expires_on = Day(load_default=None, allow_none=True)
+    funding_source = Code(required=True)
     unit_cost = money()
     occurred_at = moment()
-    purchase_order = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    purchase_order = Text(CODE_LENGTH, load_default=None, allow_none=True)
 
 
 class IssueLineIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
+    sku = Code(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
-    lot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    lot = Lot(load_default=None, allow_none=True)
 
 
 class EncounterIn(Strict):
-    site = fields.String(required=True, validate=CODE)
+    site = Code(required=True)
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
-    participant_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
+    participant_code = ParticipantCode(load_default=None, allow_none=True)
     reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
-    refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(REFILL_REASONS))
     occurred_at = moment()
 
 
@@ -185,8 +267,8 @@ CLOCK_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter a time l
 
 
 class TallyIn(Strict):
-    site = fields.String(required=True, validate=CODE)
-    shift_date = fields.Date(required=True)
+    site = Code(required=True)
+    shift_date = Day(required=True)
     starts_at = fields.String(required=True, validate=CLOCK_TIME)
     ends_at = fields.String(
         required=True, validate=CLOCK_TIME, metadata={"description": "Earlier than starts_at: the next morning."}
@@ -198,12 +280,12 @@ class TallyIn(Strict):
 
 
 class AskedLineIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
+    sku = Code(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
 
 
 class DiscardIn(Strict):
-    site = fields.String(required=True, validate=CODE)
+    site = Code(required=True)
     lines = fields.List(
         fields.Nested(AskedLineIn),
         required=True,
@@ -220,9 +302,8 @@ class DiscardIn(Strict):
         validate=validate.Regexp(r"^[a-z][a-z_]{0,39}$", error="Send the error code the server gave."),
         metadata={"description": "The error code the server refused the visit with, e.g. insufficient_stock."},
     )
-    occurred_at = fields.AwareDateTime(
+    occurred_at = Moment(
         required=True,
-        validate=validate.Range(min=EARLIEST, error="Enter a date and time from 1900 on, with its time zone."),
         metadata={"description": "When the visit was recorded on the phone."},
     )
 
@@ -286,29 +367,29 @@ class TallyOut(Schema):
 
 
 class AdjustmentIn(Strict):
-    site = fields.String(required=True, validate=CODE)
-    sku = fields.String(required=True, validate=CODE)
-    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    site = Code(required=True)
+    sku = Code(required=True)
+    lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=validate.Range(min=-10_000_000, max=10_000_000))
     reason = fields.String(required=True, validate=validate.OneOf([r.value for r in AdjustmentReason]))
-    note = fields.String(load_default="", validate=validate.Length(max=200))
-    expires_on = fields.Date(load_default=None, allow_none=True)
-    funding_source = fields.String(load_default=None, allow_none=True, validate=CODE)
+    note = note()
+    expires_on = Day(load_default=None, allow_none=True)
+    funding_source = Code(load_default=None, allow_none=True)
     occurred_at = moment()
 
 
 class CountIn(Strict):
-    site = fields.String(required=True, validate=CODE)
-    sku = fields.String(required=True, validate=CODE)
-    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    site = Code(required=True)
+    sku = Code(required=True)
+    lot = Lot(required=True)
     counted = fields.Integer(required=True, validate=COUNT)
     occurred_at = moment()
 
 
 class StockQuery(Strict):
-    site = fields.String(load_default=None, validate=CODE)
-    sku = fields.String(load_default=None, validate=CODE)
-    as_of = fields.Date(load_default=None, metadata={"description": "Stock at the end of this business day."})
+    site = Code(load_default=None)
+    sku = Code(load_default=None)
+    as_of = Day(load_default=None, metadata={"description": "Stock at the end of this business day."})
 
 
 class StockRowOut(LotOut):
@@ -317,10 +398,10 @@ class StockRowOut(LotOut):
 
 
 class StockCardQuery(Strict):
-    site = fields.String(required=True, validate=CODE)
-    sku = fields.String(required=True, validate=CODE)
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    site = Code(required=True)
+    sku = Code(required=True)
+    from_ = Day(required=True, data_key="from")
+    to = Day(required=True)
 
 
 class MovementOut(Schema):
@@ -354,15 +435,15 @@ class StockCardOut(Schema):
 
 
 class TransferIn(Strict):
-    from_site = fields.String(required=True, validate=CODE)
-    to_site = fields.String(required=True, validate=CODE)
+    from_site = Code(required=True)
+    to_site = Code(required=True)
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=100))
     occurred_at = moment()
 
 
 class ReceivedLineIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
-    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    sku = Code(required=True)
+    lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=COUNT)
 
 
@@ -373,12 +454,12 @@ class TransferReceiveIn(Strict):
         allow_none=True,
         metadata={"description": "What arrived, lot by lot; leave out if all arrived as sent."},
     )
-    note = fields.String(load_default="", validate=validate.Length(max=200))
+    note = note()
     occurred_at = moment()
 
 
 class TransferCancelIn(Strict):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = Text(NOTE_LENGTH, multiline=True, min_length=1, required=True)
     occurred_at = moment()
 
 
@@ -397,25 +478,25 @@ class TransferOut(Schema):
 
 
 class OrderLineIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
+    sku = Code(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
     unit_cost = money()
 
 
 class PurchaseOrderIn(Strict):
-    supplier = fields.String(required=True, validate=TEXT)
-    site = fields.String(required=True, validate=CODE)
-    funding_source = fields.String(required=True, validate=CODE)
+    supplier = Text(NAME_LENGTH, min_length=1, required=True)
+    site = Code(required=True)
+    funding_source = Code(required=True)
     lines = fields.List(fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=100))
-    number = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
+    number = Text(CODE_LENGTH, min_length=1, load_default=None, allow_none=True)
     occurred_at = moment()
 
 
 class OrderReceiptLineIn(Strict):
-    sku = fields.String(required=True, validate=CODE)
-    lot = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    sku = Code(required=True)
+    lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
-    expires_on = fields.Date(load_default=None, allow_none=True)
+    expires_on = Day(load_default=None, allow_none=True)
     unit_cost = money()
 
 
@@ -451,7 +532,7 @@ class PurchaseOrderOut(Schema):
 
 
 class AlertQuery(Strict):
-    site = fields.String(load_default=None, validate=CODE)
+    site = Code(load_default=None)
     kind = fields.String(
         load_default=None,
         validate=validate.OneOf([kind.value for kind in AlertKind]),
@@ -513,7 +594,7 @@ class VerifyOut(Schema):
 class TokenIn(Strict):
     email = fields.Email(required=True)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
-    label = fields.String(load_default="api", validate=validate.Length(max=80))
+    label = Text(NAME_LENGTH, load_default="api")
 
 
 class TokenOut(Schema):

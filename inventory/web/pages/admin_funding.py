@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from inventory.access import Action
@@ -18,6 +18,7 @@ from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.web.pages.admin import CATEGORY_LABELS, actor, bp, form_page
 from inventory.web.pages.common import field_error, page, today
+from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
 BLANK_ROWS = 2
@@ -34,8 +35,8 @@ class RuleForm(Form):
         choices={"": "No rule", **{c.value: label for c, label in CATEGORY_LABELS.items()}},
         default="",  # a row a browser did not send is an empty row, not a wrong choice
     )
-    starts_on = DateField("From", validators=[Optional()])
-    ends_on = DateField("Until (leave empty if it has no end)", validators=[Optional()])
+    starts_on = DayField("From", validators=[Optional()])
+    ends_on = DayField("Until (leave empty if it has no end)", validators=[Optional()])
 
 
 class RulesForm(FlaskForm):

@@ -20,7 +20,7 @@ from inventory.projections import queries
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
 from inventory.web.pages.common import allow, now, page, principal, visible_sites
-from inventory.web.pages.stock import DayField
+from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
 bp = Blueprint("audit", __name__)

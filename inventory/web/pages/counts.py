@@ -16,8 +16,8 @@ from inventory.domain.errors import InventoryError
 from inventory.domain.values import AdjustmentReason
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal
+from inventory.web.pages.fields import DayField
 from inventory.web.pages.movements import (
-    Day,
     WholeNumber,
     caught_up,
     choose_site,
@@ -209,7 +209,7 @@ class AdjustForm(FlaskForm):
         validators=[Length(max=60, message="A lot number is at most 60 characters.")],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
-    expires_on = Day("Expiry date")
+    expires_on = DayField("Expiry date")
     funding_source = SelectField("Funding source", default="")
 
     def validate_quantity(self, field: WholeNumber) -> None:

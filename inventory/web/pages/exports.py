@@ -20,7 +20,7 @@ from inventory.services import Services
 from inventory.web.export_jobs import DONE, ExportJob, ExportJobs, Work
 from inventory.web.pages.audit import PositionField, QueryForm
 from inventory.web.pages.common import page, principal, today
-from inventory.web.pages.stock import DayField
+from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
 bp = Blueprint("exports", __name__)

@@ -17,6 +17,7 @@ from wtforms.validators import StopValidation, ValidationError
 from inventory.access import Action
 from inventory.domain.errors import Conflict, InventoryError
 from inventory.projections import queries
+from inventory.projections.stopped import ReadModelsStopped
 from inventory.web.pages.common import field_error, principal, today, visible_sites
 from inventory.web.services import services
 
@@ -44,23 +45,6 @@ class WholeNumber(IntegerField):
             raise StopValidation()
 
 
-class Day(DateField):
-    """A date field (a date picker on phones): blank is no date; a typo says what to type."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a date like 2027-06-30.") from None
-
-    def pre_validate(self, form: Any) -> None:
-        if self.process_errors:
-            raise StopValidation()
-
-
 def not_in_future(form: FlaskForm, field: DateField) -> None:
     """A business date that has already happened (today counts)."""
     if field.data and field.data > today():
@@ -81,6 +65,8 @@ def caught_up() -> None:
     try:
         found = services()
         found.projector.catch_up_for_reader(found.projector.head())
+    except ReadModelsStopped:
+        raise  # answered 503, saying it was recorded (inventory.web.figures)
     except Exception:
         log.exception("catching up after a command failed; the worker will catch up")
 

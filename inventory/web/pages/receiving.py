@@ -15,8 +15,8 @@ from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.projections.order_queries import open_purchase_orders
 from inventory.web.pages.common import page, principal, today
+from inventory.web.pages.fields import DayField
 from inventory.web.pages.movements import (
-    Day,
     WholeNumber,
     caught_up,
     choose_site,
@@ -58,17 +58,17 @@ class ReceiveForm(FlaskForm):
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
-    expires_on = Day("Expiry date")
+    expires_on = DayField("Expiry date")
     funding_source = SelectField("Funding source", default="", validators=[DataRequired("Choose who paid for it.")])
     purchase_order = SelectField("Purchase order", default="", validators=[Optional()])
-    received_on = Day(
+    received_on = DayField(
         "Date received", default=today, validators=[InputRequired("Enter the day it arrived."), not_in_future]
     )
 
     # Set by the view: the SKUs whose lots carry an expiry date.
     tracking: set[str] = set()
 
-    def validate_expires_on(self, field: Day) -> None:
+    def validate_expires_on(self, field: DayField) -> None:
         # A date that could not be read already says so.
         if field.data is None and not field.errors and self.sku.data in self.tracking:
             raise ValidationError("This item's lots expire: enter the expiry date printed on the box.")

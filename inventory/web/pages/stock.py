@@ -9,19 +9,18 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms.validators import Optional
 
 from inventory.access import Action
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import EXPIRY_HORIZON_DAYS, status_of
+from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
 bp = Blueprint("stock", __name__)
 
 CARD_DAYS = 90
-ENTER_A_DATE = "Enter a date like 2026-03-31."
 
 # What a movement on the stock card is called, in a coordinator's words.
 MOVEMENTS = {
@@ -77,16 +76,6 @@ def site(site: str) -> str:
     return render_template(
         "pages/stock/site.html", place=about, levels=levels, lots=lots, names=item_names(), today=day
     )
-
-
-class DayField(DateField):
-    """A date input whose error says what to type."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(ENTER_A_DATE) from None
 
 
 class CardRange(FlaskForm):

@@ -15,8 +15,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from inventory.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.web.pages.common import page, principal, today
+from inventory.web.pages.fields import DayField
 from inventory.web.pages.movements import (
-    Day,
     WholeNumber,
     caught_up,
     choose_site,
@@ -48,7 +48,7 @@ class TallyLine(Form):
 
 class TallyForm(FlaskForm):
     key = HiddenField()
-    shift_date = Day("Shift date", validators=[InputRequired("Enter the shift's date."), not_in_future])
+    shift_date = DayField("Shift date", validators=[InputRequired("Enter the shift's date."), not_in_future])
     starts_at = StringField(
         "Started at", validators=[DataRequired("Enter when the shift started."), CLOCK], render_kw={"type": "time"}
     )

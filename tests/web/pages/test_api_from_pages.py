@@ -7,7 +7,7 @@ ended answers 401 so that the page asks to sign in again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +18,13 @@ from inventory.application import InventoryApplication
 from tests.web.conftest import ADMIN, STAFF, day, error, noon, ok
 from tests.web.pages.conftest import HTTPS, Person, csrf_token
 
-ENCOUNTER = {"site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 2}], "occurred_at": noon(2)}
+# These tests run from noon of a fixed day (tests/clock.py): the visit below was two days before.
+pytestmark = pytest.mark.clock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+ENCOUNTER = {
+    "site": "VAN-1",
+    "lines": [{"sku": "NALOX-4MG", "quantity": 2}],
+    "occurred_at": "2026-11-16T12:00:00+00:00",
+}
 
 
 def send(person: Person, body: dict[str, Any], key: str, *, token: str | None) -> TestResponse:

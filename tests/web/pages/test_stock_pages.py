@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from inventory.application import InventoryApplication
@@ -13,8 +14,10 @@ from inventory.projections import queries
 from tests.web.conftest import day
 from tests.web.pages.conftest import Person
 
-FAR = day(-700)  # an expiry date two years ahead
-SOON = day(-30)  # within the 60 days that count as "expiring soon"
+# These tests run from noon of a fixed day (tests/clock.py), so "today" is the same from start to end.
+pytestmark = pytest.mark.clock(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+FAR = date(2028, 10, 18)  # an expiry date about two years ahead
+SOON = date(2026, 12, 18)  # within the 60 days that count as "expiring soon"
 
 
 def at(days_ago: int, hour: int = 12) -> datetime:

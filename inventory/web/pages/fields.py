@@ -1,0 +1,33 @@
+"""Form fields the pages share, so a date means the same on every form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import DateField
+from wtforms.validators import StopValidation
+
+from inventory.domain.calendar import RANGE_IN_WORDS, in_range
+
+ENTER_A_DATE = "Enter a date like 2026-03-31."
+
+
+class DayField(DateField):
+    """A date (a date picker on phones): blank is no date; a typo or a year out of range says what to type."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(ENTER_A_DATE) from None
+        if self.data is not None and not in_range(self.data):
+            self.data = None
+            raise ValueError(f"Enter a date {RANGE_IN_WORDS}.")
+
+    def pre_validate(self, form: Any) -> None:
+        # Unreadable: saying so is enough; "required" or a range check would only repeat it.
+        if self.process_errors:
+            raise StopValidation()
