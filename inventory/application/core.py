@@ -85,6 +85,20 @@ class InventoryCore(Application[UUID]):
         super().close()
         self.locks.close()
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save; when saving fails, forget the cached aggregates it was given.
+
+        Their pending events were taken and applied before the insert, so after a failure (a conflict,
+        or a connection cut off with the save's fate unknown) they stand at versions the log may not
+        hold. A next save from them would leave a gap in their history, which could never be loaded
+        again; reloaded from the log, they continue from what it holds.
+        """
+        try:
+            return super().save(*objs, **kwargs)
+        except BaseException:
+            self._forget(obj.id for obj in objs if isinstance(getattr(obj, "id", None), UUID))
+            raise
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Store a save's events; a save that was stored although its answer was lost counts as stored.
 
