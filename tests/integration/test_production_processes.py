@@ -205,7 +205,11 @@ def first_answer_from_each(
 @pytest.fixture
 def environment(postgres_url: str, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-    env.update(SECRETS, INVENTORY_DATABASE_URL=postgres_url, INVENTORY_INSTANCE_PATH=str(tmp_path))
+    # Pools as the README sizes them for 4 threads a worker: five processes reconnecting after every kill
+    # then stay well inside the shared server's max_connections.
+    url = postgres_url.replace("pool_size=10&max_overflow=10", "pool_size=4&max_overflow=2")
+    assert url != postgres_url
+    env.update(SECRETS, INVENTORY_DATABASE_URL=url, INVENTORY_INSTANCE_PATH=str(tmp_path))
     env["PGAPPNAME"] = f"inventory-load-{uuid.uuid4().hex[:8]}"  # libpq names every connection with it
     return env
 
