@@ -11,7 +11,10 @@ verifies over the whole log.
 
 To tell the workers apart, this test's gunicorn settings (gunicorn_worker_pid.py) add an X-Test-Worker
 header naming the worker's pid; the service has no such header. Probes open a new connection for each
-request, so they reach every worker, stuck or not, as new visitors would.
+request, and gunicorn runs with --reuse-port: each worker listens on a socket of its own and the kernel
+deals new connections among them by address, so probes reach every worker, stuck or busy. (On one
+shared socket the worker that accepts first takes the connection: an idle one, so a busy or stuck
+worker would hardly ever be asked.)
 """
 
 from __future__ import annotations
@@ -190,9 +193,10 @@ def first_answer_from_each(
                 worker, well = ask(max(deadline - time.monotonic(), 0.05))
             except httpx.TransportError:
                 continue  # a timeout: the worker that took the connection did not answer in time
+            answered = time.monotonic()
             with guard:
-                if well:
-                    first.setdefault(worker, time.monotonic())
+                if well and answered <= deadline:
+                    first.setdefault(worker, answered)
 
     threads = [threading.Thread(target=probe) for _ in range(probes)]
     for thread in threads:
@@ -270,7 +274,7 @@ def test_three_web_workers_and_a_worker_keep_answering_and_lose_nothing_while_co
     base = f"http://127.0.0.1:{port}"
     web = started(
         [BIN / "gunicorn", "-c", WORKER_PID_SETTINGS, "-k", "gthread", "--threads", "4", "-w", WEB_WORKERS,
-         "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "inventory.web.wsgi:app"],
+         "--reuse-port", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "inventory.web.wsgi:app"],
         environment, tmp_path, tmp_path / "gunicorn.log",
     )  # fmt: skip
     worker = started([BIN / "inventory", "worker", "--interval", "0.2"], environment, tmp_path, tmp_path / "worker.log")
