@@ -16,7 +16,13 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from inventory.config import default_database_url, persistence_env, postgres_conninfo, store_namespace
+from inventory.config import (
+    default_database_url,
+    persistence_env,
+    pool_wait_seconds,
+    postgres_conninfo,
+    store_namespace,
+)
 from inventory.domain import (
     FundingSource,
     Item,
@@ -347,7 +353,5 @@ def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
         return None if ":memory:" in path or "mode=memory" in path else LockFiles(f"{path}.locks")
     conninfo = postgres_conninfo(settings)
     namespace = store_namespace(settings)
-    # Waits for a pooled connection as long as the event store's pool does (its connect timeout).
-    pool_wait = float(settings.get("POSTGRES_CONNECT_TIMEOUT") or 5)
     size = int(settings.get("POSTGRES_POOL_SIZE", "10"))
-    return AdvisoryLocks(conninfo, max_size=size, namespace=namespace, pool_wait=pool_wait)
+    return AdvisoryLocks(conninfo, max_size=size, namespace=namespace, pool_wait=pool_wait_seconds(settings))

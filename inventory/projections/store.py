@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from psycopg import OperationalError
 from psycopg.errors import LockNotAvailable
 
-from inventory.config import persistence_env, postgres_conninfo, store_namespace
+from inventory.config import persistence_env, pool_wait_seconds, postgres_conninfo, store_namespace
 from inventory.domain.errors import Busy
 from inventory.locks import LOCK_WAIT_SECONDS
 
@@ -261,7 +261,8 @@ class PostgresReadStore:
         row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._lock_key,)).fetchone()
         if row and row[0]:
             return
-        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self._lock_wait * 1000)}ms",))
+        wait_ms = max(int(self._lock_wait * 1000), 1)  # 0 would mean for ever
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{wait_ms}ms",))
         try:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
         except LockNotAvailable:
@@ -336,6 +337,6 @@ def read_store_for(database_url: str, lock_wait: float = LOCK_WAIT_SECONDS) -> S
         postgres_conninfo(env),
         env.get("POSTGRES_SCHEMA"),
         namespace=store_namespace(env),
-        pool_wait=float(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
+        pool_wait=pool_wait_seconds(env),
         lock_wait=lock_wait,
     )
