@@ -70,3 +70,9 @@ def postgres_conninfo(env: dict[str, str]) -> str:
 def store_namespace(env: dict[str, str]) -> str:
     """Names one PostgreSQL event store (database and schema), for its advisory locks."""
     return f"{env['POSTGRES_DBNAME']}/{env.get('POSTGRES_SCHEMA', 'public')}"
+
+
+def pool_wait_seconds(env: dict[str, str]) -> float:
+    """Seconds to wait for a pooled PostgreSQL connection: the connect timeout, as the event store's own
+    pool does (the library passes POSTGRES_CONNECT_TIMEOUT to it as its timeout)."""
+    return float(env.get("POSTGRES_CONNECT_TIMEOUT") or 5)

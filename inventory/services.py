@@ -35,13 +35,14 @@ def build_services(settings: Settings | None = None, *, create_tables: bool = Tr
         timezone_name=settings.timezone,
         cipher_key=settings.cipher_key,
         env=None if create_tables else {"CREATE_TABLE": "n"},
+        lock_wait=settings.lock_wait_seconds,
     )
     try:
         check_cipher_key(app, encrypted=settings.cipher_key is not None)
     except Exception:
         app.close()
         raise
-    store = read_store_for(settings.database_url)
+    store = read_store_for(settings.database_url, lock_wait=settings.lock_wait_seconds)
     app.read_store = store  # what check_alerts reads conditions from
     projector = Projector(app, store, all_projections(app.zone, settings.seal_key))
     return Services(settings, app, store, projector)

@@ -16,6 +16,7 @@ from dotenv import load_dotenv
 
 from inventory.config import default_database_url
 from inventory.domain.errors import InvalidInput
+from inventory.locks import LOCK_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Settings:
     digest_time: str = "07:00"  # local time, in `timezone`
     # GET /readyz answers 503 when a read model is more events than this behind the log.
     ready_max_lag: int = 1000
+    # How long a command waits for its locks before answering 503 "try again" (inventory.locks).
+    lock_wait_seconds: int = LOCK_WAIT_SECONDS
     # Whether the distribution log export carries the optional anonymous participant code.
     export_participant_codes: bool = True
 
@@ -77,6 +80,7 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         cipher_key=_cipher_key(values.get("INVENTORY_CIPHER_KEY")),
         environment=environment,
         ready_max_lag=_number(values, "INVENTORY_READY_MAX_LAG", 1000),
+        lock_wait_seconds=_number(values, "INVENTORY_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS),
         export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
         **_notify(values),
     )

@@ -17,7 +17,13 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from inventory.config import default_database_url, persistence_env, postgres_conninfo, store_namespace
+from inventory.config import (
+    default_database_url,
+    persistence_env,
+    pool_wait_seconds,
+    postgres_conninfo,
+    store_namespace,
+)
 from inventory.domain import (
     FundingSource,
     Item,
@@ -28,6 +34,7 @@ from inventory.domain import (
 from inventory.domain.catalog import Item as ItemType
 from inventory.domain.errors import (
     AlreadyExists,
+    Busy,
     ConcurrentUpdate,
     FundingRestricted,
     InsufficientStock,
@@ -38,7 +45,7 @@ from inventory.domain.errors import (
     UnknownSite,
 )
 from inventory.domain.text import check_storable, clean_code
-from inventory.locks import AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks
+from inventory.locks import LOCK_WAIT_SECONDS, AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks, take_advisory_lock
 from inventory.transcodings import ALL as TRANSCODINGS
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,7 @@ class InventoryCore(Application[UUID]):
         timezone_name: str = "UTC",
         cipher_key: str | None = None,
         env: dict[str, str] | None = None,
+        lock_wait: float = LOCK_WAIT_SECONDS,
     ) -> None:
         settings = persistence_env(database_url or default_database_url())
         if cipher_key:
@@ -73,10 +81,10 @@ class InventoryCore(Application[UUID]):
         settings.setdefault("AGGREGATE_CACHE_MAXSIZE", "20000")
         settings.setdefault("AGGREGATE_CACHE_FASTFORWARD", "n")
         settings.update(env or {})
-        with _creating_tables(settings):
+        with _creating_tables(settings, lock_wait):
             super().__init__(env=settings)
         self.zone = ZoneInfo(timezone_name)
-        self.locks = StripedLocks(_process_locks(settings))
+        self.locks = StripedLocks(_process_locks(settings), wait=lock_wait)
         self._loaded_at: dict[UUID, float] = {}
 
     def close(self) -> None:
@@ -89,8 +97,9 @@ class InventoryCore(Application[UUID]):
         Commands change cached aggregates in place before saving them. If anything raises between
         collecting their events and the commit (text that cannot be stored, a lost connection, a
         conflict), the changed aggregates are evicted, so the next command reloads them from the log
-        as it was: no version skipped, nothing half applied. Text is checked once more here, whatever
-        verb or field it came through, so nothing that cannot be stored or shown reaches the log.
+        as it was: no version skipped, nothing half applied (a ledger saved after a version the log never
+        got could never be loaded again). Text is checked once more here, whatever verb or field it came
+        through, so nothing that cannot be stored or shown reaches the log.
         """
         aggregates = [obj for obj in objs if obj is not None and hasattr(obj, "pending_events")]
         try:
@@ -328,12 +337,14 @@ def replay_events(aggregate: Any, events: Iterable[Any]) -> Any:
 
 
 @contextlib.contextmanager
-def _creating_tables(settings: dict[str, str]) -> Iterator[None]:
+def _creating_tables(settings: dict[str, str], wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """On PostgreSQL, one process at a time creates the event store's tables.
 
     The library creates them (IF NOT EXISTS) as each application starts; two processes starting at
     the same moment (two workers, gunicorn's workers without `inventory init` first) then fail with
-    "tuple concurrently updated" on PostgreSQL's catalogue. A session advisory lock queues them.
+    "tuple concurrently updated" on PostgreSQL's catalogue. A session advisory lock queues them, for
+    `wait` seconds at most. Closing the connection releases it (a dead one has already): there is no
+    unlock that could fail.
     """
     if settings["PERSISTENCE_MODULE"] != "eventsourcing.postgres" or settings.get("CREATE_TABLE") == "n":
         yield
@@ -342,11 +353,12 @@ def _creating_tables(settings: dict[str, str]) -> Iterator[None]:
 
     key = zlib.crc32(f"create-tables:{store_namespace(settings)}".encode()) - 2**31
     with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        if not take_advisory_lock(conn, [key], time.monotonic() + wait):
+            raise Busy(
+                f"Another process has been creating the event store's tables for over {wait:g} seconds; "
+                "nothing was changed. Start this one again in a moment."
+            )
+        yield
 
 
 def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
@@ -356,4 +368,5 @@ def _process_locks(settings: dict[str, str]) -> ProcessLocks | None:
         return None if ":memory:" in path or "mode=memory" in path else LockFiles(f"{path}.locks")
     conninfo = postgres_conninfo(settings)
     namespace = store_namespace(settings)
-    return AdvisoryLocks(conninfo, max_size=int(settings.get("POSTGRES_POOL_SIZE", "10")), namespace=namespace)
+    size = int(settings.get("POSTGRES_POOL_SIZE", "10"))
+    return AdvisoryLocks(conninfo, max_size=size, namespace=namespace, pool_wait=pool_wait_seconds(settings))

@@ -104,3 +104,9 @@ class ConcurrentUpdate(Conflict):
     """Others kept changing the same stock; the command could not be applied."""
 
     code = "concurrent_update"
+
+
+class Busy(ConcurrentUpdate):
+    """Others held the lock a command needs for longer than the service waits (INVENTORY_LOCK_WAIT_SECONDS)."""
+
+    code = "busy"

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
 
+from inventory.domain.errors import Busy
 from inventory.projections import stopped
 from inventory.projections.base import Projection, Recorded
 from inventory.projections.stopped import ProjectionFailed, ReadModelsStopped, Stop
@@ -192,7 +193,10 @@ class Projector:
         another web worker), waits for that one instead of queueing behind it. False after
         `timeout` seconds: the caller answers anyway and the worker catches up.
         """
-        self.setup()
+        try:
+            self.setup()
+        except Busy:
+            return False  # another projector kept the lock too long: the same answer as a timeout
         deadline = time.monotonic() + timeout
         while self.position() < position:
             known = self.stop()

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from psycopg import OperationalError
+from psycopg.errors import LockNotAvailable
 
-from inventory.config import persistence_env, postgres_conninfo, store_namespace
+from inventory.config import persistence_env, pool_wait_seconds, postgres_conninfo, store_namespace
+from inventory.domain.errors import Busy
+from inventory.locks import LOCK_WAIT_SECONDS
 
 Row = tuple[Any, ...]
 
@@ -218,27 +221,56 @@ class PostgresReadStore:
 
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str | None, namespace: str, max_size: int = 4) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        schema: str | None,
+        namespace: str,
+        max_size: int = 4,
+        *,
+        pool_wait: float = 30.0,
+        lock_wait: float = LOCK_WAIT_SECONDS,
+    ) -> None:
         from psycopg_pool import ConnectionPool
 
         options = f"-c search_path={schema}" if schema else None
         kwargs: dict[str, Any] = {"autocommit": True}
         if options:
             kwargs["options"] = options
-        self._pool = ConnectionPool(conninfo, min_size=0, max_size=max_size, kwargs=kwargs, open=True)
+        self._pool = ConnectionPool(
+            conninfo, min_size=0, max_size=max_size, kwargs=kwargs, timeout=pool_wait, open=True
+        )
         # The projector lock: one advisory lock per event store, held for one batch.
         self._lock_key = zlib.crc32(f"projections:{namespace}".encode()) - 2**31
+        self._lock_wait = lock_wait
 
     @contextmanager
     def transaction(self, projector_lock: bool = True) -> Iterator[Tx]:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 if projector_lock:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                    self._take_projector_lock(conn)
                 yield _PostgresTx(conn)
         except OperationalError:
             self._drop_dead_connections()
             raise
+
+    def _take_projector_lock(self, conn: Any) -> None:
+        """Wait for the projector lock `lock_wait` seconds at most: its holder may be a process stopped
+        mid-batch (paused, wedged), whose open transaction keeps the lock until it goes on or dies."""
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (self._lock_key,)).fetchone()
+        if row and row[0]:
+            return
+        wait_ms = max(int(self._lock_wait * 1000), 1)  # 0 would mean for ever
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{wait_ms}ms",))
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+        except LockNotAvailable:
+            raise Busy(
+                "Another process has been updating the read models for too long; nothing was changed. "
+                "Try again in a moment."
+            ) from None
+        conn.execute("SET LOCAL lock_timeout TO DEFAULT")  # the batch's own statements wait as before
 
     @contextmanager
     def try_transaction(self) -> Iterator[Tx | None]:
@@ -291,8 +323,9 @@ def has_table(store: ReadStore, name: str) -> bool:
     return bool(rows and rows[0][0])
 
 
-def read_store_for(database_url: str) -> SqliteReadStore | PostgresReadStore:
-    """The read store that goes with an event store."""
+def read_store_for(database_url: str, lock_wait: float = LOCK_WAIT_SECONDS) -> SqliteReadStore | PostgresReadStore:
+    """The read store that goes with an event store (on PostgreSQL, waiting `lock_wait` seconds at most
+    for the projector lock, and as long as the event store's pool for a pooled connection)."""
     env = persistence_env(database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         path = env["SQLITE_DBNAME"]
@@ -300,4 +333,10 @@ def read_store_for(database_url: str) -> SqliteReadStore | PostgresReadStore:
             return SqliteReadStore(":memory:")
         events = Path(path)
         return SqliteReadStore(str(events.with_name(f"{events.stem}.readmodels{events.suffix or '.db'}")))
-    return PostgresReadStore(postgres_conninfo(env), env.get("POSTGRES_SCHEMA"), namespace=store_namespace(env))
+    return PostgresReadStore(
+        postgres_conninfo(env),
+        env.get("POSTGRES_SCHEMA"),
+        namespace=store_namespace(env),
+        pool_wait=pool_wait_seconds(env),
+        lock_wait=lock_wait,
+    )

@@ -62,12 +62,11 @@ def envelope(code: str, message: str, status: int, fields: dict[str, Any] | None
 
 def domain_error(error: InventoryError) -> Response | tuple[str, int]:
     status = status_for(error)
+    if status == 503:  # others hold the same stock (Busy, ConcurrentUpdate): say when to try again, pages too
+        return unavailable(error.code, error.message, retry_after=1)
     fields = {error.field: [error.message]} if error.field else {}
     if wants_json():
-        response = envelope(error.code, error.message, status, fields)
-        if status == 503:
-            response.headers["Retry-After"] = "1"
-        return response
+        return envelope(error.code, error.message, status, fields)
     return page("That could not be done", error.message, status)
 
 

@@ -1,11 +1,20 @@
 """The production shape on PostgreSQL: `inventory init`, gunicorn with 3 workers (`inventory.web.wsgi`),
-one `inventory worker`, and clients on loopback recording visits, receipts and transfers for a bounded
-time while every database connection is killed twice (`pg_terminate_backend`).
+one `inventory worker`, and 8 clients on loopback recording visits, receipts and transfers while every
+database connection the service holds is killed (`pg_terminate_backend`) once a second for 20 seconds.
 
 Clients retry a 503 with the same Idempotency-Key after its Retry-After. Afterwards: no answer was a
-500; every visit and receipt answered 201 is in the log exactly once, and none is there twice; stock on
-hand equals the sum of the movements and of the events; the worker's read models equal a rebuild; the
-seal verifies over the whole log.
+500; within 5 s of the last kill every gunicorn worker answers /healthz, and within 10 s every one
+records visits again (a lock left taken by a killed connection once stopped all three for good); every
+visit and receipt answered 201 is in the log exactly once, and none is there twice; stock on hand
+equals the sum of the movements and of the events; the worker's read models equal a rebuild; the seal
+verifies over the whole log.
+
+To tell the workers apart, this test's gunicorn settings (gunicorn_worker_pid.py) add an X-Test-Worker
+header naming the worker's pid; the service has no such header. Probes open a new connection for each
+request, and gunicorn runs with --reuse-port: each worker listens on a socket of its own and the kernel
+deals new connections among them by address, so probes reach every worker, stuck or busy. (On one
+shared socket the worker that accepts first takes the connection: an idle one, so a busy or stuck
+worker would hardly ever be asked.)
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from tests.conftest import ADMIN, POSTGRES_URL, read_model_rows, seed_catalog
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
+WORKER_PID_SETTINGS = Path(__file__).with_name("gunicorn_worker_pid.py")
 SECRETS = {
     "INVENTORY_ENV": "production",
     "INVENTORY_SECRET_KEY": "multi-process-secret-key-0123456789",
@@ -45,14 +55,25 @@ SECRETS = {
     "INVENTORY_LOG_FORMAT": "json",
     "INVENTORY_ALERT_CHECK_MINUTES": "60",
 }
-LOAD_SECONDS = 12.0
-KILLS_AT = (4.0, 8.0)
+WEB_WORKERS = 3
+KILLS = 20  # one a second
+ANSWERS_HEALTHZ_WITHIN = 5.0  # seconds after the last kill, for every web worker
+RECORDS_AGAIN_WITHIN = 10.0  # seconds after the last kill, for every web worker
+VISIT = {"site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 1}], "syringes_collected": 2}
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Answer:
+    at: float  # time.monotonic()
+    status: int
+    worker: str  # the pid in X-Test-Worker
+    what: str  # visit, receipt, transfer, arrival, healthz
 
 
 @dataclass
@@ -62,12 +83,22 @@ class Tally:
     visits: list[str] = field(default_factory=list)  # keys answered 201
     receipts: list[str] = field(default_factory=list)  # lots answered 201
     transfers: list[str] = field(default_factory=list)  # ids answered 201
-    uncertain: list[str] = field(default_factory=list)  # keys answered 409 "still being processed"
-    statuses: Counter[int] = field(default_factory=Counter)
+    uncertain: list[str] = field(default_factory=list)  # keys whose fate no answer told (409 "still being processed")
+    answers: list[Answer] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
 
+    def heard(self, what: str, answer: httpx.Response) -> None:
+        self.answers.append(
+            Answer(time.monotonic(), answer.status_code, answer.headers.get("X-Test-Worker", "?"), what)
+        )
 
-def send(client: httpx.Client, tally: Tally, path: str, body: dict[str, Any], key: str) -> httpx.Response | None:
+    def statuses(self) -> Counter[int]:
+        return Counter(answer.status for answer in self.answers)
+
+
+def send(
+    client: httpx.Client, tally: Tally, what: str, path: str, body: dict[str, Any], key: str
+) -> httpx.Response | None:
     """POST with an Idempotency-Key; a 503 is retried with the same key after its Retry-After."""
     for _ in range(40):
         try:
@@ -75,7 +106,7 @@ def send(client: httpx.Client, tally: Tally, path: str, body: dict[str, Any], ke
         except httpx.TransportError:
             time.sleep(0.2)  # the server closed the connection: the same key again is safe
             continue
-        tally.statuses[answer.status_code] += 1
+        tally.heard(what, answer)
         if answer.status_code == 503:
             if not answer.headers.get("Retry-After"):
                 tally.unexpected.append(f"503 without Retry-After on {path}")
@@ -92,19 +123,18 @@ def send(client: httpx.Client, tally: Tally, path: str, body: dict[str, Any], ke
     return None
 
 
-def visits(client: httpx.Client, tally: Tally, until: float, lane: int) -> None:
+def visits(client: httpx.Client, tally: Tally, stop: threading.Event, lane: int) -> None:
     n = 0
-    while time.monotonic() < until:
+    while not stop.is_set():
         n += 1
         key = f"visit-{lane}-{n:05d}"
-        body = {"site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 1}], "syringes_collected": 2}
-        if send(client, tally, "/api/v1/encounters", body, key) is not None:
+        if send(client, tally, "visit", "/api/v1/encounters", VISIT, key) is not None:
             tally.visits.append(key)
 
 
-def receipts(client: httpx.Client, tally: Tally, until: float, lane: int) -> None:
+def receipts(client: httpx.Client, tally: Tally, stop: threading.Event, lane: int) -> None:
     n = 0
-    while time.monotonic() < until:
+    while not stop.is_set():
         n += 1
         lot = f"R{lane}-{n:05d}"
         body = {
@@ -115,21 +145,24 @@ def receipts(client: httpx.Client, tally: Tally, until: float, lane: int) -> Non
             "funding_source": "STATE",
             "unit_cost": "0.10",
         }
-        if send(client, tally, "/api/v1/receipts", body, f"receipt-{lot}") is not None:
+        if send(client, tally, "receipt", "/api/v1/receipts", body, f"receipt-{lot}") is not None:
             tally.receipts.append(lot)
 
 
-def transfers(client: httpx.Client, tally: Tally, until: float, lane: int) -> None:
+def transfers(client: httpx.Client, tally: Tally, stop: threading.Event, lane: int) -> None:
     n = 0
-    while time.monotonic() < until:
+    while not stop.is_set():
         n += 1
         body = {"from_site": "WH", "to_site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 2}]}
-        sent = send(client, tally, "/api/v1/transfers", body, f"transfer-{lane}-{n:05d}")
+        sent = send(client, tally, "transfer", "/api/v1/transfers", body, f"transfer-{lane}-{n:05d}")
         if sent is None:
             continue
         the_id = sent.json()["id"]
         tally.transfers.append(the_id)
-        send(client, tally, f"/api/v1/transfers/{the_id}/receive", {}, f"arrive-{lane}-{n:05d}")
+        send(client, tally, "arrival", f"/api/v1/transfers/{the_id}/receive", {}, f"arrive-{lane}-{n:05d}")
+
+
+LANES = [visits, visits, visits, visits, receipts, receipts, transfers, transfers]
 
 
 def kill_connections(application_name: str) -> int:
@@ -143,10 +176,44 @@ def kill_connections(application_name: str) -> int:
     return len(rows)
 
 
+def first_answer_from_each(
+    ask: Callable[[float], tuple[str, bool]], workers: set[str], deadline: float, probes: int = 4
+) -> dict[str, float]:
+    """Ask on new connections, `probes` at a time, until every worker has answered well or `deadline`
+    (time.monotonic()) passes; when each first did. `ask(timeout)` gives the worker and whether it was well."""
+    first: dict[str, float] = {}
+    guard = threading.Lock()
+
+    def probe() -> None:
+        while time.monotonic() < deadline:
+            with guard:
+                if set(first) >= workers:
+                    return
+            try:
+                worker, well = ask(max(deadline - time.monotonic(), 0.05))
+            except httpx.TransportError:
+                continue  # a timeout: the worker that took the connection did not answer in time
+            answered = time.monotonic()
+            with guard:
+                if well and answered <= deadline:
+                    first.setdefault(worker, answered)
+
+    threads = [threading.Thread(target=probe) for _ in range(probes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return first
+
+
 @pytest.fixture
 def environment(postgres_url: str, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-    env.update(SECRETS, INVENTORY_DATABASE_URL=postgres_url, INVENTORY_INSTANCE_PATH=str(tmp_path))
+    # Pools as the README sizes them for 4 threads a worker: five processes reconnecting after every kill
+    # then stay well inside the shared server's max_connections.
+    url = postgres_url.replace("pool_size=10&max_overflow=10", "pool_size=4&max_overflow=2")
+    assert url != postgres_url
+    env.update(SECRETS, INVENTORY_DATABASE_URL=url, INVENTORY_INSTANCE_PATH=str(tmp_path))
     env["PGAPPNAME"] = f"inventory-load-{uuid.uuid4().hex[:8]}"  # libpq names every connection with it
     return env
 
@@ -194,44 +261,82 @@ def ready(base: str) -> bool:
         return False
 
 
-def test_three_web_workers_and_a_worker_lose_nothing_and_double_nothing_while_connections_are_killed(
+def web_workers(master: subprocess.Popen[bytes]) -> set[str]:
+    """The pids of gunicorn's workers (the master's children)."""
+    return set(Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split())
+
+
+def test_three_web_workers_and_a_worker_keep_answering_and_lose_nothing_while_connections_are_killed_every_second(
     program: tuple[Services, str], environment: dict[str, str], tmp_path: Path
 ) -> None:
     found, token = program
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = started(
-        [BIN / "gunicorn", "-k", "gthread", "--threads", "4", "-w", "3", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "5", "inventory.web.wsgi:app"],
+        [BIN / "gunicorn", "-c", WORKER_PID_SETTINGS, "-k", "gthread", "--threads", "4", "-w", WEB_WORKERS,
+         "--reuse-port", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "inventory.web.wsgi:app"],
         environment, tmp_path, tmp_path / "gunicorn.log",
     )  # fmt: skip
     worker = started([BIN / "inventory", "worker", "--interval", "0.2"], environment, tmp_path, tmp_path / "worker.log")
+    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": uuid.uuid4().hex[:12]}
     tally = Tally()
-    killed: list[int] = []
+    stop = threading.Event()
+    kills: list[int] = []
+    probe_keys = iter(range(1, 1_000_000))
+
+    def healthz(timeout: float) -> tuple[str, bool]:
+        answer = httpx.get(f"{base}/healthz", timeout=timeout)
+        tally.heard("healthz", answer)
+        if answer.status_code != 200:
+            tally.unexpected.append(f"{answer.status_code} on /healthz")
+        return answer.headers.get("X-Test-Worker", "?"), answer.status_code == 200
+
+    def visit(timeout: float) -> tuple[str, bool]:
+        key = f"probe-{next(probe_keys):06d}"
+        tally.uncertain.append(key)  # until told otherwise (a 503 after the database went away may have recorded it)
+        answer = httpx.post(
+            f"{base}/api/v1/encounters", json=VISIT, headers={**headers, "Idempotency-Key": key}, timeout=timeout
+        )
+        tally.heard("visit", answer)
+        if answer.status_code == 201:
+            tally.visits.append(key)
+        elif answer.status_code != 503:
+            tally.unexpected.append(f"{answer.status_code} on a probe visit: {answer.text[:300]}")
+        return answer.headers.get("X-Test-Worker", "?"), answer.status_code == 201
+
     try:
-        wait_for(lambda: ready(base), 60, "gunicorn answered /readyz")
-        headers = {"Authorization": f"Bearer {token}", "X-Request-ID": uuid.uuid4().hex[:12]}
-        clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in range(6)]
-        until = time.monotonic() + LOAD_SECONDS
-        jobs = [visits, visits, visits, receipts, transfers, transfers]
+        wait_for(lambda: ready(base) and len(web_workers(web)) == WEB_WORKERS, 60, "gunicorn answered /readyz")
+        workers = web_workers(web)
+        # Probing on new connections reaches every worker: each answers /healthz before any kill.
+        assert set(first_answer_from_each(healthz, workers, time.monotonic() + 30)) == workers
+        clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in LANES]
         threads = [
-            threading.Thread(target=job, args=(client, tally, until, lane))
-            for lane, (job, client) in enumerate(zip(jobs, clients, strict=True))
+            threading.Thread(target=lane, args=(client, tally, stop, number))
+            for number, (lane, client) in enumerate(zip(LANES, clients, strict=True))
         ]
         began = time.monotonic()
         for thread in threads:
             thread.start()
-        for moment in KILLS_AT:
-            time.sleep(max(0.0, began + moment - time.monotonic()))
-            killed.append(kill_connections(environment["PGAPPNAME"]))
+        for second in range(1, KILLS + 1):
+            time.sleep(max(0.0, began + second - time.monotonic()))
+            kills.append(kill_connections(environment["PGAPPNAME"]))
+        last_kill = time.monotonic()
+        answering = first_answer_from_each(healthz, workers, last_kill + ANSWERS_HEALTHZ_WITHIN)
+        recording = first_answer_from_each(visit, workers, last_kill + RECORDS_AGAIN_WITHIN)
+        for answer in tally.answers:  # the clients' visits count too
+            if answer.what == "visit" and answer.status == 201 and answer.at > last_kill and answer.worker in workers:
+                recording[answer.worker] = min(recording.get(answer.worker, answer.at), answer.at)
+        stop.set()
         for thread in threads:
-            thread.join(timeout=LOAD_SECONDS + 120)
+            thread.join(timeout=120)
         for client in clients:
             client.close()
         assert web.poll() is None and worker.poll() is None, "a process died"
+        assert web_workers(web) == workers, "gunicorn replaced a worker"
         # The worker catches the read models up by itself, connections killed and all.
         wait_for(lambda: ready(base) and lag(found) == 0, 60, "the worker caught up")
     finally:
+        stop.set()
         for process in (web, worker):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -242,11 +347,22 @@ def test_three_web_workers_and_a_worker_lose_nothing_and_double_nothing_while_co
                 process.kill()
 
     logs = (tmp_path / "gunicorn.log").read_text(errors="replace")[-4000:]
+    statuses = tally.statuses()
+    print(  # the figures, for `pytest -s`
+        f"\n{len(tally.answers)} answers {dict(sorted(statuses.items()))}; {len(kills)} kills ending {sum(kills)} "
+        f"connections {kills}; seconds after the last kill until each worker answered /healthz "
+        f"{ {pid: round(t - last_kill, 2) for pid, t in sorted(answering.items())} } and recorded a visit "
+        f"{ {pid: round(t - last_kill, 2) for pid, t in sorted(recording.items())} }; {len(tally.visits)} visits, "
+        f"{len(tally.receipts)} receipts, {len(tally.transfers)} transfers answered 201; "
+        f"{len(set(tally.uncertain) - set(tally.visits))} requests left uncertain"
+    )
+    assert set(answering) == workers, ("a worker did not answer /healthz in time", answering, workers, logs)
+    assert set(recording) == workers, ("a worker did not record a visit in time", recording, workers, logs)
     assert tally.unexpected == [], (tally.unexpected[:5], logs)
-    assert 500 not in tally.statuses and all(status < 500 or status == 503 for status in tally.statuses), tally
-    assert min(killed) > 0, "the kills found connections to end"
+    assert 500 not in statuses and all(status < 500 or status == 503 for status in statuses), statuses
+    assert len(kills) == KILLS and min(kills) > 0, ("the kills found connections to end", kills)
     # Enough went through for the kills to land in the middle of work (how much depends on the machine).
-    assert len(tally.visits) >= 20 and len(tally.receipts) >= 5 and len(tally.transfers) >= 5, tally.statuses
+    assert len(tally.visits) >= 20 and len(tally.receipts) >= 5 and len(tally.transfers) >= 5, statuses
 
     events = [found.app.mapper.to_domain_event(n) for n in all_notifications(found)]
     recorded_visits = Counter(e.key for e in events if isinstance(e, Encounter.Recorded))
