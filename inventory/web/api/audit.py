@@ -19,6 +19,7 @@ from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.docs import documented
 from inventory.web.services import services
+from inventory.web.sign_in import check_password, try_again_in
 
 blp = Blueprint("api_audit", __name__, url_prefix="/api/v1", description="Audit feed, seal, tokens")
 
@@ -96,13 +97,17 @@ class Verify(MethodView):
 class Tokens(MethodView):
     @blp.arguments(s.TokenIn)
     @blp.response(201, s.TokenOut)
-    @documented(400, 401, 422)
+    @documented(400, 401, 422, 429)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Exchange an email and password for a bearer token (shown once; stored only as a hash)."""
-        app = services().app
-        principal = app.check_password(body["email"], body["password"])
+        """Exchange an email and password for a bearer token (shown once; stored only as a hash).
+
+        Failed attempts are limited exactly as on the sign-in page (429 with Retry-After)."""
+        attempt = check_password(body["email"], body["password"])
+        if attempt.retry_after:
+            abort(429, message=try_again_in(attempt.retry_after), headers={"Retry-After": str(attempt.retry_after)})
+        principal = attempt.principal
         if principal is None:
             abort(401, message="The email or password is not right, or the account is deactivated.")
         assert principal is not None
-        token = app.issue_token(email=principal.email, label=body["label"], actor=principal.email)
+        token = services().app.issue_token(email=principal.email, label=body["label"], actor=principal.email)
         return {"token": token, "email": principal.email, "role": principal.role, "sites": sorted(principal.sites)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from inventory.access import Principal
 from inventory.web.services import services
-from inventory.web.throttle import SignInThrottle
+from inventory.web.sign_in import check_password, try_again_in
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -55,14 +55,6 @@ class SignInForm(FlaskForm):
     )
 
 
-def throttle() -> SignInThrottle:
-    found = current_app.extensions.get("sign_in_throttle")
-    if found is None:
-        found = current_app.extensions["sign_in_throttle"] = SignInThrottle(services().store)
-    assert isinstance(found, SignInThrottle)
-    return found
-
-
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never send someone elsewhere after signing in."""
     if target:
@@ -77,31 +69,22 @@ def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = SignInForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        email = (form.email.data or "").strip().lower()
-        address = request.remote_addr or "unknown"
-        wait = throttle().wait(email, address)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            form.form_errors.append(
-                f"Too many failed sign-ins. Try again in about {minutes} minute{'s' if minutes != 1 else ''}."
-            )
-            status = 429
+        attempt = check_password((form.email.data or "").strip().lower(), form.password.data or "")
+        if attempt.retry_after:
+            form.form_errors.append(try_again_in(attempt.retry_after))
+            status, headers = 429, {"Retry-After": str(attempt.retry_after)}
+        elif attempt.principal is None:
+            form.form_errors.append("That email and password do not match an active account.")
+            status = 401
         else:
-            found = services().app.check_password(email, form.password.data or "")
-            if found is None:
-                throttle().failed(email, address)
-                form.form_errors.append("That email and password do not match an active account.")
-                status = 401
-            else:
-                throttle().succeeded(email)
-                user = StaffUser(services().app.session_id(found.email), found)
-                login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
+            found = attempt.principal
+            login_user(StaffUser(services().app.session_id(found.email), found))
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
-    return render_template("pages/sign_in.html", form=form), status
+    return render_template("pages/sign_in.html", form=form), status, headers
 
 
 @bp.post("/sign-out")
