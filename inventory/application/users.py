@@ -219,9 +219,8 @@ class UserVerbs(InventoryCore):
         return _principal(user)
 
     def session_id(self, email: str) -> str:
-        """What a signed-in browser's session names: the user and a stamp of their password.
-
-        Changing the password changes the stamp, which signs out every other session.
+        """The account as a session record names it (inventory.web.sessions): the user and a stamp of
+        their password. Changing the password changes the stamp, which ends every session made before.
         """
         user = self._user(email)
         return f"{user.id.hex}.{_stamp(user)}"

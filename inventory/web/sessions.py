@@ -117,6 +117,4 @@ class SessionStore:
 
     def _delete(self, where: str, params: tuple[str, ...]) -> int:
         with self.store.transaction(projector_lock=False) as tx:
-            found = tx.fetchall(f"SELECT COUNT(*) FROM staff_sessions WHERE {where}", params)
-            tx.execute(f"DELETE FROM staff_sessions WHERE {where}", params)
-        return int(found[0][0])
+            return len(tx.fetchall(f"DELETE FROM staff_sessions WHERE {where} RETURNING id_hash", params))

@@ -19,6 +19,8 @@ from werkzeug.test import TestResponse
 
 from inventory.access import Principal
 from inventory.application import InventoryApplication
+from inventory.domain.errors import InvalidInput
+from inventory.settings import load_settings
 from inventory.web import create_app
 from inventory.web.throttle import (
     ACCOUNT_ADDRESS_LIMIT,
@@ -203,3 +205,11 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(flask_app: Flask, pe
 
     assert sign_in(at(flask_app, "203.0.113.6", proxy=PROXY), TARGET, PASSWORD).status_code == 429
     assert sign_in(at(flask_app, "203.0.113.6"), TARGET, PASSWORD).status_code == 302
+
+
+def test_trusted_proxies_is_a_small_count() -> None:
+    assert load_settings({"INVENTORY_ENV": "development"}).trusted_proxies == 0
+    assert load_settings({"INVENTORY_ENV": "development", "INVENTORY_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
+    for wrong in ("yes", "-1", "6"):
+        with pytest.raises(InvalidInput, match="number of proxies in front of the service"):
+            load_settings({"INVENTORY_ENV": "development", "INVENTORY_TRUSTED_PROXIES": wrong})
