@@ -50,6 +50,8 @@ class Settings:
     lock_wait_seconds: int = LOCK_WAIT_SECONDS
     # Whether the distribution log export carries the optional anonymous participant code.
     export_participant_codes: bool = True
+    # How many proxies in front of the web workers to believe about the client's address and scheme.
+    trusted_proxies: int = 0
 
     @property
     def development(self) -> bool:
@@ -82,6 +84,7 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         ready_max_lag=_number(values, "INVENTORY_READY_MAX_LAG", 1000),
         lock_wait_seconds=_number(values, "INVENTORY_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS),
         export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
+        trusted_proxies=_proxies(values.get("INVENTORY_TRUSTED_PROXIES")),
         **_notify(values),
     )
 
@@ -121,6 +124,17 @@ def _number(values: dict[str, str], name: str, default: int) -> int:
     text = values.get(name) or str(default)
     if not text.isdigit() or int(text) < 1:
         raise InvalidInput(f"{name} {text!r} must be a whole number above zero.")
+    return int(text)
+
+
+def _proxies(value: str | None) -> int:
+    """INVENTORY_TRUSTED_PROXIES: 0 (the default, nothing in front) to 5 proxies."""
+    text = (value or "0").strip()
+    if not text.isdigit() or int(text) > 5:
+        raise InvalidInput(
+            f"INVENTORY_TRUSTED_PROXIES {text!r} must be the number of proxies in front of the service, "
+            "from 0 to 5 (1 for one HTTPS proxy such as nginx)."
+        )
     return int(text)
 
 

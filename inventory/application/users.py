@@ -35,6 +35,15 @@ def _email(value: str) -> str:
     return email
 
 
+def token_id_of(token: str) -> str:
+    """A token's id, as pages, the audit log and `DELETE /api/v1/tokens/{id}` name it ("" if malformed).
+
+    A token reads inv_<user>_<id>_<secret>; the id is no secret.
+    """
+    parts = (token or "").split("_", 3)
+    return parts[2] if len(parts) == 4 and parts[0] == TOKEN_PREFIX else ""
+
+
 def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -218,9 +227,8 @@ class UserVerbs(InventoryCore):
         return _principal(user)
 
     def session_id(self, email: str) -> str:
-        """What a signed-in browser's session names: the user and a stamp of their password.
-
-        Changing the password changes the stamp, which signs out every other session.
+        """The account as a session record names it (inventory.web.sessions): the user and a stamp of
+        their password. Changing the password changes the stamp, which ends every session made before.
         """
         user = self._user(email)
         return f"{user.id.hex}.{_stamp(user)}"
@@ -281,4 +289,4 @@ def _principal(user: User) -> Principal:
     return Principal(email=user.email, role=user.role, sites=frozenset(user.sites))
 
 
-__all__ = ["AlreadyExists", "UnknownUser", "UserVerbs"]
+__all__ = ["AlreadyExists", "UnknownUser", "UserVerbs", "token_id_of"]

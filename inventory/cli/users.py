@@ -1,4 +1,4 @@
-"""`inventory users create|token`: staff accounts from the command line (the first admin, scripts)."""
+"""`inventory users create|token|revoke-token`: staff accounts from the command line (the first admin, scripts)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from inventory.domain.errors import InventoryError
+from inventory.projections import staff
 from inventory.web import services
 
 
@@ -53,3 +54,23 @@ def token(email: str, label: str) -> None:
         click.echo(services().app.issue_token(email=email, label=label, actor="cli"))
     except InventoryError as error:
         raise click.ClickException(error.message) from None
+
+
+@users.command("revoke-token")
+@click.argument("token_id")
+@with_appcontext
+def revoke_token(token_id: str) -> None:
+    """Revoke one API token by its id (the part after the token's second underscore); the user's
+    other tokens go on working."""
+    found = services()
+    found.projector.catch_up()
+    owners = staff.token_owners(found.store, token_id.strip())
+    if not owners:
+        raise click.ClickException(f"There is no API token {token_id}.")
+    for email in owners:
+        try:
+            found.app.revoke_token(email=email, token_id=token_id.strip(), actor="cli")
+        except InventoryError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Revoked API token {token_id.strip()} of {email}.")
+    found.projector.catch_up()

@@ -1,4 +1,7 @@
-"""Staff accounts as the admin pages list them: email, role, sites, active. Never a password or token hash."""
+"""Staff accounts as the admin pages list them: email, role, sites, active; and whose each API token is.
+
+Never a password or token hash, nor a token's label.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,15 @@ from inventory.projections.store import ReadStore, Tx
 
 class Staff(Projection):
     name = "staff"
-    tables = ("staff",)
+    version = 2  # 2: staff_tokens
+    tables = ("staff", "staff_tokens")
     ddl = (
         """CREATE TABLE IF NOT EXISTS staff (
             id TEXT PRIMARY KEY, email TEXT NOT NULL, role TEXT NOT NULL, sites TEXT NOT NULL,
             active INTEGER NOT NULL DEFAULT 1, has_password INTEGER NOT NULL DEFAULT 0)""",
+        # Token ids are random and short: the key allows two users the same one.
+        """CREATE TABLE IF NOT EXISTS staff_tokens (
+            token_id TEXT NOT NULL, email TEXT NOT NULL, PRIMARY KEY (token_id, email))""",
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
@@ -46,6 +53,13 @@ def _password_set(event: Any, tx: Tx) -> None:
     tx.execute("UPDATE staff SET has_password = 1 WHERE id = ?", (str(event.originator_id),))
 
 
+def _token_issued(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "INSERT INTO staff_tokens (token_id, email) SELECT ?, email FROM staff WHERE id = ?",
+        (event.token_id, str(event.originator_id)),
+    )
+
+
 def _active(active: int) -> Callable[[Any, Tx], None]:
     def handler(event: Any, tx: Tx) -> None:
         tx.execute("UPDATE staff SET active = ? WHERE id = ?", (active, str(event.originator_id)))
@@ -59,6 +73,7 @@ _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
     User.PasswordSet: _password_set,  # type: ignore[attr-defined]
     User.Deactivated: _active(0),  # type: ignore[attr-defined]
     User.Reactivated: _active(1),  # type: ignore[attr-defined]
+    User.TokenIssued: _token_issued,  # type: ignore[attr-defined]
 }
 
 
@@ -69,3 +84,9 @@ def accounts(store: ReadStore) -> list[dict[str, Any]]:
         {"email": e, "role": r, "sites": json.loads(s), "active": bool(a), "has_password": bool(p)}
         for e, r, s, a, p in rows
     ]
+
+
+def token_owners(store: ReadStore, token_id: str) -> list[str]:
+    """Whose API token has this id, revoked or not (one email, in practice; none if it was never issued)."""
+    rows = store.fetchall("SELECT email FROM staff_tokens WHERE token_id = ? ORDER BY email", (token_id,))
+    return [email for (email,) in rows]

@@ -1,8 +1,9 @@
 """The database's tables: created by `inventory init` (and by the development server); a production
 web worker only checks they are there, and answers 503 until they are.
 
-Besides the event store's own tables and the read models, the web keeps three tables of its own in
-the read store: API idempotency claims, failed sign-ins and export jobs (so every worker shares them).
+Besides the event store's own tables and the read models, the web keeps four tables of its own in
+the read store: API idempotency claims, sign-in counts, signed-in sessions and export jobs (so every
+worker shares them).
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from inventory.projections.store import has_table
 from inventory.services import Services
 from inventory.web.api.idempotency import DDL as IDEMPOTENCY_DDL
 from inventory.web.export_jobs import DDL as EXPORT_JOBS_DDL
+from inventory.web.sessions import DDL as SESSIONS_DDL
 from inventory.web.throttle import DDL as THROTTLE_DDL
 
-WEB_TABLES = {"api_idempotency": IDEMPOTENCY_DDL, "sign_in_failures": THROTTLE_DDL, "export_jobs": EXPORT_JOBS_DDL}
+WEB_TABLES = {
+    "api_idempotency": IDEMPOTENCY_DDL,
+    "sign_in_failures": THROTTLE_DDL,
+    "staff_sessions": SESSIONS_DDL,
+    "export_jobs": EXPORT_JOBS_DDL,
+}
 
 
 def create_schema(services: Services) -> None:

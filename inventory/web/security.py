@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inventory.settings import Settings
 
@@ -27,8 +28,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind `count` proxies, take the client's address and scheme from the X-Forwarded-For and
+    X-Forwarded-Proto the proxies add (the last `count` entries; anything a client sent is further
+    left and ignored). With none, those headers are ignored: anyone could send them."""
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def secure(app: Flask, settings: Settings) -> None:
-    """Set cookie flags, turn on CSRF protection and add the headers to every answer."""
+    """Set cookie flags, trust the proxies in front, turn on CSRF protection and add the headers to every answer."""
+    trust_proxies(app, settings.trusted_proxies)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

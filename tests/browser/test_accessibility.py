@@ -36,6 +36,7 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
         ("stock", "/stock", "Stock"),
         ("site-stock", "/sites/VAN-1/stock", "Stock at VAN-1"),
         ("stock-card", "/sites/VAN-1/stock/NALOX-4MG", "Stock card"),
+        ("account", "/account", "Your account"),
     ],
     PURCHASING: [
         ("receive-choose", "/receive", "Receive stock"),
@@ -50,6 +51,7 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
     ADMIN: [
         ("admin", "/admin", ""),
         ("admin-users", "/admin/users", ""),
+        ("admin-user", f"/admin/users/{COORDINATOR}", ""),
         ("admin-levels", "/admin/levels", ""),
     ],
 }

@@ -454,6 +454,7 @@ DESIGNED_PATHS = {
     ("get", "/api/v1/events"),
     ("get", "/api/v1/audit/verify"),
     ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{}"),
 }
 
 
@@ -472,6 +473,11 @@ def test_the_openapi_document_lists_every_designed_path(anonymous: Caller) -> No
     for key in DESIGNED_PATHS - {("post", "/api/v1/tokens")}:
         assert "401" in operations[key]["responses"], key
     assert "Idempotency-Key" in operations[("post", "/api/v1/encounters")]["summary"]
+    revoke = operations[("delete", "/api/v1/tokens/{}")]["responses"]
+    assert {"204", "401", "404"} <= set(revoke)
+    assert revoke["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    refused = operations[("post", "/api/v1/tokens")]["responses"]["429"]
+    assert "Retry-After" in refused["headers"]
 
 
 @DOCUMENTS_ONLY

@@ -327,7 +327,13 @@ def test_every_operation_needs_a_token(label: str, seeded: Seeded) -> None:
     """The generated cases all carry the token; without one, each operation answers 401, as documented."""
     method, path = label.split(" ", 1)
     operation = schema[path][method]
-    names = {"code": "WH", "sku": "NALOX-4MG", "transfer_id": seeded.transfers[0], "order_id": seeded.orders[0]}
+    names = {
+        "code": "WH",
+        "sku": "NALOX-4MG",
+        "transfer_id": seeded.transfers[0],
+        "order_id": seeded.orders[0],
+        "token_id": "0123456789abcdef",
+    }
     path_parameters = {parameter.name: names[parameter.name] for parameter in operation.path_parameters}
     # Queries are read before the token is checked, so send valid ones (only /stock-card requires any).
     values = {"site": "WH", "sku": "NALOX-4MG", "from": "2024-01-01", "to": "2024-01-31"}

@@ -1,4 +1,4 @@
-"""API v1: the audit feed, the seal check, and tokens."""
+"""API v1: the audit feed, the seal check, and tokens (issued for a password, revoked one at a time)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from inventory.access import Action
+from inventory.access import Action, Principal
+from inventory.application.users import token_id_of
+from inventory.projections import staff
 from inventory.projections.seal import verify
 from inventory.web.api import schemas as s
-from inventory.web.api.auth import require
+from inventory.web.api.auth import caller, require
+from inventory.web.api.commands import command
 from inventory.web.api.docs import documented
 from inventory.web.services import services
+from inventory.web.sign_in import check_password, try_again_in
 
 blp = Blueprint("api_audit", __name__, url_prefix="/api/v1", description="Audit feed, seal, tokens")
 
@@ -96,13 +100,52 @@ class Verify(MethodView):
 class Tokens(MethodView):
     @blp.arguments(s.TokenIn)
     @blp.response(201, s.TokenOut)
-    @documented(400, 401, 422)
+    @documented(400, 401, 422, 429)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Exchange an email and password for a bearer token (shown once; stored only as a hash)."""
-        app = services().app
-        principal = app.check_password(body["email"], body["password"])
+        """Exchange an email and password for a bearer token (shown once; stored only as a hash).
+
+        Failed attempts are limited exactly as on the sign-in page (429 with Retry-After)."""
+        attempt = check_password(body["email"], body["password"])
+        if attempt.retry_after:
+            abort(429, message=try_again_in(attempt.retry_after), headers={"Retry-After": str(attempt.retry_after)})
+        principal = attempt.principal
         if principal is None:
             abort(401, message="The email or password is not right, or the account is deactivated.")
         assert principal is not None
-        token = app.issue_token(email=principal.email, label=body["label"], actor=principal.email)
-        return {"token": token, "email": principal.email, "role": principal.role, "sites": sorted(principal.sites)}
+        token = services().app.issue_token(email=principal.email, label=body["label"], actor=principal.email)
+        return {
+            "token": token,
+            "id": token_id_of(token),
+            "email": principal.email,
+            "role": principal.role,
+            "sites": sorted(principal.sites),
+        }
+
+
+@blp.route("/tokens/<string(length=16):token_id>")
+class TokenOne(MethodView):
+    @command
+    @blp.response(204)
+    @documented(400, 401, 404, 409, 503)
+    def delete(self, token_id: str) -> None:
+        """Revoke one API token: one of your own, or anyone's if you are an admin.
+
+        A script using it is refused (401) from then on; your other tokens go on working. The id is
+        the part of the token after its second underscore (also `id` in POST /tokens's answer)."""
+        principal = caller()
+        owner = _token_owner(principal, token_id)
+        services().app.revoke_token(email=owner, token_id=token_id, actor=principal.email)
+
+
+def _token_owner(principal: Principal, token_id: str) -> str:
+    """Whose token this is, if the caller may revoke it; otherwise 404 (another's token is not shown to exist)."""
+    found = services()
+    if any(token["id"] == token_id for token in found.app.user(principal.email)["tokens"]):
+        return principal.email
+    if principal.can(Action.MANAGE_USERS):
+        found.projector.catch_up_for_reader(found.projector.head())  # a token issued a moment ago
+        owners = staff.token_owners(found.store, token_id)
+        if owners:
+            return owners[0]
+    abort(404, message=f"There is no API token {token_id} that you may revoke.")
+    raise AssertionError("abort() raises")

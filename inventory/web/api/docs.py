@@ -20,9 +20,11 @@ DESCRIPTIONS = {
     409: "The stock or record does not allow this now (insufficient stock, expired lot, restricted funding, "
     "a request with the same key still running).",
     422: "A field is missing or wrong; `fields` says which and why.",
+    429: "Too many failed sign-ins for this account (from this address); try again after the Retry-After seconds.",
     503: "The database is busy or unreachable; retry after the Retry-After seconds.",
 }
 ERRORS = (400, 401, 403, 409, 422, 503)
+HEADERS = {429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}}
 
 
 def documented(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -30,7 +32,9 @@ def documented(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., A
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         for status in statuses:
-            view = _DOCS.alt_response(status, schema=ErrorResponse, description=DESCRIPTIONS[status])(view)
+            view = _DOCS.alt_response(
+                status, schema=ErrorResponse, description=DESCRIPTIONS[status], headers=HEADERS.get(status)
+            )(view)
         return view
 
     return decorate

@@ -599,6 +599,7 @@ class TokenIn(Strict):
 
 class TokenOut(Schema):
     token = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "What DELETE /api/v1/tokens/{id} takes to revoke it."})
     email = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     sites = fields.List(fields.String(), required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from inventory.web.pages import (
+    account,
     admin,
     alerts,
     audit,
@@ -24,7 +25,7 @@ from inventory.web.pages.common import current_link, nav_links
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
-    *(stock, alerts, audit, exports, admin, purchase_orders),
+    *(stock, alerts, audit, exports, admin, purchase_orders, account),
 )
 
 

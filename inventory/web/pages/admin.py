@@ -144,7 +144,17 @@ from inventory.web.pages import (  # noqa: E402
     admin_items,
     admin_levels,
     admin_sites,
+    admin_user_access,
     admin_users,
 )
 
-__all__ = ["admin_funding", "admin_import", "admin_items", "admin_levels", "admin_sites", "admin_users", "bp"]
+__all__ = [
+    "admin_funding",
+    "admin_import",
+    "admin_items",
+    "admin_levels",
+    "admin_sites",
+    "admin_user_access",
+    "admin_users",
+    "bp",
+]

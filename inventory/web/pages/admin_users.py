@@ -1,4 +1,5 @@
-"""Admin pages: staff accounts: list, add, change role and sites, reset password, deactivate, reactivate.
+"""Admin pages: staff accounts: list, add, change role and sites, reset password, deactivate, reactivate
+(and, from admin_user_access, where they are signed in and their API tokens).
 
 Only admins manage users. No page shows a password or token hash: the list reads the staff read
 model, which never holds one.
@@ -22,6 +23,7 @@ from inventory.domain.users import Role
 from inventory.projections import queries, staff
 from inventory.web.pages.admin import ROLE_LABELS, actor, bp, confirm_page, form_page
 from inventory.web.pages.common import page
+from inventory.web.pages.signed_in import devices, tokens
 from inventory.web.services import services
 
 PASSWORD_HINT = f"At least {MIN_PASSWORD} characters. Tell it to them in person, not by email."
@@ -108,6 +110,15 @@ def staff_row(email: str) -> dict[str, Any]:
     abort(404, description=f"There is no user {email}.")
 
 
+def signed_in_with(email: str) -> dict[str, Any]:
+    """What an account's page lists besides its access: its devices and its working API tokens
+    (ended and revoked by the routes in admin_user_access)."""
+    return {
+        "devices": devices(email, lambda ref: url_for("admin.end_user_session", email=email, ref=ref)),
+        "tokens": tokens(email, lambda token_id: url_for("admin.revoke_user_token", email=email, token_id=token_id)),
+    }
+
+
 def _not_yourself(email: str, what: str, field: str) -> None:
     """An admin may not lock themselves out (and so, perhaps, everyone)."""
     if email == actor():
@@ -161,7 +172,15 @@ def user(email: str) -> ResponseReturnValue:
         where = ", ".join(found["sites"]) if found["role"] == Role.COORDINATOR else "all sites"
         return f"{found['email']} is now {ROLE_LABELS[found['role']].lower()} ({where})."
 
-    return form_page("pages/admin/user.html", form, change, url_for("admin.users"), person=row, sites_hint=SITES_HINT)
+    return form_page(
+        "pages/admin/user.html",
+        form,
+        change,
+        url_for("admin.users"),
+        person=row,
+        sites_hint=SITES_HINT,
+        **signed_in_with(row["email"]),
+    )
 
 
 @bp.route("/users/<email>/password", methods=["GET", "POST"])

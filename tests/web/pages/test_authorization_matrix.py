@@ -19,7 +19,7 @@ from inventory.access import PERMISSIONS, Action
 from inventory.application import InventoryApplication
 from inventory.domain.alerts import alert_id
 from tests.web.conftest import ADMIN, STAFF
-from tests.web.pages.conftest import Person, csrf_token
+from tests.web.pages.conftest import Person, csrf_token, person
 
 # What each page route needs. Admin routes about a site record (<code>) are catalog management,
 # not work at that site.
@@ -74,6 +74,9 @@ NEEDS: dict[str, Action] = {
     "admin.user_password": Action.MANAGE_USERS,
     "admin.deactivate_user": Action.MANAGE_USERS,
     "admin.reactivate_user": Action.MANAGE_USERS,
+    "admin.end_user_session": Action.MANAGE_USERS,
+    "admin.end_user_sessions": Action.MANAGE_USERS,
+    "admin.revoke_user_token": Action.MANAGE_USERS,
     "purchase_orders.index": Action.PURCHASE,
     "purchase_orders.new": Action.PURCHASE,
     "purchase_orders.show": Action.PURCHASE,
@@ -81,6 +84,10 @@ NEEDS: dict[str, Action] = {
     "purchase_orders.cancel": Action.PURCHASE,
     "purchase_orders.close": Action.PURCHASE,
 }
+
+# Routes every signed-in person may use, whatever their role: each acts on their own account only
+# (another person's session or token is 404).
+SIGNED_IN = {"account.index", "account.end_session_of", "account.end_other_sessions", "account.revoke_token"}
 
 # Routes anyone may reach, signed in or not.
 # The service worker is a script like those under /static: it holds no data.
@@ -141,7 +148,13 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
     )
     assert asked.status_code == 303, asked.get_data(as_text=True)[:500]
     assert flask_app.extensions["export_jobs"].drain(timeout=60)
+    # The auditor signed in on a second device, and the auditor's API token: the account routes end
+    # and revoke them for the auditor, and answer everyone else 404.
+    person(flask_app, STAFF["auditor"])
+    second = max(flask_app.extensions["staff_sessions"].of(STAFF["auditor"]), key=lambda found: found.signed_in_at)
     return {
+        "ref": second.ref,
+        "token_id": inventory.user(STAFF["auditor"])["tokens"][0]["id"],
         "job_id": asked.headers["Location"].rsplit("/", 1)[1],
         "code": OTHER_SITE,
         "sku": "NALOX-4MG",
@@ -182,6 +195,8 @@ def cases(app: Flask) -> list[tuple[Rule, str, str]]:
 
 
 def expected_allowed(app: Flask, rule: Rule, role: str, site: str) -> bool:
+    if rule.endpoint in SIGNED_IN:
+        return True
     assert rule.endpoint in NEEDS, f"{rule.endpoint} ({rule.rule}) is not in NEEDS: decide who may use it"
     action = NEEDS[rule.endpoint]
     if action not in PERMISSIONS[role]:
@@ -224,8 +239,6 @@ def test_every_page_route_answers_each_role_as_the_permission_table_says(
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(flask_app: Flask, program: dict[str, str]) -> None:
-    from tests.web.pages.conftest import person
-
     visitor = person(flask_app, "nobody@example.org", signed_in=False)
     token = csrf_token(visitor.get("/sign-in").get_data(as_text=True))
     for rule, method, site in cases(flask_app):
