@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app, request
 
 from inventory.access import Principal
+from inventory.domain.text import bad_character
 from inventory.web.services import services
 from inventory.web.throttle import SignInThrottle
 
@@ -40,6 +41,8 @@ def client_address() -> str:
 
 def check_password(email: str, password: str) -> Attempt:
     """Check a password, if the sign-in counts allow one more check for this email from here."""
+    if bad_character(email) is not None:
+        return Attempt(None)  # no account has such an email: nothing to count, nothing to look up
     limiter = throttle()
     reservation = limiter.reserve(email, client_address())
     if reservation.refused:

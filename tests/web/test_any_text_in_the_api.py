@@ -64,6 +64,7 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
                                                       "funding_source": "STATE", "number": f"PO-{ids['n']}",
                                                       "lines": [{"sku": "NALOX-4MG", "quantity": 5}]},
     ("post", "/api/v1/purchase-orders/{order_id}/submit"): lambda ids: {},
+    ("delete", "/api/v1/tokens/{token_id}"): lambda ids: {},
     ("post", "/api/v1/purchase-orders/{order_id}/receipts"): lambda ids: {
         "lines": [{"sku": "NALOX-4MG", "lot": f"R-{ids['n']}", "quantity": 1, "expires_on": "2030-01-31"}]},
 }  # fmt: skip
@@ -132,6 +133,12 @@ def program(flask_app: Flask, staff: dict[str, Caller], inventory: Any) -> Ids:
     return {"order_id": order["id"], "password": "a password for the fuzzer"}
 
 
+def a_token(inventory: Any) -> str:
+    """The id of a new token of the purchasing account's, for the admin to revoke."""
+    token = inventory.issue_token(email=STAFF["purchasing"], label="to revoke", actor="tests")
+    return str(token.split("_")[2])
+
+
 def a_transfer(root: Caller) -> str:
     sent = ok(
         root.post("/api/v1/transfers", {"from_site": "WH", "to_site": "VAN-1", "lines": [dict(LINE, lot="N-WH")]})
@@ -153,7 +160,7 @@ def ledgers_are_gapless(flask_app: Flask) -> None:
 
 
 def test_any_text_in_any_text_field_of_any_command_is_taken_or_refused_by_field(
-    flask_app: Flask, staff: dict[str, Caller], program: Ids
+    flask_app: Flask, staff: dict[str, Caller], program: Ids, inventory: Any
 ) -> None:
     root = staff["admin"]
     client = root.client
@@ -176,6 +183,8 @@ def test_any_text_in_any_text_field_of_any_command_is_taken_or_refused_by_field(
         values = {"code": "WH", "sku": "NALOX-4MG", "order_id": program["order_id"]}
         if "{transfer_id}" in template:
             values["transfer_id"] = a_transfer(root)
+        if "{token_id}" in template:
+            values["token_id"] = a_token(inventory)
         if field.startswith("path:"):
             values[field[5:]] = quote(text.encode("utf-8", "surrogatepass"), safe="")
         else:

@@ -34,6 +34,7 @@ WRITES = [
     ("POST", "/api/v1/purchase-orders"),
     ("POST", "/api/v1/purchase-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/submit"),
     ("POST", "/api/v1/purchase-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/receipts"),
+    ("DELETE", "/api/v1/tokens/0123456789abcdef"),
 ]
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -14,6 +14,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from inventory.access import Principal
+from inventory.web.pages.fields import StorableText
 from inventory.web.services import services
 from inventory.web.sessions import SessionStore, StaffSession
 from inventory.web.sign_in import check_password, try_again_in
@@ -65,7 +66,7 @@ def load_user(session_id: str) -> StaffUser | None:
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[DataRequired("Enter your email address."), Length(max=200)],
+        validators=[DataRequired("Enter your email address."), Length(max=200), StorableText()],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
     password = PasswordField(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import DateField
-from wtforms.validators import StopValidation
+from wtforms import DateField, Field
+from wtforms.validators import StopValidation, ValidationError
 
 from inventory.domain.calendar import RANGE_IN_WORDS, in_range
+from inventory.domain.errors import InvalidInput
+from inventory.domain.text import check_characters
 
 ENTER_A_DATE = "Enter a date like 2026-03-31."
 
@@ -16,7 +18,7 @@ class DayField(DateField):
     """A date (a date picker on phones): blank is no date; a typo or a year out of range says what to type."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and not str(valuelist[0]).strip():
+        if valuelist and str(valuelist[0]) == "":  # what a browser sends for an empty date
             self.data = None
             return
         try:
@@ -31,3 +33,17 @@ class DayField(DateField):
         # Unreadable: saying so is enough; "required" or a range check would only repeat it.
         if self.process_errors:
             raise StopValidation()
+
+
+class StorableText:
+    """A WTForms validator: the text rule of inventory.domain.text, for a field whose value does not go
+    straight to a verb that checks it (the sign-in email, which is looked up before anything else)."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: Any, field: Field) -> None:
+        try:
+            check_characters(str(field.data or ""), field.name, multiline=self.multiline)
+        except InvalidInput as refused:
+            raise ValidationError(refused.message) from None
