@@ -123,3 +123,25 @@ def test_a_50000_row_workbook_is_checked_streaming_with_the_right_row_numbers(
     assert len(seen) == 50_008
     assert [(p.sheet, p.row, p.column) for p in report.problems] == [("Opening stock", 49_992, "expires_on")]
     assert head(sqlite_app) == 0
+
+
+def test_cells_holding_characters_that_cannot_be_stored_are_reported_by_row_column_and_place(
+    sqlite_app: InventoryApplication, tmp_path: Path
+) -> None:
+    """The import follows the text rule of every other door: nothing of a bad file is recorded."""
+    rows = [
+        ["WH", "Central\x00 warehouse", "warehouse"],
+        ["VAN-1", "Van\x1b[2J one", "mobile"],
+        ["EAST", "East", "fixed"],
+    ]
+    report = import_file(sqlite_app, csv_file(tmp_path / "sites.csv", ["code", "name", "kind"], rows), actor=ADMIN)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "name"), (3, "name")]
+    assert "character 8 is U+0000" in report.problems[0].message
+    assert "character 4 is U+001B" in report.problems[1].message
+    assert head(sqlite_app) == 0
+    lots = [["WH", "NALOX-4MG", "=1+2", "2028-03-01", "12", "SOR", ""]]
+    for sheet in SHEETS[:3]:
+        import_file(sqlite_app, csv_file(tmp_path / f"{sheet.name}.csv", list(sheet.names), CATALOG[sheet.name]),
+                    actor=ADMIN)  # fmt: skip
+    report = import_file(sqlite_app, csv_file(tmp_path / "stock.csv", list(OPENING.names), lots), actor=ADMIN)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "lot")]

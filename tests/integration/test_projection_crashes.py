@@ -148,6 +148,7 @@ class LogWriter:
         # Staff, so the staff read model has rows too (no password: hashing one takes half a second).
         app.register_user(email="outreach@example.org", role="coordinator", sites=[SITES[1][0]], actor=ADMIN)
         app.register_user(email="buyer@example.org", role="purchasing", actor=ADMIN)
+        app.issue_token(email="buyer@example.org", label="ordering script", actor=ADMIN)  # staff_tokens too
         for code, _name, kind in SITES:
             for sku, (*_rest, par) in ITEMS.items():
                 scale = 6 if kind == "warehouse" else 1
