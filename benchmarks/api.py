@@ -98,7 +98,7 @@ def database(folder: Path) -> Iterator[tuple[str, str]]:
         return
     import psycopg
 
-    from inventory.config import persistence_env, postgres_conninfo
+    from inventory.adapters.persistence import persistence_env, postgres_conninfo
 
     conninfo = postgres_conninfo(persistence_env(given))
     schema = f"bench_api_{uuid.uuid4().hex[:10]}"
@@ -127,9 +127,8 @@ def settings_env(url: str, folder: Path) -> dict[str, str]:
 def seed(url: str, folder: Path) -> str:
     """Create the tables (as `inventory init`), seed through the application in this process, and
     return the admin's API token."""
-    from inventory.services import build_services
-    from inventory.settings import load_settings
-    from inventory.web.schema import create_schema
+    from inventory.adapters.settings import load_settings
+    from inventory.bootstrap import build_services, create_schema
 
     found = build_services(load_settings(settings_env(url, folder)))
     try:

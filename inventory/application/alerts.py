@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from inventory.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
+from inventory.application.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
 from inventory.application.core import InventoryCore
 from inventory.domain.alerts import Alert, Digest, digest_id
 from inventory.domain.errors import InvalidInput, InvalidState, NotFound
@@ -54,15 +54,12 @@ def alert_view(alert: Alert) -> dict[str, Any]:
 class AlertVerbs(InventoryCore):
     """Check the read models for conditions, and keep one Alert episode per condition while it lasts."""
 
-    # The read store check_alerts reads when none is passed (set by whoever builds the services).
-    read_store: ReadStore | None = None
-
     def check_alerts(
         self,
         today: date,
         now: datetime,
         *,
-        store: ReadStore | None = None,
+        store: ReadStore,
         open_alerts: Iterable[UUID | str] | None = None,
         window_days: int = WINDOW_DAYS,
         horizon_days: int = HORIZON_DAYS,
@@ -73,17 +70,14 @@ class AlertVerbs(InventoryCore):
         the ids the caller knows to be open (default: the `alerts` read model's); one raised moments ago
         and not yet projected is resolved by a later check. Safe to run in several processes at once.
         """
-        source = store or self.read_store
-        if source is None:
-            raise InvalidInput("check_alerts needs the read store to read conditions from.", field="store")
         moment = _utc(now)
-        conditions = current_conditions(source, today, window_days=window_days, horizon_days=horizon_days)
+        conditions = current_conditions(store, today, window_days=window_days, horizon_days=horizon_days)
         holding = {condition.alert_id for condition in conditions}
         raised = [view for condition in conditions if (view := self._raise(condition, moment)) is not None]
-        known = open_alert_ids(source) if open_alerts is None else [UUID(str(the_id)) for the_id in open_alerts]
+        known = open_alert_ids(store) if open_alerts is None else [UUID(str(the_id)) for the_id in open_alerts]
         resolved = []
         for the_id in sorted(set(known) - holding, key=str):
-            view = self._resolve(the_id, source, moment)
+            view = self._resolve(the_id, store, moment)
             if view is not None:
                 resolved.append(view)
         return CheckResult(raised, resolved)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory import commands as check
+from inventory.application import rules as check
 from inventory.application.core import InventoryCore
 from inventory.domain import (
     FundingSource,

@@ -17,13 +17,22 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from inventory.config import (
+from inventory.adapters.locks import (
+    LOCK_WAIT_SECONDS,
+    AdvisoryLocks,
+    LockFiles,
+    ProcessLocks,
+    StripedLocks,
+    take_advisory_lock,
+)
+from inventory.adapters.persistence import (
     default_database_url,
     persistence_env,
     pool_wait_seconds,
     postgres_conninfo,
     store_namespace,
 )
+from inventory.adapters.transcodings import ALL as TRANSCODINGS
 from inventory.domain import (
     FundingSource,
     Item,
@@ -45,8 +54,6 @@ from inventory.domain.errors import (
     UnknownSite,
 )
 from inventory.domain.text import check_storable, clean_code
-from inventory.locks import LOCK_WAIT_SECONDS, AdvisoryLocks, LockFiles, ProcessLocks, StripedLocks, take_advisory_lock
-from inventory.transcodings import ALL as TRANSCODINGS
 
 log = logging.getLogger(__name__)
 REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted

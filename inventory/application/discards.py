@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from inventory import commands as check
+from inventory.application import rules as check
 from inventory.application.core import InventoryCore
 from inventory.domain import DISCARD_REASONS, DiscardedVisit, Encounter, discarded_visit_id, encounter_id
 from inventory.domain.errors import Conflict, IdempotencyConflict, InvalidInput

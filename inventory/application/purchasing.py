@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from inventory import commands as check
+from inventory.application import rules as check
+from inventory.application.answers import (
+    purchase_order_view,
+)
 from inventory.application.core import InventoryCore
 from inventory.domain import (
     PurchaseOrder,
@@ -26,9 +29,6 @@ from inventory.domain.purchasing import (
 from inventory.domain.text import NAME_LENGTH, clean_text
 from inventory.domain.values import (
     positive_quantity,
-)
-from inventory.views import (
-    purchase_order_view,
 )
 
 

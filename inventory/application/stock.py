@@ -9,7 +9,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from inventory import commands as check
+from inventory.application import rules as check
+from inventory.application.answers import (
+    encounter_view,
+    ledger_view,
+)
 from inventory.application.core import InventoryCore, replay_events
 from inventory.domain import (
     Encounter,
@@ -26,10 +30,6 @@ from inventory.domain.text import CODE_LENGTH, NAME_LENGTH, clean_code, clean_lo
 from inventory.domain.values import (
     AdjustmentReason,
     parse_enum,
-)
-from inventory.views import (
-    encounter_view,
-    ledger_view,
 )
 
 

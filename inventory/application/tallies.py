@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from inventory import commands as check
+from inventory.application import rules as check
 from inventory.application.core import InventoryCore
 from inventory.domain import ShiftTally, StockLedger, ledger_id, tally_id
 from inventory.domain.calendar import check_day

@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from inventory import commands as check
+from inventory.application import rules as check
+from inventory.application.answers import (
+    transfer_view,
+)
 from inventory.application.core import InventoryCore
 from inventory.domain import (
     StockLedger,
@@ -18,9 +21,6 @@ from inventory.domain.errors import (
     UnknownTransfer,
 )
 from inventory.domain.text import clean_code, clean_lot, clean_note, clean_text
-from inventory.views import (
-    transfer_view,
-)
 
 
 class TransferVerbs(InventoryCore):

@@ -12,7 +12,7 @@ from uuid import UUID
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from inventory.access import Principal
+from inventory.application.access import Principal
 from inventory.application.core import InventoryCore
 from inventory.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from inventory.domain.text import NAME_LENGTH, clean_code, clean_text
@@ -227,7 +227,7 @@ class UserVerbs(InventoryCore):
         return _principal(user)
 
     def session_id(self, email: str) -> str:
-        """The account as a session record names it (inventory.web.sessions): the user and a stamp of
+        """The account as a session record names it (inventory.stores.sessions): the user and a stamp of
         their password. Changing the password changes the stamp, which ends every session made before.
         """
         user = self._user(email)

@@ -1,4 +1,5 @@
-"""The `inventory` command: a Flask CLI group with the product's own commands."""
+"""The `inventory` command. Only `serve` loads Flask: every other command, the worker included, gets
+its services from inventory.bootstrap."""
 
 from __future__ import annotations
 
@@ -10,32 +11,23 @@ import threading
 from types import FrameType
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
 
+from inventory.adapters.logs import configure_logging
+from inventory.adapters.scheduler import build_scheduler, check_alerts_job
+from inventory.application.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
+from inventory.bootstrap import create_schema
 from inventory.cli.audit import audit
 from inventory.cli.backups import backup_command, restore_command
+from inventory.cli.context import services
 from inventory.cli.exports import export
 from inventory.cli.importing import import_command, template_command
 from inventory.cli.projections import projections
 from inventory.cli.users import users
-from inventory.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
 from inventory.domain.errors import InvalidInput
 from inventory.projections.alerts import open_alerts
-from inventory.scheduler import build_scheduler, check_alerts_job
-from inventory.web import create_app, services
-from inventory.web.logs import configure_logging
-from inventory.web.schema import create_schema
 
 
-def _create_app() -> Flask:
-    try:
-        return create_app()
-    except InvalidInput as error:  # a setting to fix: say which, without a traceback
-        raise click.ClickException(str(error)) from None
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group()
 def main() -> None:
     """Supply inventory for harm reduction programs."""
 
@@ -50,7 +42,7 @@ main.add_command(import_command)
 main.add_command(template_command)
 
 
-@main.command("keys", with_appcontext=False)
+@main.command("keys")
 def keys_command() -> None:
     """Print new random keys for INVENTORY_SECRET_KEY, INVENTORY_SEAL_KEY and INVENTORY_CIPHER_KEY.
 
@@ -63,7 +55,6 @@ def keys_command() -> None:
 
 
 @main.command("init")
-@with_appcontext
 def init_command() -> None:
     """Create the event store's, the read models' and the web's tables (safe to run again)."""
     found = services()
@@ -74,7 +65,6 @@ def init_command() -> None:
 @main.command("demo")
 @click.option("--days", default=90, show_default=True, help="Days of activity to record.")
 @click.option("--seed", default=20261123, show_default=True, help="Random seed (same seed, same events).")
-@with_appcontext
 def demo_command(days: int, seed: int) -> None:
     """Load a realistic demo program (skipped when the log already holds data)."""
     found = services()
@@ -108,31 +98,32 @@ def demo_command(days: int, seed: int) -> None:
     help="Do the worker's work in this process too: keep read models up to date, check alerts, deliver them "
     "(for the demo, without `inventory worker`).",
 )
-@with_appcontext
 def serve_command(host: str, port: int, projector: bool) -> None:
     """Run the development server (use gunicorn in production)."""
-    from flask import current_app
-
-    if projector:
-        stop = threading.Event()
-        threading.Thread(target=services().projector.run, args=(stop,), daemon=True, name="projector").start()
-        # The development server is the demo's only process: it runs the worker's schedule too.
-        build_scheduler(services()).start()
     from werkzeug.serving import run_simple
 
+    from inventory.web import create_app
+
+    try:
+        app = create_app()
+    except InvalidInput as error:  # a setting to fix: say which, without a traceback
+        raise click.ClickException(str(error)) from None
+    found = app.extensions["inventory"]
+    if projector:
+        stop = threading.Event()
+        threading.Thread(target=found.projector.run, args=(stop,), daemon=True, name="projector").start()
+        # The development server is the demo's only process: it runs the worker's schedule too.
+        build_scheduler(found).start()
     if os.environ.get("INVENTORY_ENV") != "production":
         # The built-in server speaks plain HTTP: a Secure session cookie would never come back.
         # (Behind HTTPS in production, gunicorn serves the app and the cookies stay Secure.)
-        current_app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+        app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    # Flask's own app.run() refuses to start inside a `flask` CLI command; werkzeug's server does not.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app behind the proxy
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command("worker")
 @click.option("--interval", default=0.5, show_default=True, help="Seconds between polls of the log.")
-@with_appcontext
 def worker_command(interval: float) -> None:
     """Keep the read models caught up with the log until stopped (SIGTERM or Ctrl+C)."""
     configure_logging(json_lines=os.environ.get("INVENTORY_LOG_FORMAT", "text") == "json")

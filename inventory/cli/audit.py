@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 
 from exports.cells import csv_text
+from inventory.cli.context import services
 from inventory.projections import queries
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import verify
-from inventory.web import services
 
 COLUMNS = ("site", "sku", "lot", "expires_on", "funding_source", "quantity")
 
@@ -46,7 +45,6 @@ def _day(value: str) -> date:
     help="Stock at the end of this business day, as the log knows it now (includes backdated entries).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write CSV here.")
-@with_appcontext
 def replay(until: str | None, as_of: str | None, output: Path | None) -> None:
     """Reconstruct stock on hand at a point in the past."""
     found = services()
@@ -96,7 +94,6 @@ def _write(rows: list[dict[str, Any]], title: str, output: Path | None) -> None:
 
 
 @audit.command("verify")
-@with_appcontext
 def verify_command() -> None:
     """Check the seal over the whole log; exits 1 and names the first bad position if tampered."""
     found = services()

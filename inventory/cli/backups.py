@@ -1,4 +1,4 @@
-"""`inventory backup DIR` and `inventory restore DIR`: see inventory/backup.py."""
+"""`inventory backup DIR` and `inventory restore DIR`: see inventory/adapters/backup.py."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from inventory.backup import check_restored, restore_backup, take_backup
+from inventory.adapters.backup import check_restored, restore_backup, take_backup
+from inventory.adapters.settings import load_settings
+from inventory.bootstrap import build_services
 from inventory.domain.errors import InventoryError
-from inventory.services import build_services
-from inventory.settings import load_settings
 
 
 @click.command("backup")

@@ -8,13 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
 from exports.grant_report import write_grant_report
 from exports.reports import Source, check_known_at, distribution_log, grant_figures, stock_report
+from inventory.cli.context import services
 from inventory.domain.errors import InventoryError
 from inventory.projections.replay import position_at_end_of
-from inventory.web import services
 
 
 @click.group("export")
@@ -79,7 +78,6 @@ WHO = click.option(
 @KNOWN_AT
 @OUTPUT
 @WHO
-@with_appcontext
 def grant_report_command(
     funding_source: str | None, start: str, end: str, known_at: str | None, output: Path, who: str
 ) -> None:
@@ -121,7 +119,6 @@ def grant_report_command(
 @KNOWN_AT
 @OUTPUT
 @WHO
-@with_appcontext
 def stock_report_command(
     funding_source: str | None, on: str | None, known_at: str | None, output: Path, who: str
 ) -> None:
@@ -141,7 +138,6 @@ def stock_report_command(
 @KNOWN_AT
 @OUTPUT
 @WHO
-@with_appcontext
 def distribution_log_command(start: str, end: str, known_at: str | None, output: Path, who: str) -> None:
     """Every encounter in a period (the anonymous code only if INVENTORY_EXPORT_PARTICIPANT_CODES allows)."""
     source = _source()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
+from inventory.cli.context import services
 from inventory.importing import UnreadableFile, build_template, import_file
 from inventory.importing.reading import ImportFile
-from inventory.web import services
 
 
 @click.command("import-template")
@@ -41,7 +40,6 @@ def template_command(output: Path, examples: bool) -> None:
     show_default=True,
     help="Who is importing (an email); recorded with each event.",
 )
-@with_appcontext
 def import_command(file: Path, skip_invalid: bool, actor: str) -> None:
     """Import a template workbook (.xlsx) or one of its sheets as .csv.
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import with_appcontext
 
-from inventory.web import services
+from inventory.cli.context import services
 
 
 @click.group("projections")
@@ -17,7 +16,6 @@ def projections() -> None:
 
 @projections.command("rebuild")
 @click.argument("names", nargs=-1)
-@with_appcontext
 def rebuild(names: tuple[str, ...]) -> None:
     """Drop and rebuild the named read models (all of them by default) from the event log."""
     projector = services().projector
@@ -32,7 +30,6 @@ def rebuild(names: tuple[str, ...]) -> None:
 
 
 @projections.command("status")
-@with_appcontext
 def status() -> None:
     """Each read model's position against the log's head, and whether they stopped at an event (exit 1)."""
     projector = services().projector

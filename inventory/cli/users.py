@@ -6,11 +6,10 @@ import secrets
 import sys
 
 import click
-from flask.cli import with_appcontext
 
+from inventory.cli.context import services
 from inventory.domain.errors import InventoryError
 from inventory.projections import staff
-from inventory.web import services
 
 
 @click.group("users")
@@ -25,7 +24,6 @@ def users() -> None:
 )
 @click.option("--site", "sites", multiple=True, help="A site code the user works at (repeat for more).")
 @click.option("--password", help="Their password (asked for when left out at a terminal, else generated).")
-@with_appcontext
 def create(email: str, role: str, sites: tuple[str, ...], password: str | None) -> None:
     """Create a user with a role (coordinators need at least one --site)."""
     generated = False
@@ -47,7 +45,6 @@ def create(email: str, role: str, sites: tuple[str, ...], password: str | None) 
 @users.command("token")
 @click.argument("email")
 @click.option("--label", default="cli", show_default=True, help="What the token is for.")
-@with_appcontext
 def token(email: str, label: str) -> None:
     """Print a new API token for a user (shown once; stored only as a hash)."""
     try:
@@ -58,7 +55,6 @@ def token(email: str, label: str) -> None:
 
 @users.command("revoke-token")
 @click.argument("token_id")
-@with_appcontext
 def revoke_token(token_id: str) -> None:
     """Revoke one API token by its id (the part after the token's second underscore); the user's
     other tokens go on working."""

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from inventory import commands as check
+from inventory.application import rules as check
 from inventory.domain.errors import InvalidInput
 from inventory.domain.text import clean_code, clean_lot, clean_text
 from inventory.domain.values import (

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from inventory.adapters.locks import IMPORTS
 from inventory.application import InventoryApplication
 from inventory.domain import StockLedger, ledger_id
 from inventory.domain.errors import InventoryError, UnknownFundingSource, UnknownItem, UnknownSite
@@ -35,7 +36,6 @@ from inventory.importing.checking import (
 )
 from inventory.importing.reading import ImportFile, Problem, Row, file_digest
 from inventory.importing.sheets import FUNDING, ITEMS, OPENING, SITES
-from inventory.locks import IMPORTS
 
 OPENING_BALANCE = "Opening balance"
 Progress = Callable[[int], None]

@@ -2,7 +2,7 @@
 
 Once per local day, however many workers run the job: the first to record the day's `Digest` sends
 it; any other finds it prepared and sends nothing. Who it reached is recorded after sending, one
-`Digest.Sent` per person, from the outbox like an alert's email (inventory.notify.outbox).
+`Digest.Sent` per person, from the outbox like an alert's email (inventory.projections.deliveries).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from inventory.bootstrap import Services
 from inventory.domain.alerts import digest_id
-from inventory.notify.outbox import DIGEST, deliveries, open_alerts
 from inventory.notify.sender import Sender
+from inventory.projections.deliveries import DIGEST, deliveries, open_alerts
 from inventory.projections.store import ReadStore
-from inventory.services import Services
 
 log = logging.getLogger(__name__)
 

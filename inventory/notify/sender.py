@@ -20,11 +20,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from inventory.adapters import mail as email
+from inventory.adapters import webhook
+from inventory.adapters.settings import Settings
 from inventory.domain.alerts import Alert
-from inventory.notify import email, webhook
-from inventory.notify.outbox import DIGEST, EMAIL, WEBHOOK, alerts_by_id, digest_of
+from inventory.projections.deliveries import DIGEST, EMAIL, WEBHOOK, alerts_by_id, digest_of
 from inventory.projections.store import ReadStore, Row
-from inventory.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 
-from inventory.notify import email
+from inventory.adapters import mail as email
+from inventory.adapters.settings import Settings
 from inventory.projections import stopped
 from inventory.projections.stopped import Stop
 from inventory.projections.store import ReadStore
-from inventory.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from inventory.notify.outbox import Deliveries
 from inventory.projections.alerts import Alerts
 from inventory.projections.audit_log import AuditLog
 from inventory.projections.base import Projection
 from inventory.projections.catalog import Catalog
+from inventory.projections.deliveries import Deliveries
 from inventory.projections.distribution import Distribution
 from inventory.projections.seal import Seal
 from inventory.projections.staff import Staff

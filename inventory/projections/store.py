@@ -21,9 +21,9 @@ from typing import Any, Protocol
 from psycopg import OperationalError
 from psycopg.errors import LockNotAvailable
 
-from inventory.config import persistence_env, pool_wait_seconds, postgres_conninfo, store_namespace
+from inventory.adapters.locks import LOCK_WAIT_SECONDS
+from inventory.adapters.persistence import persistence_env, pool_wait_seconds, postgres_conninfo, store_namespace
 from inventory.domain.errors import Busy
-from inventory.locks import LOCK_WAIT_SECONDS
 
 Row = tuple[Any, ...]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from inventory.adapters.settings import load_settings
+from inventory.bootstrap import build_services, create_schema, missing_schema
 from inventory.domain.errors import InventoryError
-from inventory.services import build_services
-from inventory.settings import load_settings
 from inventory.web.api import register_api
 from inventory.web.errors import DATABASE_UNAVAILABLE, database_unavailable, domain_error, unavailable, unexpected_error
 from inventory.web.figures import register_figures_checks
@@ -17,7 +17,6 @@ from inventory.web.health import register_health
 from inventory.web.logs import request_ids
 from inventory.web.pages import register_pages
 from inventory.web.requests import register_request_checks
-from inventory.web.schema import create_schema, missing_schema
 from inventory.web.security import secure
 from inventory.web.services import services
 

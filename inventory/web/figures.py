@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from inventory.access import Action, Principal
+from inventory.application.access import Action, Principal
 from inventory.projections.stopped import ReadModelsStopped, Stop
 from inventory.web.errors import envelope, page, wants_json
 from inventory.web.services import services

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from inventory.bootstrap import missing_schema
 from inventory.web.errors import DATABASE_UNAVAILABLE
-from inventory.web.schema import missing_schema
 from inventory.web.services import services
 
 bp = Blueprint("health", __name__)

@@ -1,67 +1,24 @@
-"""Structured logs with a request id, and never a participant's data.
+"""Each request's id, on its answer and its log records, and one access line per request.
 
 Every request gets an id (the caller's X-Request-ID if it is a plain token, otherwise a new one),
-sent back in the X-Request-ID header and attached to every log record made while serving it. One
-access line per request says the method, the path without its query string, the status and the time
-taken: never a query string, a form or a body, which is where a participant code could be.
-
-`configure_logging` (gunicorn's entry point and `inventory worker`) writes one JSON object per line
-when INVENTORY_LOG_FORMAT is json (the default in production), or plain text.
+sent back in the X-Request-ID header and attached to every log record made while serving it
+(inventory.adapters.logs). The access line says the method, the path without its query string, the
+status and the time taken: never a query string, a form or a body, where a participant code could be.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
-from datetime import UTC, datetime
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, request
 
-access = logging.getLogger("inventory.access")
+from inventory.adapters.logs import request_id
+
+access = logging.getLogger("inventory.application.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class RequestIdFilter(logging.Filter):
-    """Puts the current request's id on each record (`-` outside a request)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id (and the error, if any)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-        }
-        for key in ("method", "path", "status", "ms"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
-    """Send every logger's records to stderr, with request ids, as JSON lines or plain text."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    if json_lines:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
 
 
 def request_ids(app: Flask) -> None:
@@ -69,6 +26,7 @@ def request_ids(app: Flask) -> None:
     def assign_request_id() -> None:
         given = request.headers.get("X-Request-ID", "")
         g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        g.request_id_token = request_id.set(g.request_id)
         g.started = time.perf_counter()
 
     @app.after_request
@@ -87,3 +45,9 @@ def request_ids(app: Flask) -> None:
                 extra={"method": request.method, "path": request.path, "status": response.status_code, "ms": ms},
             )
         return response
+
+    @app.teardown_request
+    def forget_request_id(error: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id.reset(token)

@@ -6,7 +6,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inventory.settings import Settings
+from inventory.adapters.settings import Settings
 
 csrf = CSRFProtect()
 HSTS = "max-age=63072000; includeSubDomains"

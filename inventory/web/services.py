@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from inventory.services import Services
+from inventory.bootstrap import Services
 
 
 def services() -> Services:

@@ -1,6 +1,6 @@
 """The one way in with a password, for the sign-in page and `POST /api/v1/tokens` alike.
 
-The attempt takes its place in the sign-in counts (inventory.web.throttle) before the password is
+The attempt takes its place in the sign-in counts (inventory.stores.sign_in_counts) before the password is
 checked, from the client's address as the trusted proxies report it (INVENTORY_TRUSTED_PROXIES).
 """
 
@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request
 
-from inventory.access import Principal
+from inventory.application.access import Principal
 from inventory.domain.text import bad_character
+from inventory.stores.sign_in_counts import SignInThrottle
 from inventory.web.services import services
-from inventory.web.throttle import SignInThrottle
 
 
 @dataclass(frozen=True)

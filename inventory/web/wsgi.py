@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
+from inventory.adapters.logs import configure_logging
 from inventory.web import create_app
-from inventory.web.logs import configure_logging
 
 configure_logging(json_lines=os.environ.get("INVENTORY_LOG_FORMAT", "json") == "json")
 app = create_app(web_only=True)

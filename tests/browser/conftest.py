@@ -20,8 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
-from inventory.demo import DEMO_PASSWORD, seed_demo
-from inventory.services import Services
+from inventory.application.demo import DEMO_PASSWORD, seed_demo
+from inventory.bootstrap import Services
 from inventory.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]

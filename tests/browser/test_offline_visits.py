@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from inventory.demo import DEMO_PASSWORD
+from inventory.application.demo import DEMO_PASSWORD
 from tests.browser.conftest import ADMIN, COORDINATOR, VIEWPORTS, Live, Screen
 
 FORM = "/sites/VAN-1/encounters/new"

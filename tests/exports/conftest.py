@@ -19,7 +19,7 @@ import pytest
 
 from exports.reports import Source
 from inventory.application import InventoryApplication
-from inventory.demo import seed_demo
+from inventory.application.demo import seed_demo
 from inventory.domain.errors import InventoryError
 from inventory.domain.values import AdjustmentReason
 from inventory.projections import all_projections

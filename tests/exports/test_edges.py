@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.cli import ScriptInfo
 from openpyxl import load_workbook
 
 from inventory.application import InventoryApplication
-from inventory.cli import _create_app, main
+from inventory.cli import main
 from tests.conftest import ADMIN, seed_catalog
 from tests.exports.workbooks import flows, sheets, table
 from tests.web.conftest import STAFF, Caller, error
@@ -52,7 +51,6 @@ def record_some(app: InventoryApplication) -> None:
 
 
 def run_cli(args: list[str], url: str, instance: Path, **env: str) -> Any:
-    info = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
     settings = {
         "INVENTORY_DATABASE_URL": url,
         "INVENTORY_INSTANCE_PATH": str(instance),
@@ -60,16 +58,11 @@ def run_cli(args: list[str], url: str, instance: Path, **env: str) -> Any:
         "INVENTORY_ENV": "development",
         **env,
     }
-    try:
-        return CliRunner().invoke(main, args, env=settings, obj=info, catch_exceptions=False)
-    finally:
-        if info._loaded_app is not None:
-            info._loaded_app.extensions["inventory"].close()
+    return CliRunner().invoke(main, args, env=settings, catch_exceptions=False)
 
 
 @pytest.fixture
-def recorded(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+def recorded(sqlite_url: str) -> str:
     app = InventoryApplication(sqlite_url)
     try:
         seed_catalog(app)

@@ -20,9 +20,8 @@ ODD_LOTS = ("N-1\ufffe", "N-2\uffff", "=1+2", "@SUM(A1)", "+7-3")
 
 
 @pytest.fixture
-def old_log(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def old_log(sqlite_url: str) -> str:
     """Receipts of lots an earlier release took as typed, and a visit that used them."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     app = InventoryApplication(sqlite_url)
     try:
         seed_catalog(app)

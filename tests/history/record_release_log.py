@@ -28,7 +28,7 @@ ADMIN = "admin@demo.example.org"
 def main(folder: str) -> None:
     import inventory
     from inventory.application import InventoryApplication
-    from inventory.demo import PURCHASING, seed_demo
+    from inventory.application.demo import PURCHASING, seed_demo
     from inventory.projections import all_projections
     from inventory.projections.alerts import open_alerts
     from inventory.projections.runner import Projector

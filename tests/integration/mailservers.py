@@ -17,7 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from inventory.settings import Settings, load_settings
+from inventory.adapters.settings import Settings, load_settings
 
 
 def free_port() -> int:

@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from inventory.alert_conditions import current_conditions
 from inventory.application import InventoryApplication
+from inventory.application.alert_conditions import current_conditions
 from inventory.domain.alerts import alert_id
 from inventory.domain.errors import InvalidState
 from inventory.projections import all_projections

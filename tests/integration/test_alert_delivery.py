@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
+from inventory.bootstrap import Services, build_services
 from inventory.domain.alerts import Alert
-from inventory.notify.outbox import deliveries
 from inventory.notify.sender import Sender, record_notification
-from inventory.services import Services, build_services
+from inventory.projections.deliveries import deliveries
 from tests.conftest import ADMIN, seed_catalog
 from tests.integration.mailservers import Hooks, SmtpServer, hanging_up, settings_for, smtp_server, webhook_server
 

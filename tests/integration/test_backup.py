@@ -22,11 +22,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from inventory.backup import check_restored, read_manifest, restore_backup, take_backup
+from inventory.adapters.backup import check_restored, read_manifest, restore_backup, take_backup
+from inventory.adapters.settings import Settings, load_settings
+from inventory.bootstrap import Services, build_services
 from inventory.cli import main
 from inventory.domain.errors import InvalidInput
-from inventory.services import Services, build_services
-from inventory.settings import Settings, load_settings
 from tests.conftest import ADMIN, POSTGRES_URL, read_model_rows, seed_catalog
 
 KEY = base64.b64encode(os.urandom(32)).decode()

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from inventory.application import InventoryApplication
-from inventory.demo import seed_demo
+from inventory.application.demo import seed_demo
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.seal import verify

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 import pytest
 
+from inventory.adapters.encryption import WrongCipherKey
+from inventory.adapters.settings import load_settings
+from inventory.bootstrap import Services, build_services
 from inventory.domain.errors import InvalidInput
-from inventory.encryption import WrongCipherKey
 from inventory.projections import queries
-from inventory.services import Services, build_services
-from inventory.settings import load_settings
 from tests.conftest import ADMIN, seed_catalog
 
 KEY = base64.b64encode(os.urandom(32)).decode()

@@ -19,14 +19,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from inventory.adapters.locks import IMPORTS
+from inventory.adapters.persistence import persistence_env
+from inventory.adapters.settings import load_settings
 from inventory.application import InventoryApplication
 from inventory.application.core import _creating_tables
-from inventory.config import persistence_env
+from inventory.bootstrap import Services, build_services
 from inventory.domain import StockLedger, ledger_id
 from inventory.domain.errors import ConcurrentUpdate
-from inventory.locks import IMPORTS
-from inventory.services import Services, build_services
-from inventory.settings import load_settings
 from inventory.web.errors import status_for
 from tests.conftest import ADMIN, POSTGRES_URL, seed_catalog
 from tests.threads import Worker

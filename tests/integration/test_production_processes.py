@@ -38,10 +38,10 @@ import httpx
 import psycopg
 import pytest
 
+from inventory.adapters.settings import load_settings
+from inventory.bootstrap import Services, build_services
 from inventory.domain import Encounter, StockLedger, Transfer
 from inventory.projections.seal import verify
-from inventory.services import Services, build_services
-from inventory.settings import load_settings
 from tests.conftest import ADMIN, POSTGRES_URL, read_model_rows, seed_catalog
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 
 from inventory.application import InventoryApplication
-from inventory.cli import _create_app, main
+from inventory.cli import main
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.seal import verify
@@ -362,22 +361,10 @@ def test_status_shows_each_read_models_position_against_the_head_of_the_log(setu
 
 def run_cli(args: list[str], url: str, instance: Path) -> Any:
     """Run the `inventory` command as a shell would, with the settings in the environment."""
-    info = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
     env = {"INVENTORY_DATABASE_URL": url, "INVENTORY_INSTANCE_PATH": str(instance), "INVENTORY_SEAL_KEY": KEY.decode()}
-    try:
-        return CliRunner().invoke(main, args, env=env, obj=info, catch_exceptions=False)
-    finally:
-        if info._loaded_app is not None:
-            info._loaded_app.extensions["inventory"].close()
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 
 
-@pytest.fixture
-def cli_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Flask's CLI sets FLASK_RUN_FROM_CLI in the process environment; put it back afterwards."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
-
-
-@pytest.mark.usefixtures("cli_environment")
 def test_projections_status_prints_each_read_model_and_how_far_behind_it_is(setup: Setup, tmp_path: Path) -> None:
     record_visits(setup.app, 5)
     setup.projector().catch_up(until=7)
@@ -391,7 +378,6 @@ def test_projections_status_prints_each_read_model_and_how_far_behind_it_is(setu
     assert [line.split() for line in lines[1:]] == [[name, "7", str(head), str(head - 7)] for name in NAMES]
 
 
-@pytest.mark.usefixtures("cli_environment")
 def test_projections_rebuild_rebuilds_the_named_read_models_and_refuses_unknown_names(
     setup: Setup, tmp_path: Path
 ) -> None:

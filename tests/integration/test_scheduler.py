@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inventory.adapters.scheduler import build_scheduler, check_alerts_job, digest_job
+from inventory.bootstrap import Services, build_services
 from inventory.domain.alerts import Alert, digest_id
-from inventory.notify.outbox import deliveries, open_alerts
 from inventory.notify.sender import Sender
-from inventory.scheduler import build_scheduler, check_alerts_job, digest_job
-from inventory.services import Services, build_services
+from inventory.projections.deliveries import deliveries, open_alerts
 from tests.conftest import ADMIN, seed_catalog
 from tests.integration.mailservers import SmtpServer, settings_for, smtp_server
 

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 
+from inventory.adapters.persistence import persistence_env
 from inventory.application import InventoryApplication
-from inventory.cli import _create_app, main
-from inventory.config import persistence_env
+from inventory.cli import main
 from inventory.domain import StockLedger
 from inventory.projections import all_projections
 from inventory.projections.runner import Projector
@@ -343,26 +342,14 @@ def test_tampering_after_the_sealed_head_is_not_reported_as_tampering(sealed: Se
 
 def run_cli(args: list[str], url: str, instance: Path, key: bytes = KEY) -> Any:
     """Run the `inventory` command as a shell would, with the settings in the environment."""
-    info = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
     env = {
         "INVENTORY_DATABASE_URL": url,
         "INVENTORY_INSTANCE_PATH": str(instance),
         "INVENTORY_SEAL_KEY": key.decode(),
     }
-    try:
-        return CliRunner().invoke(main, args, env=env, obj=info, catch_exceptions=False)
-    finally:
-        if info._loaded_app is not None:
-            info._loaded_app.extensions["inventory"].close()
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 
 
-@pytest.fixture
-def cli_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Flask's CLI sets FLASK_RUN_FROM_CLI in the process environment; put it back afterwards."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
-
-
-@pytest.mark.usefixtures("cli_environment")
 def test_audit_verify_exits_0_on_a_sealed_log_and_1_naming_the_position_once_tampered(
     sealed: Sealed, tmp_path: Path
 ) -> None:
@@ -379,7 +366,6 @@ def test_audit_verify_exits_0_on_a_sealed_log_and_1_naming_the_position_once_tam
     assert tampered.output == f"TAMPERED: position {position}: a sealed event is missing from the log.\n"
 
 
-@pytest.mark.usefixtures("cli_environment")
 def test_audit_verify_with_the_wrong_key_exits_1(sealed: Sealed, tmp_path: Path) -> None:
     result = run_cli(["audit", "verify"], sealed.url, tmp_path / "instance", key=b"not-the-key")
 

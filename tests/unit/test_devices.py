@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.web.devices import describe
+from inventory.stores.devices import describe
 
 AGENTS = [
     (

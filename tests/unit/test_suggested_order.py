@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.suggested_order import suggest_quantity
+from inventory.application.suggested_order import suggest_quantity
 
 
 @pytest.mark.parametrize(

@@ -327,7 +327,7 @@ def left_running(flask_app: Flask, path: str, body: dict[str, Any], key: str, se
     """A claim whose request died (killed, or the database went away) `seconds_ago`, without answering."""
     from datetime import UTC, datetime, timedelta
 
-    from inventory.web.api.idempotency import body_hash
+    from inventory.stores.idempotency import body_hash
 
     digest = body_hash("POST", path, json.dumps(body).encode())
     started = (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()

@@ -6,7 +6,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from inventory.locks import STRIPES
+from inventory.adapters.locks import STRIPES
 from inventory.web import create_app
 from tests.threads import Worker
 

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from flask import Flask
 
+from inventory.adapters.logs import JsonFormatter, RequestIdFilter
 from inventory.web import create_app
-from inventory.web.logs import JsonFormatter, RequestIdFilter
 from tests.conftest import ADMIN, POSTGRES_URL, seed_catalog
 
 SECRETS = {"INVENTORY_SEAL_KEY": "production-tests-seal-key"}
@@ -63,7 +63,7 @@ def test_a_web_worker_creates_no_tables_and_answers_503_until_init_has_run(datab
         init = create_app({"INVENTORY_DATABASE_URL": database_url, **SECRETS})
         init.test_client().get("/healthz")
         with init.app_context():
-            from inventory.web.schema import create_schema
+            from inventory.bootstrap import create_schema
 
             create_schema(init.extensions["inventory"])
         init.extensions["inventory"].close()
@@ -137,7 +137,7 @@ def test_every_answer_and_log_line_carries_a_request_id_and_no_log_holds_partici
         caplog.handler.removeFilter(handler_filter)
         services.close()
 
-    access = [r for r in caplog.records if r.name == "inventory.access"]
+    access = [r for r in caplog.records if r.name == "inventory.application.access"]
     assert [(r.method, r.path, r.status, r.request_id) for r in access if r.request_id.startswith("van-1")] == [
         ("POST", "/api/v1/encounters", 201, "van-1-abc"),
         ("POST", "/api/v1/encounters", refused.status_code, "van-1-def"),

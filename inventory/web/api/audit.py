@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from inventory.access import Action, Principal
+from inventory.application.access import Action, Principal
 from inventory.application.users import token_id_of
 from inventory.projections import staff
 from inventory.projections.seal import verify

@@ -8,7 +8,7 @@ from flask import g, request
 from flask_login import current_user
 from flask_smorest import abort
 
-from inventory.access import Action, Principal
+from inventory.application.access import Action, Principal
 from inventory.web.security import csrf
 from inventory.web.services import services
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import UnknownItem, UnknownSite
 from inventory.projections.store import ReadStore
 from inventory.web.api import schemas as s

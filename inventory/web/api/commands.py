@@ -12,8 +12,8 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from inventory.projections.stopped import ReadModelsStopped
+from inventory.stores.idempotency import IdempotencyStore, body_hash
 from inventory.web.api.auth import Replay, caller
-from inventory.web.api.idempotency import IdempotencyStore, body_hash
 from inventory.web.errors import DATABASE_UNAVAILABLE
 from inventory.web.services import services
 

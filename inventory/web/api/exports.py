@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from exports.reports import Source, grant_report
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.web.api.auth import require
 from inventory.web.api.docs import documented
 from inventory.web.api.schemas import Code, Day

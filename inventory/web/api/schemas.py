@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from inventory.commands import REFILL_REASONS
+from inventory.application.rules import REFILL_REASONS
 from inventory.domain.alerts import AlertKind
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.discards import DISCARD_REASONS

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.api import schemas as s

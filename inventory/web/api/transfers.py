@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command

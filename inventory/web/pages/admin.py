@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.users import Role
 from inventory.domain.values import Category, SiteKind

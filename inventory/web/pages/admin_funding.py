@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.web.pages.admin import CATEGORY_LABELS, actor, bp, form_page

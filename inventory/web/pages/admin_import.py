@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.importing import UnreadableFile, build_template, import_file
 from inventory.importing.sheets import SHEETS
 from inventory.web.pages.admin import actor, bp, catch_up

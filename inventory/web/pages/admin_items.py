@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.admin import CATEGORY_LABELS, actor, bp, confirm_page, form_page
 from inventory.web.pages.common import page

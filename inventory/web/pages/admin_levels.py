@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.admin import actor, bp, form_page
 from inventory.web.pages.common import page

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.admin import KIND_LABELS, actor, bp, done, form_page
 from inventory.web.pages.common import page

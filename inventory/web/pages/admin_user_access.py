@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.web.pages.admin import actor, bp, confirm_page
 from inventory.web.pages.admin_users import staff_row
 from inventory.web.pages.auth import end_session, sessions

@@ -16,7 +16,7 @@ from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.application.users import EMAIL, MIN_PASSWORD
 from inventory.domain.errors import InvalidInput
 from inventory.domain.users import Role

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import InputRequired, Regexp
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.application.alerts import UnknownAlert
 from inventory.domain.alerts import AlertKind
 from inventory.domain.errors import InventoryError, NotFound

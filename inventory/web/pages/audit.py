@@ -15,7 +15,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from inventory import domain
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify

@@ -13,10 +13,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from inventory.access import Principal
+from inventory.application.access import Principal
+from inventory.stores.sessions import SessionStore, StaffSession
 from inventory.web.pages.fields import StorableText
 from inventory.web.services import services
-from inventory.web.sessions import SessionStore, StaffSession
 from inventory.web.sign_in import check_password, try_again_in
 
 bp = Blueprint("auth", __name__)

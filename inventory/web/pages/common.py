@@ -12,7 +12,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from inventory.access import Action, Principal
+from inventory.application.access import Action, Principal
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.web.services import services

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.pages.common import allow, page, principal, today, visible_sites

@@ -15,8 +15,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, ValidationError
 
-from inventory.access import Action
-from inventory.commands import MAX_COUNT, REFILL_REASONS
+from inventory.application.access import Action
+from inventory.application.rules import MAX_COUNT, REFILL_REASONS
 from inventory.domain.discards import DISCARD_REASONS as REASONS_TO_DISCARD
 from inventory.domain.errors import IdempotencyConflict, InventoryError
 from inventory.domain.participant import check_participant_code

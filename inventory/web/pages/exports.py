@@ -13,11 +13,11 @@ from wtforms.validators import InputRequired, Optional
 
 from exports import reports
 from exports.reports import Source, Stages, check_funding_source, check_known_at, check_period
-from inventory.access import Action
+from inventory.application.access import Action
+from inventory.bootstrap import Services
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
-from inventory.services import Services
-from inventory.web.export_jobs import DONE, ExportJob, ExportJobs, Work
+from inventory.stores.export_jobs import DONE, ExportJob, ExportJobs, Work
 from inventory.web.pages.audit import PositionField, QueryForm
 from inventory.web.pages.common import page, principal, today
 from inventory.web.pages.fields import DayField

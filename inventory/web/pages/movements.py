@@ -14,7 +14,7 @@ from wtforms import DateField, IntegerField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3; the stubs lag
 from wtforms.validators import StopValidation, ValidationError
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import Conflict, InventoryError
 from inventory.projections import queries
 from inventory.projections.stopped import ReadModelsStopped

@@ -13,11 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from inventory.access import Action
+from inventory.application.access import Action
+from inventory.application.suggested_order import Suggestion, suggest_quantity
 from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
 from inventory.projections import queries
 from inventory.projections.order_queries import FINISHED, UNFINISHED, purchase_order_row, purchase_orders
-from inventory.suggested_order import Suggestion, suggest_quantity
 from inventory.web.pages.common import allow, page, principal
 from inventory.web.pages.movements import (
     WholeNumber,

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.projections.order_queries import open_purchase_orders

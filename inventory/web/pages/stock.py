@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import EXPIRY_HORIZON_DAYS, status_of

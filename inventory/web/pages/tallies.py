@@ -12,7 +12,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.fields.core import Label
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.web.pages.common import page, principal, today
 from inventory.web.pages.fields import DayField

@@ -12,7 +12,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.fields.core import Label
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from inventory.access import Action
+from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries, transfer_queries
 from inventory.web.pages.common import allow, page, principal, today

@@ -8,8 +8,8 @@ from contextlib import closing
 import pytest
 from flask import Flask
 
+from inventory.adapters.persistence import persistence_env
 from inventory.application import InventoryApplication
-from inventory.config import persistence_env
 from inventory.projections import queries
 from inventory.projections.replay import stock_known_at
 from tests.web.conftest import day

@@ -1,7 +1,7 @@
 """Every page route x method x role, from the app's URL map: the right answer, never another site's data.
 
 The action each route needs is written out below, independently of the code; who may do that
-action comes from the permission table in inventory/access.py. A route missing from the table
+action comes from the permission table in inventory/application/access.py. A route missing from the table
 fails here (decide who may use it), and so does one that lets the wrong role in. The coordinator
 works at VAN-1 only: every route naming WH must refuse them without showing WH's stock.
 """
@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from inventory.access import PERMISSIONS, Action
 from inventory.application import InventoryApplication
+from inventory.application.access import PERMISSIONS, Action
 from inventory.domain.alerts import alert_id
 from tests.web.conftest import ADMIN, STAFF
 from tests.web.pages.conftest import Person, csrf_token, person
@@ -140,7 +140,7 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         site=OTHER_SITE, sku="SYR-1ML", reorder_point=10, par_level=20, lead_time_days=3, actor=ADMIN
     )
     flask_app.extensions["inventory"].projector.catch_up()
-    inventory.check_alerts(date.today(), datetime.now(UTC))
+    inventory.check_alerts(date.today(), datetime.now(UTC), store=flask_app.extensions["inventory"].store)
     flask_app.extensions["inventory"].projector.catch_up()
     # An export the auditor asked for (anyone else who may export is answered 404 for it).
     asked = people["auditor"].post(

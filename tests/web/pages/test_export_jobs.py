@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from inventory.domain.errors import InvalidInput
-from inventory.web.export_jobs import FAILED_UNEXPECTEDLY, KEEP, STALLED, ExportJobs, JobProgress
+from inventory.stores.export_jobs import FAILED_UNEXPECTEDLY, KEEP, STALLED, ExportJobs, JobProgress
 from inventory.web.pages.exports import jobs
 from tests.web.conftest import STAFF
 from tests.web.pages.conftest import Person
@@ -101,7 +101,7 @@ def test_a_refused_or_broken_export_says_so_and_leaves_no_file(
         Path(path).write_bytes(b"half")
         raise RuntimeError("disk on fire")
 
-    caplog.set_level(logging.ERROR, logger="inventory.web.export_jobs")
+    caplog.set_level(logging.ERROR, logger="inventory.stores.export_jobs")
     first = runner.start(kind="log", filename="a.xlsx", requested_by=MANAGER, work=refused)
     second = runner.start(kind="log", filename="b.xlsx", requested_by=MANAGER, work=broken)
     assert runner.drain(timeout=30)

@@ -82,7 +82,7 @@ SHORTAGE = alert_id("below_reorder_point", "WH", STRIPS)
 def shortage_open(flask_app: Flask, inventory: InventoryApplication) -> tuple[bool, int]:
     """Run the alert check on the caught-up read models: is the WH strips shortage open, in which episode."""
     catch_up(flask_app)
-    inventory.check_alerts(day(0), datetime.now(UTC))
+    inventory.check_alerts(day(0), datetime.now(UTC), store=flask_app.extensions["inventory"].store)
     catch_up(flask_app)
     found = inventory.alert(SHORTAGE)
     return found["open"], found["episode"]

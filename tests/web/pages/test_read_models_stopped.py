@@ -18,14 +18,13 @@ from typing import Any, ClassVar
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from flask.cli import ScriptInfo
 
+from inventory.adapters.scheduler import stop_notice_job
 from inventory.application import InventoryApplication
 from inventory.cli import main
 from inventory.projections.base import Projection, Recorded
 from inventory.projections.stopped import ReadModelsStopped
 from inventory.projections.store import Tx
-from inventory.scheduler import stop_notice_job
 from tests.conftest import ADMIN, saved_as_before
 from tests.integration.mailservers import SmtpServer, smtp_server
 from tests.web.conftest import STAFF, Caller, error, ok
@@ -65,7 +64,7 @@ def written_as_before(inventory: InventoryApplication, lot: str) -> int:
 
 
 def status(flask_app: Flask) -> Any:
-    return CliRunner().invoke(main, ["projections", "status"], obj=ScriptInfo(create_app=lambda: flask_app))
+    return CliRunner().invoke(main, ["projections", "status"], obj=flask_app.extensions["inventory"])
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from flask import Flask
 
 from inventory.application import InventoryApplication
 from inventory.application.users import UserVerbs
-from inventory.web import throttle
+from inventory.stores import sign_in_counts as throttle
 from tests.web.conftest import STAFF, Caller
 from tests.web.pages.conftest import PASSWORD, Person, person
 

@@ -17,18 +17,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from inventory.access import Principal
+from inventory.adapters.settings import load_settings
 from inventory.application import InventoryApplication
+from inventory.application.access import Principal
 from inventory.domain.errors import InvalidInput
-from inventory.settings import load_settings
-from inventory.web import create_app
-from inventory.web.throttle import (
+from inventory.stores.sign_in_counts import (
     ACCOUNT_ADDRESS_LIMIT,
     ACCOUNT_LIMIT,
     ADDRESS_LIMIT,
     BUSY_ADDRESS_ACCOUNT_LIMIT,
     WINDOW,
 )
+from inventory.web import create_app
 from tests.clock import Clock
 from tests.web.conftest import SEAL_KEY, STAFF, error, ok
 from tests.web.pages.conftest import PASSWORD, Person, csrf_token

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from inventory.notify.email import alert_lines, link, title
-from inventory.settings import Settings
+from inventory.adapters.mail import alert_lines, link, title
+from inventory.adapters.settings import Settings
 
 TIMEOUT = 15.0
 # httpx logs each request's URL at INFO; a webhook URL (Slack's, for one) is a secret.

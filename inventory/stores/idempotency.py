@@ -47,7 +47,7 @@ def body_hash(method: str, path: str, body: bytes) -> str:
 
 class IdempotencyStore:
     def __init__(self, store: ReadStore) -> None:
-        self.store = store  # its table is created with the others (inventory.web.schema)
+        self.store = store  # its table is created with the others (inventory.bootstrap)
 
     def take_over(self, principal: str, key: str, digest: str) -> bool:
         """Claim a key whose request died mid-way (running, older than STALE, same body); False if it is not."""

@@ -80,7 +80,7 @@ class SignInThrottle:
     """The counters, in a table of the read store shared by every web worker."""
 
     def __init__(self, store: ReadStore) -> None:
-        self.store = store  # its table is created with the others (inventory.web.schema)
+        self.store = store  # its table is created with the others (inventory.bootstrap)
         self._swept = 0.0
 
     def reserve(self, email: str, address: str) -> Reservation:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inventory.projections.store import ReadStore
-from inventory.web.devices import Device, describe
+from inventory.stores.devices import Device, describe
 
 TOUCH_EVERY = 60  # seconds: how stale `last_seen` may be
 
@@ -53,7 +53,7 @@ def _session(row: tuple[Any, ...]) -> StaffSession:
 
 
 class SessionStore:
-    """The `staff_sessions` table (created with the web's other tables, inventory.web.schema)."""
+    """The `staff_sessions` table (created with the web's other tables, inventory.bootstrap)."""
 
     def __init__(self, store: ReadStore, idle_seconds: float) -> None:
         self.store = store

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from inventory import __version__
-from inventory.config import persistence_env, postgres_conninfo
+from inventory.adapters.persistence import persistence_env, postgres_conninfo
+from inventory.adapters.settings import Settings
 from inventory.domain.errors import InvalidInput, InvalidState
 from inventory.projections.seal import SealCheck, seal_head, verify
 from inventory.projections.store import SqliteReadStore, read_store_for
-from inventory.settings import Settings
 
 MANIFEST = "manifest.json"
 SQLITE_EVENTS = "events.db"

@@ -8,7 +8,7 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
-from inventory.settings import Settings
+from inventory.adapters.settings import Settings
 
 TIMEOUT = 30.0  # seconds for the connection and each SMTP reply
 

@@ -11,35 +11,29 @@ choose; the scheduler only decides when. Jobs log their failures and never raise
 
 from __future__ import annotations
 
-import inspect
 import logging
 from datetime import UTC, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from inventory.bootstrap import Services
 from inventory.notify.digest import send_digest
 from inventory.notify.sender import Clock, Sender, utc_now
 from inventory.notify.stopped import tell_admins
-from inventory.services import Services
 
 log = logging.getLogger(__name__)
 
 
 def check_alerts_job(services: Services, clock: Clock = utc_now) -> None:
     """Bring the read models up to date, raise and resolve alerts as of now, then project what changed."""
-    app: Any = services.app
-    check = getattr(app, "check_alerts", None)
-    if check is None:
-        return
+    app = services.app
     try:
         now = clock()
         services.projector.catch_up()
-        kwargs = {"store": services.store} if "store" in inspect.signature(check).parameters else {}
-        check(app.business_day(now), now, **kwargs)
+        app.check_alerts(app.business_day(now), now, store=services.store)
         services.projector.catch_up()
     except Exception:
         log.exception("the alert check failed; it runs again at the next interval")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
-from inventory.config import default_database_url
+from inventory.adapters.locks import LOCK_WAIT_SECONDS
+from inventory.adapters.persistence import default_database_url
 from inventory.domain.errors import InvalidInput
-from inventory.locks import LOCK_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class Settings:
     cipher_key: str | None = None
     # "development" (the built-in server on http://localhost) or "production" (cookies Secure).
     environment: str = "production"
-    # Alert delivery and the worker's schedule (inventory.notify, inventory.scheduler).
+    # Alert delivery and the worker's schedule (inventory.notify, inventory.adapters.scheduler).
     smtp_host: str | None = None  # no host: alerts are not emailed
     smtp_port: int = 587
     smtp_security: str = "starttls"  # none, starttls or tls
@@ -46,7 +46,7 @@ class Settings:
     digest_time: str = "07:00"  # local time, in `timezone`
     # GET /readyz answers 503 when a read model is more events than this behind the log.
     ready_max_lag: int = 1000
-    # How long a command waits for its locks before answering 503 "try again" (inventory.locks).
+    # How long a command waits for its locks before answering 503 "try again" (inventory.adapters.locks).
     lock_wait_seconds: int = LOCK_WAIT_SECONDS
     # Whether the distribution log export carries the optional anonymous participant code.
     export_participant_codes: bool = True
