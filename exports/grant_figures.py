@@ -159,8 +159,8 @@ def gather(snapshot: Snapshot, funding_source: str | None, start: date, end: dat
         funding_source=funding_source,
         start=start,
         end=end,
-        items=_items(reader),
-        funding_names={str(c): str(n) for c, n in reader.fetchall("SELECT code, name FROM funding_sources")},
+        items=rq.items(reader),
+        funding_names=rq.funding_names(reader),
         by_site={key: value for key, value in sorted(by_site.items()) if not value.empty},
         by_month={key: value for key, value in sorted(by_month.items()) if not value.empty},
         months=period,
@@ -170,15 +170,10 @@ def gather(snapshot: Snapshot, funding_source: str | None, start: date, end: dat
     )
 
 
-def _items(reader: rq.Reader) -> dict[str, dict[str, Any]]:
-    rows = reader.fetchall("SELECT sku, name, category, unit FROM items ORDER BY sku")
-    return {str(sku): {"name": name, "category": category, "unit": unit} for sku, name, category, unit in rows}
-
-
 def _receipts(reader: rq.Reader, start: date, end: date, funding_source: str | None) -> list[dict[str, Any]]:
     """Receipts in the period; unit cost as received, else from the purchase order the receipt names."""
     costs = rq.order_costs(reader)
-    orders = {str(number) for (number,) in reader.fetchall("SELECT number FROM purchase_orders")}
+    orders = rq.order_numbers(reader)
     rows = []
     for movement in rq.movements(reader, start, end, funding_source, kind="received"):
         reference = movement["reference"]

@@ -7,16 +7,17 @@ figures that explain it. Nothing here is about a participant: only stock, levels
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from inventory.domain.alerts import AlertKind, alert_id
+from inventory.domain.expiry import SOON_DAYS, expired_on, expires_soon
 from inventory.projections import queries
 from inventory.projections.store import ReadStore
 
 WINDOW_DAYS = 28  # trailing days of use the projection averages over
-HORIZON_DAYS = 60  # how far ahead a lot's expiry is worth an alert
+HORIZON_DAYS = SOON_DAYS  # how far ahead a lot's expiry is worth an alert
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,15 @@ def current_conditions(
             found.append(Condition(AlertKind.BELOW_REORDER_POINT, row["site"], row["sku"], None, details))
         if on_hand > 0 and supply is not None and lead and supply < lead:
             found.append(Condition(AlertKind.RUNS_OUT_WITHIN_LEAD_TIME, row["site"], row["sku"], None, details))
-    horizon = (today + timedelta(days=horizon_days)).isoformat()
     for lot in queries.stock_on_hand(store, site):
-        expires = lot["expires_on"]
-        if not expires or lot["quantity"] <= 0 or expires > horizon:
+        if lot["quantity"] <= 0 or lot["site"] not in open_sites or lot["sku"] not in active:
             continue
-        if lot["site"] not in open_sites or lot["sku"] not in active:
+        if expired_on(lot["expires_on"], today):
+            kind = AlertKind.EXPIRED_ON_HAND
+        elif expires_soon(lot["expires_on"], today, horizon_days):
+            kind = AlertKind.EXPIRING_SOON
+        else:
             continue
-        kind = AlertKind.EXPIRED_ON_HAND if expires < today.isoformat() else AlertKind.EXPIRING_SOON
         found.append(Condition(kind, lot["site"], lot["sku"], lot["lot"], lot_details(lot)))
     return found
 

@@ -39,8 +39,7 @@ class CatalogVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Add an item to the catalog."""
         sku = clean_code(sku, "sku")
-        if pack_size is None or isinstance(pack_size, bool) or not isinstance(pack_size, int) or pack_size < 1:
-            raise InvalidInput("pack_size must be a whole number, 1 or more.", field="pack_size")
+        pack_size = check.PACK_SIZE.check(pack_size, "pack_size")
         item = Item(
             sku=sku,
             name=clean_text(name, "name", max_length=NAME_LENGTH),
@@ -134,13 +133,9 @@ class CatalogVerbs(InventoryCore):
         self, *, site: str, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str
     ) -> dict[str, Any]:
         """Set when to reorder an item at a site, how much to hold, and how long delivery takes."""
-        for field, value in (
-            ("reorder_point", reorder_point),
-            ("par_level", par_level),
-            ("lead_time_days", lead_time_days),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidInput(f"{field} must be a whole number, 0 or more.", field=field)
+        check.LEVEL.check(reorder_point, "reorder_point")
+        check.LEVEL.check(par_level, "par_level")
+        check.LEAD_TIME_DAYS.check(lead_time_days, "lead_time_days")
         if par_level < reorder_point:
             raise InvalidInput(
                 f"par_level ({par_level}) must be at least the reorder_point ({reorder_point}).", field="par_level"

@@ -27,9 +27,6 @@ from inventory.domain.purchasing import (
     SUBMITTED,
 )
 from inventory.domain.text import NAME_LENGTH, clean_text
-from inventory.domain.values import (
-    positive_quantity,
-)
 
 
 class PurchasingVerbs(InventoryCore):
@@ -58,7 +55,7 @@ class PurchasingVerbs(InventoryCore):
             if any(line["sku"] == item.sku for line in ordered):
                 raise InvalidInput(f"{item.sku} appears twice; put its total on one line.", field=f"lines[{index}]")
             self._check_funding(source, item, self.business_day(moment))
-            quantity = positive_quantity(row.get("quantity"), f"lines[{index}].quantity")  # type: ignore[arg-type]
+            quantity = check.QUANTITY.check(row.get("quantity"), f"lines[{index}].quantity")
             cost = check.money(row.get("unit_cost"), f"lines[{index}].unit_cost")
             ordered.append({"sku": item.sku, "quantity": quantity, "unit_cost": cost})
         the_id = uuid4()

@@ -1,4 +1,9 @@
-"""Checking and normalising the plain values a command arrives with."""
+"""Checking and normalising the plain values a command arrives with: the one source of each input rule.
+
+The API's schemas and the pages' forms declare their fields; the bounds of every number, and what to
+say when a number is outside them, come from the `WholeNumbers` here, which the application's own
+checks, the importer and the CLI use too.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,53 @@ from typing import Any
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.errors import InvalidInput
 from inventory.domain.text import clean_code, clean_lot
-from inventory.domain.values import positive_quantity
 
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_COUNT = 100_000
 REFILL_REASONS = ("used_on_overdose", "lost", "stolen", "expired", "given_away", "first_kit", "other")
+
+
+@dataclass(frozen=True)
+class WholeNumbers:
+    """The whole numbers a field takes, from `least` to `most`, and what to say about any other."""
+
+    least: int
+    most: int
+
+    @property
+    def message(self) -> str:
+        """What a form or the API says next to the field."""
+        return f"Enter a whole number from {self.least:,} to {self.most:,}."
+
+    def check(self, value: object, field: str) -> int:
+        """The value, if it is a whole number within the bounds; else InvalidInput naming the field."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"{field} must be a whole number (got {value!r}).", field=field)
+        if not self.least <= value <= self.most:
+            raise InvalidInput(
+                f"{field} must be a whole number from {self.least:,} to {self.most:,} (got {value:,}).", field=field
+            )
+        return value
+
+
+# A quantity of stock moved: received, handed out, sent, ordered, opening stock imported.
+QUANTITY = WholeNumbers(1, 10_000_000)
+# A quantity where 0 means none: a lot counted empty, an item left at 0 on the visit page.
+COUNTED = WholeNumbers(0, QUANTITY.most)
+# A correction up or down (never 0).
+ADJUSTMENT = WholeNumbers(-QUANTITY.most, QUANTITY.most)
+# What one visit reports besides the items.
+VISIT_REVERSALS = WholeNumbers(0, 1_000)
+VISIT_SYRINGES = WholeNumbers(0, 100_000)
+# What one shift's tally reports.
+SHIFT_VISITS = WholeNumbers(0, 100_000)
+SHIFT_REVERSALS = WholeNumbers(0, 10_000)
+SHIFT_SYRINGES = WholeNumbers(0, 1_000_000)
+# A site's reorder point and par level for an item.
+LEVEL = WholeNumbers(0, QUANTITY.most)
+# An item's pack and an order's lead time.
+PACK_SIZE = WholeNumbers(1, 100_000)
+LEAD_TIME_DAYS = WholeNumbers(0, 365)
 
 
 @dataclass(frozen=True)
@@ -45,7 +91,7 @@ def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
     return ReceiptLine(
         sku=clean_code(row.get("sku"), f"{prefix}.sku"),
         lot=clean_lot(row.get("lot"), f"{prefix}.lot") or "",
-        quantity=positive_quantity(row.get("quantity"), f"{prefix}.quantity"),  # type: ignore[arg-type]
+        quantity=QUANTITY.check(row.get("quantity"), f"{prefix}.quantity"),
         expires_on=a_date(row.get("expires_on"), f"{prefix}.expires_on"),
         unit_cost=money(row.get("unit_cost"), f"{prefix}.unit_cost"),
     )
@@ -103,15 +149,9 @@ def money(value: Decimal | int | str | None, field: str = "unit_cost") -> Decima
     return amount
 
 
-def tally(value: int | None, field: str) -> int:
-    """A count reported in an encounter (reversals, syringes collected): 0 or more."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{field} must be a whole number, 0 or more.", field=field)
-    if value > MAX_COUNT:
-        raise InvalidInput(f"{field} must be at most {MAX_COUNT}.", field=field)
-    return value
+def reported(value: int | None, field: str, limit: WholeNumbers) -> int:
+    """A number reported with a visit or a shift (reversals, syringes collected, visits): blank is 0."""
+    return 0 if value is None else limit.check(value, field)
 
 
 def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine]:
@@ -128,7 +168,7 @@ def issue_lines(lines: list[dict[str, Any]] | list[IssueLine]) -> list[IssueLine
         row = raw if isinstance(raw, dict) else raw.__dict__
         prefix = f"lines[{index}]"
         sku = clean_code(str(row.get("sku") or ""), f"{prefix}.sku")
-        quantity = positive_quantity(row.get("quantity"), f"{prefix}.quantity")  # type: ignore[arg-type]
+        quantity = QUANTITY.check(row.get("quantity"), f"{prefix}.quantity")
         lot = clean_lot(row.get("lot"), f"{prefix}.lot", required=False)
         if (sku, lot) in seen:
             raise InvalidInput(f"{sku} appears twice; put its total on one line.", field=prefix)

@@ -53,6 +53,7 @@ class StockVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Record a delivery into a site's stock."""
         moment = check.when(occurred_at)
+        quantity = check.QUANTITY.check(quantity, "quantity")
         expiry = check.a_date(expires_on, "expires_on")
         cost = check.money(unit_cost)
         lot_code = clean_lot(lot) or ""
@@ -97,8 +98,8 @@ class StockVerbs(InventoryCore):
         key = check.client_key(key)
         site_code = clean_code(site, "site")
         code = check_participant_code(participant_code)
-        reversals = check.tally(reversals_reported, "reversals_reported")
-        collected = check.tally(syringes_collected, "syringes_collected")
+        reversals = check.reported(reversals_reported, "reversals_reported", check.VISIT_REVERSALS)
+        collected = check.reported(syringes_collected, "syringes_collected", check.VISIT_SYRINGES)
         # A visit may hand out nothing: someone returning used syringes, or reporting a reversal.
         parsed = check.issue_lines(lines) if lines or not (reversals or collected) else []
         reason = check.refill_reason(refill_reason)
@@ -197,6 +198,7 @@ class StockVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Correct a lot with a reason: damaged, lost, expired, found, returned, correction."""
         moment = check.when(occurred_at)
+        quantity = check.ADJUSTMENT.check(quantity, "quantity")
         why = parse_enum(AdjustmentReason, reason, "reason")
         lot_code = clean_lot(lot) or ""
         why_in_words = clean_note(note)
@@ -227,6 +229,7 @@ class StockVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Record a physical count of one lot; the difference is booked as a count variance."""
         moment = check.when(occurred_at)
+        counted = check.COUNTED.check(counted, "counted")
         lot_code = clean_lot(lot) or ""
         place, item = self._site(site), self._item(sku, must_be_active=False)
 

@@ -75,9 +75,9 @@ class TallyVerbs(InventoryCore):
                 "record its tally after the shift.",
                 field="ends_at",
             )
-        count = check.tally(visits, "visits")
-        reversals = check.tally(reversals_reported, "reversals_reported")
-        collected = check.tally(syringes_collected, "syringes_collected")
+        count = check.reported(visits, "visits", check.SHIFT_VISITS)
+        reversals = check.reported(reversals_reported, "reversals_reported", check.SHIFT_REVERSALS)
+        collected = check.reported(syringes_collected, "syringes_collected", check.SHIFT_SYRINGES)
         parsed = check.issue_lines(lines) if lines or not (count or collected) else []
         if parsed and count == 0:
             raise InvalidInput("Enter how many visits the shift had: items were handed out.", field="visits")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 
 from inventory.domain.errors import InvalidInput
+from inventory.domain.expiry import expired_on
 
 
 class Category(StrEnum):
@@ -72,8 +73,8 @@ class Lot:
             self.last_moved_at = at
 
     def is_expired_on(self, day: date) -> bool:
-        """A lot can be issued up to and including its expiry date."""
-        return self.expires_on is not None and day > self.expires_on
+        """A lot can be issued up to and including its expiry date (inventory.domain.expiry)."""
+        return expired_on(self.expires_on, day)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from inventory.domain.values import (
     Restriction,
     SiteKind,
     parse_enum,
-    positive_quantity,
 )
 from inventory.importing.dates import DateRefused, read_date
 from inventory.importing.reading import Problem, Row, as_text
@@ -133,7 +132,7 @@ def whole_number(column: str, *, default: int | None = None) -> Callable[[Any], 
             raise BadCell(
                 column, f"{column} must be 1 or more (got {number}): enter the units on hand, or delete the row."
             )
-        return positive_quantity(number, column)
+        return check.QUANTITY.check(number, column)
 
     return read
 

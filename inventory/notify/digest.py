@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 from inventory.bootstrap import Services
 from inventory.domain.alerts import digest_id
+from inventory.domain.users import Role
 from inventory.notify.sender import Sender
-from inventory.projections.deliveries import DIGEST, deliveries, open_alerts
+from inventory.projections import staff
+from inventory.projections.deliveries import DIGEST, alerts_to_digest, deliveries
 from inventory.projections.store import ReadStore
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,7 @@ log = logging.getLogger(__name__)
 
 def purchasing(store: ReadStore) -> list[str]:
     """Active purchasing staff, by email."""
-    rows = store.fetchall("SELECT email FROM staff WHERE active = 1 AND role = 'purchasing' ORDER BY email")
-    return [str(row[0]) for row in rows]
+    return staff.active_emails(store, Role.PURCHASING)
 
 
 def send_digest(services: Services, now: datetime) -> list[str]:
@@ -38,7 +39,7 @@ def send_digest(services: Services, now: datetime) -> list[str]:
     app, store, settings = services.app, services.store, services.settings
     if not settings.smtp_host:
         return []
-    alerts = open_alerts(store)
+    alerts = alerts_to_digest(store)
     if not alerts:
         return []
     day = now.astimezone(ZoneInfo(settings.timezone)).date()

@@ -16,14 +16,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.persistence import IntegrityError
 
 from inventory.adapters import mail as email
 from inventory.adapters import webhook
 from inventory.adapters.settings import Settings
-from inventory.domain.alerts import Alert
+from inventory.application import InventoryApplication
+from inventory.projections import queries
 from inventory.projections.deliveries import DIGEST, EMAIL, WEBHOOK, alerts_by_id, digest_of
 from inventory.projections.store import ReadStore, Row
 
@@ -62,7 +60,7 @@ class Report:
 class Sender:
     """Delivers what the outbox holds over the channels configured in `settings`."""
 
-    def __init__(self, app: Any, store: ReadStore, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, app: InventoryApplication, store: ReadStore, settings: Settings, clock: Clock = utc_now) -> None:
         self.app = app
         self.store = store
         self.settings = settings
@@ -146,7 +144,9 @@ class Sender:
             return False
         now = self.clock()
         try:
-            record_notification(self.app, alert_id, int(episode), channel, [recipient], now)
+            self.app.record_notification(
+                alert_id=alert_id, episode=int(episode), channel=channel, recipients=[recipient], occurred_at=now
+            )
         except Exception:
             # Sent all the same: marking the row stops a second message; the log misses this one entry.
             log.exception("alert %s episode %s: sent by %s but not recorded in the log", alert_id, episode, channel)
@@ -226,31 +226,6 @@ def names(store: ReadStore) -> dict[str, str]:
     """Site codes and SKUs with their names, from the catalog read model, for messages people read."""
     found: dict[str, str] = {}
     with suppress(Exception):  # a message without names is still worth sending
-        found.update({str(code): str(name) for code, name in store.fetchall("SELECT code, name FROM sites")})
-        found.update({str(sku): str(name) for sku, name in store.fetchall("SELECT sku, name FROM items")})
+        found.update({str(row["code"]): str(row["name"]) for row in queries.sites(store)})
+        found.update({str(row["sku"]): str(row["name"]) for row in queries.items(store)})
     return found
-
-
-def record_notification(
-    app: Any, alert_id: str, episode: int, channel: str, recipients: list[str], occurred_at: datetime
-) -> None:
-    """Record `Alert.Notified` through the application's verb, or on the aggregate until that verb exists."""
-    if hasattr(app, "record_notification"):
-        app.record_notification(
-            alert_id=alert_id, episode=episode, channel=channel, recipients=recipients, occurred_at=occurred_at
-        )
-        return
-    the_id = UUID(alert_id)
-    for _attempt in range(20):
-        cache = app.repository.cache
-        if cache is not None:
-            with suppress(KeyError):
-                cache.get(the_id, evict=True)
-        alert: Alert = app.repository.get(the_id)
-        alert.record_notification(episode=episode, channel=channel, recipients=recipients, occurred_at=occurred_at)
-        try:
-            app.save(alert)
-            return
-        except IntegrityError:
-            continue  # another worker recorded something on this alert first: reload and try again
-    raise RuntimeError(f"could not record the notification of alert {alert_id}")

@@ -7,7 +7,8 @@ from email.message import EmailMessage
 
 from inventory.adapters import mail as email
 from inventory.adapters.settings import Settings
-from inventory.projections import stopped
+from inventory.domain.users import Role
+from inventory.projections import staff, stopped
 from inventory.projections.stopped import Stop
 from inventory.projections.store import ReadStore
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def admins(store: ReadStore) -> list[str]:
-    return [str(row[0]) for row in store.fetchall("SELECT email FROM staff WHERE role = 'admin' AND active = 1")]
+    return staff.active_emails(store, Role.ADMIN)
 
 
 def stop_message(stop: Stop, settings: Settings, to: str) -> EmailMessage:

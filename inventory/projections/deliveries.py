@@ -203,7 +203,7 @@ def _alert(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def open_alerts(store: ReadStore) -> list[dict[str, Any]]:
+def alerts_to_digest(store: ReadStore) -> list[dict[str, Any]]:
     """Alerts whose latest episode is still going on (for the digest), by site and item."""
     rows = store.fetchall(
         f"SELECT {_ALERT_COLUMNS} FROM delivery_alerts WHERE is_open = 1 ORDER BY site, sku, kind, lot"

@@ -307,3 +307,19 @@ def read_position(reader: Reader, names: Sequence[str]) -> int:
     marks = ", ".join("?" for _ in names)
     rows = reader.fetchall(f"SELECT MIN(position) FROM projection_tracking WHERE name IN ({marks})", list(names))
     return int(rows[0][0] or 0) if rows else 0
+
+
+def items(reader: Reader) -> dict[str, dict[str, Any]]:
+    """Every item's name, category and unit, by SKU."""
+    rows = reader.fetchall("SELECT sku, name, category, unit FROM items ORDER BY sku")
+    return {str(sku): {"name": name, "category": category, "unit": unit} for sku, name, category, unit in rows}
+
+
+def funding_names(reader: Reader) -> dict[str, str]:
+    """Every funding source's name, by code."""
+    return {str(code): str(name) for code, name in reader.fetchall("SELECT code, name FROM funding_sources")}
+
+
+def order_numbers(reader: Reader) -> set[str]:
+    """The number of every purchase order (a receipt's reference may name one)."""
+    return {str(number) for (number,) in reader.fetchall("SELECT number FROM purchase_orders")}

@@ -181,6 +181,12 @@ class Projector:
             self._stop_checked = now
         return self._stop_known
 
+    def positions(self) -> dict[str, int]:
+        """How far each read model has got, by name, read without any lock."""
+        return {
+            str(name): int(at) for name, at in self.store.fetchall("SELECT name, position FROM projection_tracking")
+        }
+
     def position(self) -> int:
         """How far every read model has got (the lowest position), read without any lock."""
         rows = self.store.fetchall("SELECT MIN(position) FROM projection_tracking")
@@ -217,6 +223,22 @@ class Projector:
                 return False
             time.sleep(0.005)
         return self.position() >= position
+
+    def read_your_writes(self) -> bool:
+        """After a command: return once the read models show it, so the next page or GET does.
+
+        The one catch-up every command of the pages and the API ends with. Best effort: the command
+        is recorded either way, and the worker catches up if this times out or fails; only a read
+        model stopped at an event is said (ReadModelsStopped, which the web answers with a 503 that
+        says the command was recorded).
+        """
+        try:
+            return self.catch_up_for_reader(self.head())
+        except ReadModelsStopped:
+            raise
+        except Exception:
+            log.exception("catching up after a command failed; the worker will catch up")
+            return False
 
     def _one_batch(self, target: int, batch_size: int) -> tuple[bool, int, int]:
         with self.store.transaction() as tx:

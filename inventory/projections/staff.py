@@ -90,3 +90,9 @@ def token_owners(store: ReadStore, token_id: str) -> list[str]:
     """Whose API token has this id, revoked or not (one email, in practice; none if it was never issued)."""
     rows = store.fetchall("SELECT email FROM staff_tokens WHERE token_id = ? ORDER BY email", (token_id,))
     return [email for (email,) in rows]
+
+
+def active_emails(store: ReadStore, role: str) -> list[str]:
+    """The active accounts with this role, by email (who hears of alerts, of a stop)."""
+    rows = store.fetchall("SELECT email FROM staff WHERE active = 1 AND role = ? ORDER BY email", (role,))
+    return [str(row[0]) for row in rows]

@@ -34,12 +34,12 @@ def readyz() -> ResponseReturnValue:
         if stop is not None:
             return _not_ready(body, stop.describe())
         head = int(found.app.recorder.max_notification_id() or 0)
-        rows = found.store.fetchall("SELECT name, position FROM projection_tracking")
+        positions = found.projector.positions()
     except DATABASE_UNAVAILABLE as error:
         current_app.logger.warning("readyz: database unreachable (%s)", type(error).__name__)
         return _not_ready(body, "The database cannot be reached.")
     body["head"] = head
-    lags = {str(name): head - int(position) for name, position in rows}
+    lags = {name: head - position for name, position in positions.items()}
     body["lag"] = max(lags.values(), default=0)
     behind = sorted(name for name, lag in lags.items() if lag > limit)
     if behind:

@@ -19,14 +19,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from inventory.bootstrap import Services, build_services
 from inventory.domain.alerts import Alert
-from inventory.notify.sender import Sender, record_notification
+from inventory.notify.sender import Sender
 from inventory.projections.deliveries import deliveries
 from tests.conftest import ADMIN, seed_catalog
 from tests.integration.mailservers import Hooks, SmtpServer, hanging_up, settings_for, smtp_server, webhook_server
@@ -239,17 +238,6 @@ def test_a_refusing_or_hanging_up_smtp_server_is_retried_with_backoff_until_it_t
     assert smtp.inbox.recipients() == CONCERNED
     services.projector.catch_up()
     assert [n for n in notified(services, alert) if n[1] == "email"] == [(1, "email", (p,)) for p in CONCERNED]
-
-
-def test_the_fallback_records_notified_on_the_aggregate_when_the_application_has_no_verb_for_it(
-    services: Services,
-) -> None:
-    alert = raise_alert(services)
-    bare = SimpleNamespace(repository=services.app.repository, save=services.app.save)
-
-    record_notification(bare, str(alert.id), 1, "email", [BUYER], T0)
-
-    assert notified(services, alert) == [(1, "email", (BUYER,))]
 
 
 def test_two_senders_at_once_deliver_every_message_exactly_once(

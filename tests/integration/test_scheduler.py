@@ -21,7 +21,7 @@ from inventory.adapters.scheduler import build_scheduler, check_alerts_job, dige
 from inventory.bootstrap import Services, build_services
 from inventory.domain.alerts import Alert, digest_id
 from inventory.notify.sender import Sender
-from inventory.projections.deliveries import deliveries, open_alerts
+from inventory.projections.deliveries import alerts_to_digest, deliveries
 from tests.conftest import ADMIN, seed_catalog
 from tests.integration.mailservers import SmtpServer, settings_for, smtp_server
 
@@ -180,7 +180,7 @@ def test_the_alert_check_job_raises_at_the_clocks_moment_and_the_outbox_then_hol
 
     check_alerts_job(services, clock=lambda: moment)
 
-    raised = {a["kind"]: a for a in open_alerts(services.store) if (a["site"], a["sku"]) == ("WH", "NALOX-4MG")}
+    raised = {a["kind"]: a for a in alerts_to_digest(services.store) if (a["site"], a["sku"]) == ("WH", "NALOX-4MG")}
     assert sorted(raised) == ["below_reorder_point", "out_of_stock"]
     empty = raised["out_of_stock"]
     assert empty["raised_at"] == moment.isoformat() and empty["details"]["on_hand"] == 0
@@ -234,7 +234,7 @@ def test_a_digest_prepared_by_a_worker_that_died_before_sending_is_sent_by_the_n
 ) -> None:
     moment = datetime(2026, 11, 3, 12, tzinfo=UTC)
     # What a worker did before it was killed: the day's digest prepared, nothing sent.
-    ids = [alert["alert_id"] for alert in open_alerts(services.store)]
+    ids = [alert["alert_id"] for alert in alerts_to_digest(services.store)]
     assert services.app.prepare_digest(day=date(2026, 11, 3), alert_ids=ids, recipients=BUYERS, occurred_at=moment)
 
     # The next worker's digest job finds it prepared and leaves it; its delivery run sends it.
@@ -248,7 +248,7 @@ def test_a_digest_prepared_by_a_worker_that_died_before_sending_is_sent_by_the_n
 
 def test_a_digest_not_out_by_the_evening_is_dropped_for_the_next_days(services: Services, smtp: SmtpServer) -> None:
     moment = datetime(2026, 11, 3, 12, tzinfo=UTC)
-    ids = [alert["alert_id"] for alert in open_alerts(services.store)]
+    ids = [alert["alert_id"] for alert in alerts_to_digest(services.store)]
     services.app.prepare_digest(day=date(2026, 11, 3), alert_ids=ids, recipients=BUYERS, occurred_at=moment)
     services.projector.catch_up()
 

@@ -140,7 +140,7 @@ def test_the_same_tally_sent_twice_is_recorded_once_and_a_reused_key_is_refused(
         ({"shift_date": TODAY.isoformat(), "starts_at": "00:00", "ends_at": "23:59"}, "ends_at", "still to come"),
         ({"starts_at": "9pm"}, "starts_at", "not a time like 18:30"),
         ({"shift_date": "03/01/2026"}, "shift_date", "not a date like 2026-03-01"),
-        ({"visits": -1}, "visits", "0 or more"),
+        ({"visits": -1}, "visits", "from 0 to 100,000"),
     ],
 )
 def test_a_tally_that_cannot_be_right_is_refused_saying_what_to_fix_and_changes_nothing(

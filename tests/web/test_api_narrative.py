@@ -367,7 +367,7 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
     )
     assert nested["fields"] == {
         "lines[0].quantity": ["Enter a whole number from 1 to 10,000,000."],
-        "reversals_reported": ["Must be greater than or equal to 0 and less than or equal to 1000."],
+        "reversals_reported": ["Enter a whole number from 0 to 1,000."],
     }
 
     # ----- stock now ----------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def _token_owner(principal: Principal, token_id: str) -> str:
     if any(token["id"] == token_id for token in found.app.user(principal.email)["tokens"]):
         return principal.email
     if principal.can(Action.MANAGE_USERS):
-        found.projector.catch_up_for_reader(found.projector.head())  # a token issued a moment ago
+        found.projector.read_your_writes()  # a token issued a moment ago
         owners = staff.token_owners(found.store, token_id)
         if owners:
             return owners[0]

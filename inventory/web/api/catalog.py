@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 
 from inventory.application.access import Action
 from inventory.domain.errors import UnknownItem, UnknownSite
-from inventory.projections.store import ReadStore
+from inventory.projections import queries
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import caller, require
 from inventory.web.api.commands import command
@@ -19,8 +19,8 @@ from inventory.web.services import services
 blp = Blueprint("api_catalog", __name__, url_prefix="/api/v1", description="Sites, items, funding sources, levels")
 
 
-def _codes(store: ReadStore, table: str, column: str) -> list[str]:
-    return [row[0] for row in store.fetchall(f"SELECT {column} FROM {table} ORDER BY {column}")]
+def _codes(rows: list[dict[str, Any]], key: str) -> list[str]:
+    return [str(row[key]) for row in rows]
 
 
 @blp.route("/sites")
@@ -30,7 +30,7 @@ class Sites(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """List the sites the caller may see."""
         found = services()
-        visible = caller().visible_sites(_codes(found.store, "sites", "code"))
+        visible = caller().visible_sites(_codes(queries.sites(found.store), "code"))
         return [found.app.site(code) for code in visible]
 
     @command
@@ -51,7 +51,7 @@ class Items(MethodView):
         """List the catalog."""
         caller()
         found = services()
-        return [found.app.item(sku) for sku in _codes(found.store, "items", "sku")]
+        return [found.app.item(sku) for sku in _codes(queries.items(found.store), "sku")]
 
     @command
     @blp.arguments(s.ItemIn)
@@ -71,7 +71,7 @@ class FundingSources(MethodView):
         """List funding sources with their rules."""
         caller()
         found = services()
-        return [found.app.funding_source(code) for code in _codes(found.store, "funding_sources", "code")]
+        return [found.app.funding_source(code) for code in _codes(queries.funding_sources(found.store), "code")]
 
     @command
     @blp.arguments(s.FundingSourceIn)

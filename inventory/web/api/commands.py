@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
 from flask_smorest import abort
 
-from inventory.projections.stopped import ReadModelsStopped
 from inventory.stores.idempotency import IdempotencyStore, body_hash
 from inventory.web.api.auth import Replay, caller
 from inventory.web.errors import DATABASE_UNAVAILABLE
@@ -21,7 +19,6 @@ KEY_HEADER = "Idempotency-Key"
 # Commands whose record is named by the key itself (recording again answers the first recording), so
 # a claim left running by a request that died may be taken over (see IdempotencyStore.take_over).
 NAMED_BY_KEY = frozenset({"/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits"})
-log = logging.getLogger(__name__)
 
 
 def idempotency() -> IdempotencyStore:
@@ -93,7 +90,7 @@ def command(view: Callable[..., Any]) -> Callable[..., Any]:
             raise
         if key is not None:
             store.finish(principal.email, key, response.status_code, response.get_json(silent=True))
-        _catch_up()
+        services().projector.read_your_writes()
         return response
 
     return wrapper
@@ -113,15 +110,3 @@ def replay_once_allowed(view: Callable[..., Any], args: Any, kwargs: Any, answer
     finally:
         g.pop("replay", None)
     raise AssertionError(f"{view.__name__} recorded something without calling require() first")
-
-
-def _catch_up() -> None:
-    """Read-your-writes: the next page or GET shows what was just recorded. Best effort: the
-    command is already recorded, and the worker will catch up if this fails."""
-    try:
-        found = services()
-        found.projector.catch_up_for_reader(found.projector.head())
-    except ReadModelsStopped:
-        raise  # answered 503, saying it was recorded (inventory.web.figures)
-    except Exception:
-        log.exception("catching up after a command failed; the worker will catch up")

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from inventory.application.rules import REFILL_REASONS
+from inventory.application import rules
 from inventory.domain.alerts import AlertKind
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.discards import DISCARD_REASONS
@@ -81,8 +81,12 @@ def note() -> Text:
     return Text(NOTE_LENGTH, multiline=True, load_default="")
 
 
-QUANTITY = validate.Range(min=1, max=10_000_000, error="Enter a whole number from 1 to 10,000,000.")
-COUNT = validate.Range(min=0, max=10_000_000, error="Enter a whole number from 0 to 10,000,000.")
+def within(limit: rules.WholeNumbers) -> validate.Range:
+    """An input rule's bounds and message (inventory.application.rules), for a number field."""
+    return validate.Range(min=limit.least, max=limit.most, error=limit.message)
+
+
+QUANTITY = within(rules.QUANTITY)
 
 
 class Day(fields.Date):
@@ -169,7 +173,7 @@ class ItemIn(Strict):
     category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
     unit = Text(30, min_length=1, required=True)
     tracks_expiry = fields.Boolean(required=True)
-    pack_size = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    pack_size = fields.Integer(load_default=1, validate=within(rules.PACK_SIZE))
 
 
 class ItemOut(Schema):
@@ -205,9 +209,9 @@ class FundingSourceOut(Schema):
 
 
 class LevelIn(Strict):
-    reorder_point = fields.Integer(required=True, validate=COUNT)
-    par_level = fields.Integer(required=True, validate=COUNT)
-    lead_time_days = fields.Integer(required=True, validate=validate.Range(min=0, max=365))
+    reorder_point = fields.Integer(required=True, validate=within(rules.LEVEL))
+    par_level = fields.Integer(required=True, validate=within(rules.LEVEL))
+    lead_time_days = fields.Integer(required=True, validate=within(rules.LEAD_TIME_DAYS))
 
 
 class LevelSetOut(LevelOut):
@@ -257,9 +261,9 @@ class EncounterIn(Strict):
     site = Code(required=True)
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
     participant_code = ParticipantCode(load_default=None, allow_none=True)
-    reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
-    syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
-    refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(REFILL_REASONS))
+    reversals_reported = fields.Integer(load_default=0, validate=within(rules.VISIT_REVERSALS))
+    syringes_collected = fields.Integer(load_default=0, validate=within(rules.VISIT_SYRINGES))
+    refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(rules.REFILL_REASONS))
     occurred_at = moment()
 
 
@@ -274,9 +278,9 @@ class TallyIn(Strict):
         required=True, validate=CLOCK_TIME, metadata={"description": "Earlier than starts_at: the next morning."}
     )
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
-    visits = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000))
-    reversals_reported = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
-    syringes_collected = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    visits = fields.Integer(required=True, validate=within(rules.SHIFT_VISITS))
+    reversals_reported = fields.Integer(load_default=0, validate=within(rules.SHIFT_REVERSALS))
+    syringes_collected = fields.Integer(load_default=0, validate=within(rules.SHIFT_SYRINGES))
 
 
 class AskedLineIn(Strict):
@@ -370,7 +374,7 @@ class AdjustmentIn(Strict):
     site = Code(required=True)
     sku = Code(required=True)
     lot = Lot(required=True)
-    quantity = fields.Integer(required=True, validate=validate.Range(min=-10_000_000, max=10_000_000))
+    quantity = fields.Integer(required=True, validate=within(rules.ADJUSTMENT))
     reason = fields.String(required=True, validate=validate.OneOf([r.value for r in AdjustmentReason]))
     note = note()
     expires_on = Day(load_default=None, allow_none=True)
@@ -382,7 +386,7 @@ class CountIn(Strict):
     site = Code(required=True)
     sku = Code(required=True)
     lot = Lot(required=True)
-    counted = fields.Integer(required=True, validate=COUNT)
+    counted = fields.Integer(required=True, validate=within(rules.COUNTED))
     occurred_at = moment()
 
 
@@ -444,7 +448,7 @@ class TransferIn(Strict):
 class ReceivedLineIn(Strict):
     sku = Code(required=True)
     lot = Lot(required=True)
-    quantity = fields.Integer(required=True, validate=COUNT)
+    quantity = fields.Integer(required=True, validate=within(rules.COUNTED))
 
 
 class TransferReceiveIn(Strict):

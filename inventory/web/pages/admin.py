@@ -84,7 +84,7 @@ def form_page(
             (place or field_error)(form, in_words(form, error))
             status = status_for(error)
         else:
-            catch_up()
+            services().projector.read_your_writes()
             flash(message, "success")
             return redirect(next_url)
     elif request.method == "POST":
@@ -113,15 +113,9 @@ def in_words(form: FlaskForm, error: InventoryError) -> InventoryError:
     return found
 
 
-def catch_up() -> None:
-    """Read-your-writes: the page redirected to shows what was just recorded."""
-    found = services()
-    found.projector.catch_up_for_reader(found.projector.head())
-
-
 def done(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:
     """After a one-button command: catch up, say what was recorded, and go back to the list."""
-    catch_up()
+    services().projector.read_your_writes()
     flash(message, "success")
     return redirect(url_for(endpoint, **values))
 

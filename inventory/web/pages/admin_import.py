@@ -14,7 +14,7 @@ from wtforms import BooleanField
 from inventory.application.access import Action
 from inventory.importing import UnreadableFile, build_template, import_file
 from inventory.importing.sheets import SHEETS
-from inventory.web.pages.admin import actor, bp, catch_up
+from inventory.web.pages.admin import actor, bp
 from inventory.web.pages.common import page
 from inventory.web.services import services
 
@@ -47,7 +47,7 @@ def import_page() -> ResponseReturnValue:
                 status = 422
         if report is not None:
             if report.written:
-                catch_up()
+                services().projector.read_your_writes()
             else:
                 status = 422
     elif form.is_submitted():

@@ -8,12 +8,14 @@ from flask import abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.admin import CATEGORY_LABELS, actor, bp, confirm_page, form_page
 from inventory.web.pages.common import page
+from inventory.web.pages.fields import within
 from inventory.web.services import services
 
 
@@ -34,7 +36,7 @@ class ItemForm(FlaskForm):
         default=1,
         validators=[
             InputRequired("Enter how many units come in a pack (1 if sold singly)."),
-            NumberRange(min=1, max=100_000, message="Enter a whole number from 1 to 100,000."),
+            within(rules.PACK_SIZE),
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )

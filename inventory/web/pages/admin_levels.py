@@ -8,23 +8,23 @@ from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.web.pages.admin import actor, bp, form_page
 from inventory.web.pages.common import page
+from inventory.web.pages.fields import within
 from inventory.web.services import services
 
-MAX_LEVEL = 10_000_000
 
-
-def _number(label: str, what: str, maximum: int = MAX_LEVEL) -> IntegerField:
+def _number(label: str, what: str, limit: rules.WholeNumbers = rules.LEVEL) -> IntegerField:
     return IntegerField(
         label,
         validators=[
             InputRequired(f"Enter {what}, 0 or more."),
-            NumberRange(min=0, max=maximum, message=f"Enter a whole number from 0 to {maximum:,}."),
+            within(limit),
         ],
         render_kw={"inputmode": "numeric", "min": 0},
     )
@@ -33,7 +33,7 @@ def _number(label: str, what: str, maximum: int = MAX_LEVEL) -> IntegerField:
 class LevelForm(FlaskForm):
     reorder_point = _number("Reorder point", "the stock at which to reorder")
     par_level = _number("Par level", "the stock to hold when full")
-    lead_time_days = _number("Lead time (days)", "how many days a delivery takes", 365)
+    lead_time_days = _number("Lead time (days)", "how many days a delivery takes", rules.LEAD_TIME_DAYS)
 
 
 @bp.get("/levels")

@@ -110,7 +110,7 @@ def acknowledge(alert_id: str) -> ResponseReturnValue:
         abort(404, description="There is no such alert.")
     except InventoryError as error:
         return _render(409, error.message)
-    services().projector.catch_up_for_reader(app.recorder.max_notification_id() or 0)
+    services().projector.read_your_writes()
     flash(f"{LABELS[AlertKind(alert['kind'])]}: {alert['sku']} at {alert['site']} acknowledged.", "success")
     # Back to the list as it was filtered (the filters ride along as hidden fields).
     kept: dict[str, Any] = {name: request.form[name] for name in ("site", "kind") if request.form.get(name)}

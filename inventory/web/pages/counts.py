@@ -9,17 +9,17 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.core import Label
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.values import AdjustmentReason
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal
-from inventory.web.pages.fields import DayField
+from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
-    caught_up,
     choose_site,
     form_status,
     item_label,
@@ -35,7 +35,6 @@ from inventory.web.services import services
 
 bp = Blueprint("counts", __name__)
 
-MAX_QUANTITY = 1_000_000
 MAX_LOTS = 500
 RESULTS = "counts.last"  # the session key holding the count just recorded, shown once after the redirect
 
@@ -73,7 +72,7 @@ class CountLine(Form):
     lot = HiddenField()
     counted = WholeNumber(
         "Counted",
-        validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY, message="Enter 0 or more.")],
+        validators=[Optional(), within(rules.COUNTED)],
         render_kw={"inputmode": "numeric", "min": 0, "autocomplete": "off"},
     )
 
@@ -152,7 +151,7 @@ def count(site: str) -> ResponseReturnValue:
         else:
             done, error = _record_counts(site, form)
             if done:
-                caught_up()
+                services().projector.read_your_writes()
             if error is None:
                 session[RESULTS] = {"site": site, "rows": done}
                 flash(_count_said(site, done), "success")
@@ -188,7 +187,7 @@ class AdjustForm(FlaskForm):
         "Change in quantity",
         validators=[
             InputRequired("Enter how many to take out (negative) or add."),
-            NumberRange(min=-MAX_QUANTITY, max=MAX_QUANTITY, message="Enter a smaller number."),
+            within(rules.ADJUSTMENT),
         ],
         render_kw={"autocomplete": "off"},
     )
@@ -305,7 +304,7 @@ def adjust(site: str) -> ResponseReturnValue:
                 show_error(form, error, "new_lot" if form.new_lot.data and error.field == "lot" else None)
                 status = form_status(error)
             else:
-                caught_up()
+                services().projector.read_your_writes()
                 flash(_adjust_said(site, form, lot, items[form.sku.data or ""]), "success")
                 return redirect(url_for("counts.adjust", site=site))
     elif request.method == "POST":

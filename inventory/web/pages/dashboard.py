@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from inventory.application.access import Action
+from inventory.domain.expiry import SOON_DAYS, expired_on, expires_soon
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.pages.common import allow, page, principal, today, visible_sites
@@ -17,7 +18,6 @@ from inventory.web.services import services
 bp = Blueprint("dashboard", __name__)
 
 WEEKS = 12
-EXPIRY_HORIZON_DAYS = 60
 
 
 def status_of(row: dict[str, Any]) -> str:
@@ -66,11 +66,10 @@ def home() -> str:
     names = {i["sku"]: i["name"] for i in queries.items(store)}
     levels = [dict(row, status=status_of(row)) for row in queries.stock_levels(store, chosen) if row["site"] in shown]
     day = today()
-    horizon = (day + timedelta(days=EXPIRY_HORIZON_DAYS)).isoformat()
     expiring = [
         lot
         for lot in queries.stock_on_hand(store, chosen)
-        if lot["site"] in shown and lot["expires_on"] and lot["expires_on"] <= horizon
+        if lot["site"] in shown and (expired_on(lot["expires_on"], day) or expires_soon(lot["expires_on"], day))
     ]
     alerts = [dict(a, message=sentence(a)) for a in open_alerts(store, shown)]
     monday = day - timedelta(days=day.weekday())
@@ -83,6 +82,7 @@ def home() -> str:
         levels=levels,
         names=names,
         expiring=expiring,
+        soon_days=SOON_DAYS,
         alerts=alerts,
         chart=weekly_distribution(totals, first, names),
         today=day,

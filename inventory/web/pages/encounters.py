@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -13,21 +12,22 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import ValidationError
 
+from inventory.application import rules
 from inventory.application.access import Action
-from inventory.application.rules import MAX_COUNT, REFILL_REASONS
 from inventory.domain.discards import DISCARD_REASONS as REASONS_TO_DISCARD
 from inventory.domain.errors import IdempotencyConflict, InventoryError
+from inventory.domain.expiry import expired_on
 from inventory.domain.participant import check_participant_code
 from inventory.domain.values import Category
 from inventory.projections import queries
 from inventory.web.errors import status_for
 from inventory.web.pages.common import field_error, page, principal, today, visible_sites
+from inventory.web.pages.fields import within
 from inventory.web.services import services
 
 bp = Blueprint("encounters", __name__)
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,8 @@ class Count(IntegerField):
             raise ValueError("Enter a whole number, 0 or more.") from None
 
 
-def count(label: str, **kwargs: Any) -> Count:
-    message = f"Enter a whole number from 0 to {MAX_COUNT}."
-    return Count(label, default=0, validators=[NumberRange(min=0, max=MAX_COUNT, message=message)], **kwargs)
+def count(label: str, limit: rules.WholeNumbers, **kwargs: Any) -> Count:
+    return Count(label, default=0, validators=[within(limit)], **kwargs)
 
 
 def participant_code_rule(_form: FlaskForm, field: Field) -> None:
@@ -134,18 +133,18 @@ class EncounterForm(FlaskForm):
         filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": 12},
     )
-    reversals_reported = count("Overdose reversals reported")
-    syringes_collected = count("Used syringes collected")
+    reversals_reported = count("Overdose reversals reported", rules.VISIT_REVERSALS)
+    syringes_collected = count("Used syringes collected", rules.VISIT_SYRINGES)
     refill_reason = SelectField(
         "Naloxone refill reason",
-        choices={"": "Not a refill", **{reason: REFILL_LABELS.get(reason, reason) for reason in REFILL_REASONS}},
+        choices={"": "Not a refill", **{reason: REFILL_LABELS.get(reason, reason) for reason in rules.REFILL_REASONS}},
         default="",
     )
 
 
 def encounter_form(stocked: list[Stocked]) -> EncounterForm:
     """The form for this site: the shared fields plus one stepper per item in stock."""
-    fields = {row.field: count(row.name, render_kw={"data-item": row.sku}) for row in stocked}
+    fields = {row.field: count(row.name, rules.COUNTED, render_kw={"data-item": row.sku}) for row in stocked}
     form_class = type("SiteEncounterForm", (EncounterForm,), fields)
     form = form_class()
     assert isinstance(form, EncounterForm)
@@ -161,12 +160,12 @@ def set_value(field: Field, value: Any) -> None:
 def stocked_items(site: str, posted: Mapping[str, Any]) -> list[Stocked]:
     """Active items with stock at the site, and any item a posted form named (its stock may just have run out)."""
     store = services().store
-    day = today().isoformat()
+    day = today()
     on_hand: dict[str, int] = {}
     usable: dict[str, int] = {}
     for lot in queries.stock_on_hand(store, site):
         on_hand[lot["sku"]] = on_hand.get(lot["sku"], 0) + int(lot["quantity"])
-        if lot["expires_on"] is None or lot["expires_on"] >= day:
+        if not expired_on(lot["expires_on"], day):
             usable[lot["sku"]] = usable.get(lot["sku"], 0) + int(lot["quantity"])
     rows = [
         Stocked(
@@ -251,15 +250,6 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def catch_up() -> None:
-    """Read-your-writes: the next form shows the new on-hand. Best effort: the visit is already recorded."""
-    try:
-        found = services()
-        found.projector.catch_up_for_reader(found.app.recorder.max_notification_id() or 0)
-    except Exception:
-        log.exception("catching up after recording a visit failed; the worker will catch up")
-
-
 @bp.get("/encounters")
 @page(Action.RECORD_ENCOUNTER)
 def choose() -> ResponseReturnValue:
@@ -305,7 +295,7 @@ def new(site: str) -> ResponseReturnValue:
                 show_refusal(form, error, lines)
                 status = status_for(error)
             else:
-                catch_up()
+                services().projector.read_your_writes()
                 flash(summary(result, {row.sku: row.name for row in stocked}), "success")
                 return redirect(url_for("encounters.new", site=site))
     elif request.method == "POST":

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import DateField, Field
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import NumberRange, StopValidation, ValidationError
 
+from inventory.application.rules import WholeNumbers
 from inventory.domain.calendar import RANGE_IN_WORDS, in_range
 from inventory.domain.errors import InvalidInput
 from inventory.domain.text import check_characters
@@ -47,3 +48,8 @@ class StorableText:
             check_characters(str(field.data or ""), field.name, multiline=self.multiline)
         except InvalidInput as refused:
             raise ValidationError(refused.message) from None
+
+
+def within(limit: WholeNumbers) -> NumberRange:
+    """An input rule's bounds and message (inventory.application.rules), for a number field."""
+    return NumberRange(min=limit.least, max=limit.most, message=limit.message)

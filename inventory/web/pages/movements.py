@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -17,11 +16,8 @@ from wtforms.validators import StopValidation, ValidationError
 from inventory.application.access import Action
 from inventory.domain.errors import Conflict, InventoryError
 from inventory.projections import queries
-from inventory.projections.stopped import ReadModelsStopped
 from inventory.web.pages.common import field_error, principal, today, visible_sites
 from inventory.web.services import services
-
-log = logging.getLogger(__name__)
 
 # A backdated entry is dated at noon of its business day: clear of midnight in any time zone shift.
 BACKDATED_HOUR = time(12)
@@ -57,18 +53,6 @@ def option(value: str, label: str, group: str | None = None, **attrs: str) -> An
     WTForms 3.3 deprecates choices as tuples; its type stubs do not know SelectChoice yet, hence Any.
     """
     return SelectChoice(value, label, {k.replace("_", "-"): v for k, v in attrs.items()}, group)
-
-
-def caught_up() -> None:
-    """Read-your-writes: the page after a command shows it. Best effort: it is recorded either way,
-    and the worker catches the read models up if this times out or fails."""
-    try:
-        found = services()
-        found.projector.catch_up_for_reader(found.projector.head())
-    except ReadModelsStopped:
-        raise  # answered 503, saying it was recorded (inventory.web.figures)
-    except Exception:
-        log.exception("catching up after a command failed; the worker will catch up")
 
 
 def occurred_at(day: date | None) -> datetime | None:

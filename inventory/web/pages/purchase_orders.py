@@ -4,6 +4,7 @@ receive page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,17 +12,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.application.suggested_order import Suggestion, suggest_quantity
 from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
 from inventory.projections import queries
 from inventory.projections.order_queries import FINISHED, UNFINISHED, purchase_order_row, purchase_orders
 from inventory.web.pages.common import allow, page, principal
+from inventory.web.pages.fields import within
 from inventory.web.pages.movements import (
     WholeNumber,
-    caught_up,
     form_status,
     item_label,
     items_by_sku,
@@ -34,7 +36,6 @@ from inventory.web.services import services
 
 bp = Blueprint("purchase_orders", __name__)
 
-MAX_QUANTITY = 1_000_000
 LINE_ROWS = 3
 MAX_LINES = 20
 RECENT = 10
@@ -70,7 +71,7 @@ class LineForm(Form):
         "Quantity",
         validators=[
             Optional(),
-            NumberRange(min=1, max=MAX_QUANTITY, message=f"Enter a number from 1 to {MAX_QUANTITY:,}."),
+            within(rules.QUANTITY),
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
@@ -268,7 +269,7 @@ def new() -> ResponseReturnValue:
             _place_error(form, error, [index for index, _ in rows])
             status = form_status(error)
         else:
-            caught_up()
+            services().projector.read_your_writes()
             flash(
                 f"Purchase order {order['number']} drafted for {order['site']} from {order['supplier']}, "
                 f"paid by {order['funding_source']}: {_described(order['lines'], items)}. "
@@ -336,18 +337,19 @@ def show(order_id: str) -> ResponseReturnValue:
     return _show(_order(order_id))
 
 
-def _act(order_id: str, name: str, form: FlaskForm, done: str, **extra: Any) -> ResponseReturnValue:
+def _act(
+    order_id: str, name: str, verb: Callable[..., Any], form: FlaskForm, done: str, **extra: Any
+) -> ResponseReturnValue:
     """Run one of submit, cancel or close on the order; its refusal is shown above that action's button."""
     order = _order(order_id)
     if not form.validate_on_submit():
         return _show(order, 422, **{name: form})
-    verb = getattr(services().app, f"{name}_purchase_order")
     try:
         verb(order_id=order["id"], actor=principal().email, **extra)
     except InventoryError as error:
         show_error(form, error)
         return _show(order, form_status(error), **{name: form})
-    caught_up()
+    services().projector.read_your_writes()
     flash(f"Purchase order {order['number']} {done}.", "success")
     return redirect(url_for("purchase_orders.show", order_id=order["id"]))
 
@@ -356,7 +358,13 @@ def _act(order_id: str, name: str, form: FlaskForm, done: str, **extra: Any) -> 
 @page(Action.PURCHASE)
 def submit(order_id: str) -> ResponseReturnValue:
     """The order has gone to the supplier: its quantities count as on order from now."""
-    return _act(order_id, "submit", ConfirmForm(), "submitted: its quantities now count as on order")
+    return _act(
+        order_id,
+        "submit",
+        services().app.submit_purchase_order,
+        ConfirmForm(),
+        "submitted: its quantities now count as on order",
+    )
 
 
 @bp.post("/purchase-orders/<order_id>/cancel")
@@ -364,11 +372,20 @@ def submit(order_id: str) -> ResponseReturnValue:
 def cancel(order_id: str) -> ResponseReturnValue:
     """Call the order off, with a reason from the list; what was still to come is no longer on order."""
     form = CancelForm()
-    return _act(order_id, "cancel", form, f"cancelled ({form.reason.data})", reason=form.reason.data or "")
+    return _act(
+        order_id,
+        "cancel",
+        services().app.cancel_purchase_order,
+        form,
+        f"cancelled ({form.reason.data})",
+        reason=form.reason.data or "",
+    )
 
 
 @bp.post("/purchase-orders/<order_id>/close")
 @page(Action.PURCHASE)
 def close(order_id: str) -> ResponseReturnValue:
     """Nothing more is coming: whatever is still outstanding is no longer on order."""
-    return _act(order_id, "close", ConfirmForm(), "closed: nothing more is expected on it")
+    return _act(
+        order_id, "close", services().app.close_purchase_order, ConfirmForm(), "closed: nothing more is expected on it"
+    )

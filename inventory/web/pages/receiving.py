@@ -8,17 +8,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.projections.order_queries import open_purchase_orders
 from inventory.web.pages.common import page, principal, today
-from inventory.web.pages.fields import DayField
+from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
-    caught_up,
     choose_site,
     form_status,
     item_label,
@@ -34,7 +34,6 @@ from inventory.web.services import services
 
 bp = Blueprint("receiving", __name__)
 
-MAX_QUANTITY = 1_000_000
 # Where the verbs' field names go on this form (an order's receipt names its fields per line).
 FIELDS = {"occurred_at": "received_on", "lines": "purchase_order", "lines[0]": "purchase_order"}
 
@@ -45,7 +44,7 @@ class ReceiveForm(FlaskForm):
         "Quantity received",
         validators=[
             InputRequired("Enter how many arrived."),
-            NumberRange(min=1, max=MAX_QUANTITY, message=f"Enter a number from 1 to {MAX_QUANTITY:,}."),
+            within(rules.QUANTITY),
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
@@ -169,7 +168,7 @@ def new(site: str) -> ResponseReturnValue:
                 show_error(form, error, FIELDS.get(field or "", field))
                 status = form_status(error)
             else:
-                caught_up()
+                services().projector.read_your_writes()
                 flash(_said(site, form, items[form.sku.data or ""], order), "success")
                 return redirect(url_for("receiving.new", site=site))
         else:

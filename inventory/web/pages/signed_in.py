@@ -82,6 +82,6 @@ def revoke(email: str, token_id: str, actor: str) -> str:
         abort(404, description="There is no such working API token.")
     running = services()
     running.app.revoke_token(email=email, token_id=token_id, actor=actor)
-    running.projector.catch_up_for_reader(running.projector.head())  # the audit log shows it at once
+    running.projector.read_your_writes()  # the audit log shows it at once
     named = f"“{found['label']}” ({token_id})" if found["label"] else token_id
     return f"API token {named} is revoked: anything using it is refused from now on."

@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from inventory.application.access import Action
+from inventory.domain.expiry import expired_on, expires_soon
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal, today, visible_sites
-from inventory.web.pages.dashboard import EXPIRY_HORIZON_DAYS, status_of
+from inventory.web.pages.dashboard import status_of
 from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
@@ -40,11 +41,9 @@ def item_names() -> dict[str, str]:
 
 def expiry_label(expires_on: str | None, day: date) -> str | None:
     """'expired', 'soon' (within the dashboard's horizon) or None, for a lot's expiry date."""
-    if not expires_on:
-        return None
-    if expires_on < day.isoformat():
+    if expired_on(expires_on, day):
         return "expired"
-    if expires_on <= (day + timedelta(days=EXPIRY_HORIZON_DAYS)).isoformat():
+    if expires_soon(expires_on, day):
         return "soon"
     return None
 

@@ -10,15 +10,15 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.fields.core import Label
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.web.pages.common import page, principal, today
-from inventory.web.pages.fields import DayField
+from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
-    caught_up,
     choose_site,
     form_status,
     items_by_sku,
@@ -33,7 +33,6 @@ from inventory.web.services import services
 
 bp = Blueprint("tallies", __name__)
 
-MAX_COUNT = 100_000
 CLOCK = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="Enter a time like 21:30.")
 
 
@@ -41,7 +40,7 @@ class TallyLine(Form):
     sku = HiddenField()
     quantity = WholeNumber(
         "Handed out",
-        validators=[Optional(), NumberRange(min=0, max=MAX_COUNT, message="Enter 0 or more.")],
+        validators=[Optional(), within(rules.COUNTED)],
         render_kw={"autocomplete": "off"},
     )
 
@@ -57,13 +56,13 @@ class TallyForm(FlaskForm):
     )
     visits = WholeNumber(
         "Visits",
-        validators=[InputRequired("Enter how many visits the shift had."), NumberRange(min=0, max=MAX_COUNT)],
+        validators=[InputRequired("Enter how many visits the shift had."), within(rules.SHIFT_VISITS)],
     )
     reversals_reported = WholeNumber(
-        "Overdose reversals reported", default=0, validators=[Optional(), NumberRange(min=0, max=MAX_COUNT)]
+        "Overdose reversals reported", default=0, validators=[Optional(), within(rules.SHIFT_REVERSALS)]
     )
     syringes_collected = WholeNumber(
-        "Used syringes collected", default=0, validators=[Optional(), NumberRange(min=0, max=MAX_COUNT)]
+        "Used syringes collected", default=0, validators=[Optional(), within(rules.SHIFT_SYRINGES)]
     )
     lines = FieldList(FormField(TallyLine), max_entries=200)
 
@@ -117,7 +116,7 @@ def record(site: str) -> ResponseReturnValue:
             _show(form, error)
             status = form_status(error)
         else:
-            caught_up()
+            services().projector.read_your_writes()
             flash(_said(tally, items), "success")
             return redirect(url_for("tallies.record", site=site))
     elif request.method == "POST":

@@ -10,15 +10,17 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.core import Label
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
+from inventory.domain.expiry import expired_on
 from inventory.projections import queries, transfer_queries
 from inventory.web.pages.common import allow, page, principal, today
+from inventory.web.pages.fields import within
 from inventory.web.pages.movements import (
     WholeNumber,
-    caught_up,
     form_status,
     items_by_sku,
     lots_on_hand,
@@ -33,7 +35,6 @@ from inventory.web.services import services
 
 bp = Blueprint("transfers", __name__)
 
-MAX_QUANTITY = 1_000_000
 MAX_LINES = 200
 # Why a transfer is called off: a fixed list, never free text (it could end up naming someone).
 CANCEL_REASONS = ("Entered by mistake", "Wrong items or quantities", "Wrong destination", "Trip called off")
@@ -47,7 +48,7 @@ class DispatchLine(Form):
     quantity = WholeNumber(
         "Quantity",
         default=0,
-        validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY, message=f"Enter 0 to {MAX_QUANTITY:,}.")],
+        validators=[Optional(), within(rules.COUNTED)],
     )
     lot = SelectField("Lot", default="")
 
@@ -62,7 +63,7 @@ class ArrivalLine(Form):
         "Arrived",
         validators=[
             InputRequired("Enter how many arrived (0 if none did)."),
-            NumberRange(min=0, max=MAX_QUANTITY, message="Enter 0 or more."),
+            within(rules.COUNTED),
         ],
     )
 
@@ -117,10 +118,10 @@ def _described(lines: list[dict[str, Any]], items: dict[str, dict[str, Any]]) ->
 
 def _usable_stock(site: str) -> dict[str, list[dict[str, Any]]]:
     """Lots that may still be sent from `site` (not expired), by SKU."""
-    day = today().isoformat()
+    day = today()
     by_sku: dict[str, list[dict[str, Any]]] = {}
     for lot in lots_on_hand(site):
-        if lot["quantity"] > 0 and not (lot["expires_on"] and lot["expires_on"] < day):
+        if lot["quantity"] > 0 and not expired_on(lot["expires_on"], day):
             by_sku.setdefault(lot["sku"], []).append(lot)
     return by_sku
 
@@ -234,7 +235,7 @@ def new(site: str) -> ResponseReturnValue:
                 _place_dispatch_error(form, error, sent)
                 status = form_status(error)
             else:
-                caught_up()
+                services().projector.read_your_writes()
                 flash(
                     f"Sent from {site} to {done['to_site']}: {_described(done['lines'], items)}. "
                     f"It is in transit until {done['to_site']} receives it.",
@@ -340,7 +341,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
                 _place_arrival_error(form, error)
                 status = form_status(error)
             else:
-                caught_up()
+                services().projector.read_your_writes()
                 flash(_arrival_said(done, items), "success" if not done["shortfall"] else "warning")
                 return redirect(url_for("transfers.index"))
         else:
@@ -380,7 +381,7 @@ def cancel(transfer_id: str) -> ResponseReturnValue:
             show_error(form, error)
             status = form_status(error)
         else:
-            caught_up()
+            services().projector.read_your_writes()
             flash(
                 f"Transfer from {transfer['from_site']} to {transfer['to_site']} cancelled ({form.reason.data}): "
                 f"{_described(transfer['lines'], items)} back in stock at {transfer['from_site']}.",

@@ -87,7 +87,7 @@ def test_a_count_needs_whole_numbers_and_at_least_one_lot(flask_app: Flask, van:
     wrong = coordinator.post("/sites/VAN-1/count", counted("-1", "about 200"))
     assert wrong.status_code == 422
     page = wrong.get_data(as_text=True)
-    assert field_error(page, "lines-0-counted") == "Enter 0 or more."
+    assert field_error(page, "lines-0-counted") == "Enter a whole number from 0 to 10,000,000."
     assert field_error(page, "lines-1-counted") == "Enter a whole number, like 12."
     assert 'value="about 200"' in page
     assert "Some counts need fixing: see the lots marked below." in page
