@@ -16,7 +16,9 @@ from inventory.application.core import InventoryCore
 from inventory.domain import ShiftTally, StockLedger, ledger_id, tally_id
 from inventory.domain.calendar import check_day
 from inventory.domain.errors import IdempotencyConflict, InvalidInput, NotFound
+from inventory.domain.shifts import shift_times
 from inventory.domain.text import clean_code
+from inventory.domain.time_words import day_in_words, shift_in_words
 
 
 def tally_view(tally: ShiftTally) -> dict[str, Any]:
@@ -61,20 +63,14 @@ class TallyVerbs(InventoryCore):
         site_code = clean_code(site, "site")
         day = _day(shift_date)
         start, end = _clock(starts_at, "starts_at"), _clock(ends_at, "ends_at")
-        begins = datetime.combine(day, start, tzinfo=self.zone)
-        finishes = datetime.combine(day, end, tzinfo=self.zone)
         if end == start:
             raise InvalidInput(
                 "A shift must end after it starts (a night shift may end the next morning).", field="ends_at"
             )
-        if finishes < begins:  # a night shift: it ends the next morning
-            finishes += timedelta(days=1)
-        if finishes > (now or datetime.now(UTC)) + check.CLOCK_SKEW:
-            raise InvalidInput(
-                f"This shift ends at {finishes.isoformat(timespec='minutes')}, which is still to come: "
-                "record its tally after the shift.",
-                field="ends_at",
-            )
+        begins, finishes = shift_times(day, start, end, self.zone)
+        current = now or datetime.now(UTC)
+        if finishes > current + check.CLOCK_SKEW:
+            raise InvalidInput(self._still_to_come(day, start, end, current), field="ends_at")
         count = check.reported(visits, "visits", check.SHIFT_VISITS)
         reversals = check.reported(reversals_reported, "reversals_reported", check.SHIFT_REVERSALS)
         collected = check.reported(syringes_collected, "syringes_collected", check.SHIFT_SYRINGES)
@@ -133,6 +129,22 @@ class TallyVerbs(InventoryCore):
 
         ids: list[UUID] = [the_id, *(ledger_id(site_code, line.sku) for line in parsed)]
         return self._retrying(ids, attempt)
+
+    def _still_to_come(self, day: date, start: time, end: time, now: datetime) -> str:
+        """Why a shift that has not ended is refused, in words; and the night before, if that is what was meant."""
+        begins, finishes = shift_times(day, start, end, self.zone)
+        this_year = now.astimezone(self.zone).year
+        said = (
+            f"This shift, {shift_in_words(begins, finishes)} from {day_in_words(day, this_year)}, "
+            "has not ended yet: record its tally after it ends."
+        )
+        earlier, ended = shift_times(day - timedelta(days=1), start, end, self.zone)
+        if ended <= now + check.CLOCK_SKEW:
+            said += (
+                f" If it is the shift of {shift_in_words(earlier, ended)}, set the date to "
+                f"{day_in_words(earlier.date(), this_year)}, the day it started."
+            )
+        return said
 
     def shift_tally(self, key: str, actor: str) -> dict[str, Any]:
         """A tally as recorded, by the client key of the person who recorded it."""

@@ -276,3 +276,11 @@ def funding_sources(store: ReadStore) -> list[dict[str, Any]]:
     """Every funding source (code, name, federal, restrictions as stored JSON), by code."""
     rows = store.fetchall("SELECT code, name, federal, restrictions FROM funding_sources ORDER BY code")
     return [{"code": c, "name": n, "federal": bool(f), "restrictions": r} for c, n, f, r in rows]
+
+
+def usual_shift_hours(store: ReadStore, site: str) -> tuple[str, str] | None:
+    """The hours of the site's latest shift tally ("21:00", "02:00"), or None before its first."""
+    rows = store.fetchall(
+        "SELECT starts_at, ends_at FROM shift_tallies WHERE site = ? ORDER BY position DESC LIMIT 1", (site,)
+    )
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None

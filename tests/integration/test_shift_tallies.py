@@ -137,7 +137,7 @@ def test_the_same_tally_sent_twice_is_recorded_once_and_a_reused_key_is_refused(
         ({"lines": [{"sku": "NALOX-4MG", "quantity": 81}]}, "quantity", "Only 80"),
         ({"visits": 0}, "visits", "Enter how many visits"),
         ({"starts_at": "21:00", "ends_at": "21:00"}, "ends_at", "must end after it starts"),
-        ({"shift_date": TODAY.isoformat(), "starts_at": "00:00", "ends_at": "23:59"}, "ends_at", "still to come"),
+        ({"shift_date": TODAY.isoformat(), "starts_at": "00:00", "ends_at": "23:59"}, "ends_at", "has not ended yet"),
         ({"starts_at": "9pm"}, "starts_at", "not a time like 18:30"),
         ({"shift_date": "03/01/2026"}, "shift_date", "not a date like 2026-03-01"),
         ({"visits": -1}, "visits", "from 0 to 100,000"),

@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from inventory.application import rules
 from inventory.application.access import Action
-from inventory.domain.errors import InventoryError
+from inventory.domain.errors import InvalidInput, InventoryError
+from inventory.domain.text import clean_lot
 from inventory.domain.values import AdjustmentReason
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal
@@ -248,6 +249,11 @@ def _adjust_form(site: str, items: dict[str, dict[str, Any]]) -> tuple[AdjustFor
 def _lot_checked(form: AdjustForm, on_hand: set[tuple[str, str]]) -> str | None:
     """The lot to adjust: one on hand for the item, or a new lot for stock found; None after showing why not."""
     if form.new_lot.data:
+        try:  # a lot number that could never be stored is the first thing to fix
+            clean_lot(form.new_lot.data, "new_lot")
+        except InvalidInput as refused:
+            form.new_lot.errors = [refused.message]
+            return None
         if form.quantity.data is not None and form.quantity.data < 0:
             form.new_lot.errors = ["Stock can only be added to a new lot; to take stock out, choose a lot above."]
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,7 +16,10 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
-from inventory.web.pages.common import page, principal, today
+from inventory.domain.shifts import likely_shift, shift_times
+from inventory.domain.time_words import day_in_words, shift_in_words
+from inventory.projections import queries
+from inventory.web.pages.common import now, page, principal, today
 from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
@@ -86,8 +90,9 @@ def record(site: str) -> ResponseReturnValue:
     items = items_by_sku()
     skus = _stocked_items(site)
     form = TallyForm(data={"key": secrets.token_urlsafe(16), "lines": [{"sku": sku} for sku in skus]})
+    shift = None
     if request.method == "GET":
-        form.shift_date.data = today()
+        shift = _likely_shift(form, site)
     for entry in form.lines:
         sku = entry.form.sku.data or ""
         item = items.get(sku) or {"name": sku, "unit": "unit"}
@@ -122,8 +127,20 @@ def record(site: str) -> ResponseReturnValue:
     elif request.method == "POST":
         status = 422
     return render_template(
-        "pages/tallies/record.html", form=form, site=site, site_name=site_name(site), items=items
+        "pages/tallies/record.html", form=form, site=site, site_name=site_name(site), items=items, shift=shift
     ), status
+
+
+def _likely_shift(form: TallyForm, site: str) -> str | None:
+    """Fill in the shift the person most likely means (inventory.domain.shifts); that shift in words."""
+    usual = queries.usual_shift_hours(services().store, site)
+    hours = (time.fromisoformat(usual[0]), time.fromisoformat(usual[1])) if usual else None
+    day, starts, ends = likely_shift(now(), hours)
+    form.shift_date.data = day
+    if starts is None or ends is None:
+        return None
+    form.starts_at.data, form.ends_at.data = f"{starts:%H:%M}", f"{ends:%H:%M}"
+    return shift_in_words(*shift_times(day, starts, ends, services().app.zone))
 
 
 def _show(form: TallyForm, error: InventoryError) -> None:
@@ -139,9 +156,11 @@ def _said(tally: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
         f"{plural(int(line['quantity']), items.get(line['sku'], {}).get('unit', 'unit'))} of {line['sku']}"
         for line in tally["lines"]
     )
+    hours = (time.fromisoformat(tally["starts_at"]), time.fromisoformat(tally["ends_at"]))
+    shift = shift_in_words(*shift_times(tally["shift_date"], *hours, services().app.zone))
     return (
-        f"Shift tally recorded at {tally['site']} for {tally['shift_date']:%d %b %Y} "
-        f"{tally['starts_at']} to {tally['ends_at']}: {tally['visits']} visits"
+        f"Shift tally recorded at {tally['site']} for {shift} "
+        f"({day_in_words(tally['shift_date'], today().year)}): {tally['visits']} visits"
         + (f"; handed out {handed}" if handed else "")
         + "."
     )

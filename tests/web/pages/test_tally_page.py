@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 
 from inventory.application import InventoryApplication
+from inventory.domain.errors import InvalidInput
 from inventory.projections import queries
+from tests.clock import Clock
 from tests.web.conftest import ADMIN, day
 from tests.web.pages.conftest import Person
 
@@ -102,3 +104,48 @@ def test_more_than_is_on_hand_is_refused_at_the_top_naming_the_item(van: dict[st
     response = van["coordinator"].post("/sites/VAN-1/tally", tally("big-night-0001", **{"lines-0-quantity": "41"}))
     assert response.status_code == 409
     assert "Only 40" in html.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.clock("2026-11-30T12:00:00+00:00")
+def test_after_midnight_the_page_offers_the_night_shift_still_going_and_records_it(
+    flask_app: Flask, inventory: InventoryApplication, van: dict[str, Person], clock: Clock
+) -> None:
+    coordinator = van["coordinator"]
+    # Monday night's tally, entered on Tuesday: the van's usual hours are 21:00 to 02:00.
+    clock.at("2026-12-01T12:00:00+00:00")
+    inventory.record_shift_tally(
+        key="monday-night", site="VAN-1", shift_date="2026-11-30", starts_at="21:00", ends_at="02:00",
+        lines=[{"sku": "NALOX-4MG", "quantity": 2}], visits=3, actor=coordinator.email,
+    )  # fmt: skip
+    flask_app.extensions["inventory"].projector.catch_up()
+
+    # Wednesday 01:05, the van back at base after Tuesday night's shift (it would end at 02:00).
+    clock.at("2026-12-02T01:05:00+00:00")
+    assert coordinator.sign_in().status_code == 302
+    page = html.unescape(coordinator.get("/sites/VAN-1/tally").get_data(as_text=True))
+    values = dict(re.findall(r'name="(shift_date|starts_at|ends_at)"[^>]*value="([^"]*)"', page))
+    assert values == {"shift_date": "2026-12-01", "starts_at": "21:00", "ends_at": "01:05"}
+    assert "The shift of Tuesday 21:00 to Wednesday 01:05" in page
+
+    response = coordinator.post("/sites/VAN-1/tally", tally("tuesday-night", **values))
+    assert response.status_code == 302, error_under(response.get_data(as_text=True), "ends_at")
+    said = html.unescape(coordinator.get("/sites/VAN-1/tally").get_data(as_text=True))
+    assert "Shift tally recorded at VAN-1 for Tuesday 21:00 to Wednesday 01:05 (Tue 1 Dec): 23 visits" in said
+    assert "+00:00" not in said
+
+
+@pytest.mark.clock("2026-12-02T01:05:00+00:00")
+def test_a_night_shift_dated_today_after_midnight_is_refused_saying_which_date_to_give(
+    inventory: InventoryApplication, van: dict[str, Person]
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        inventory.record_shift_tally(
+            key="wrong-date", site="VAN-1", shift_date="2026-12-02", starts_at="21:00", ends_at="00:30",
+            lines=[], visits=3, actor=ADMIN,
+        )  # fmt: skip
+    assert refused.value.field == "ends_at"
+    assert refused.value.message == (
+        "This shift, Wednesday 21:00 to Thursday 00:30 from Wed 2 Dec, has not ended yet: "
+        "record its tally after it ends. "
+        "If it is the shift of Tuesday 21:00 to Wednesday 00:30, set the date to Tue 1 Dec, the day it started."
+    )
