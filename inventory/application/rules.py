@@ -98,7 +98,11 @@ def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
 
 
 def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
-    """When it happened, in UTC: now if not given; never in the future; always with a zone."""
+    """When it happened, in UTC: now if not given; never in the future; always with a zone.
+
+    A moment a little ahead (a phone's clock running fast, up to CLOCK_SKEW) is taken as now, so that
+    it never blocks what is recorded after it (a count dated three minutes ahead would otherwise refuse
+    every visit from its lot until those minutes passed)."""
     now = now or datetime.now(UTC)
     if occurred_at is None:
         return now
@@ -115,7 +119,7 @@ def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
             "enter when it actually happened.",
             field="occurred_at",
         )
-    return check_moment(occurred_at, "occurred_at").astimezone(UTC)
+    return min(check_moment(occurred_at, "occurred_at").astimezone(UTC), now.astimezone(UTC))
 
 
 def a_date(value: date | str | None, field: str, required: bool = False) -> date | None:
