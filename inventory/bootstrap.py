@@ -1,5 +1,6 @@
 """Everything a process needs, built in one place for the web, the CLI and the worker alike (none of
 which needs Flask to get it): the settings, the application, the read store and the projector; and
+the level alerts the projector raises as stock changes; and
 the database's tables, created by `inventory init` (and by the development server), which a
 production web worker only checks are there, answering 503 until they are.
 
@@ -63,6 +64,8 @@ def build_services(settings: Settings | None = None, *, create_tables: bool = Tr
         raise
     store = read_store_for(settings.database_url, lock_wait=settings.lock_wait_seconds)
     projector = Projector(app, store, all_projections(app.zone, settings.seal_key))
+    # Level alerts follow the stock: raised or resolved as soon as a change is projected.
+    projector.on_stock_changed = lambda changed: app.check_stock_alerts(changed, store=store)
     return Services(settings, app, store, projector)
 
 

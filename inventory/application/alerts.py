@@ -15,10 +15,13 @@ from uuid import UUID
 
 from inventory.application.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
 from inventory.application.core import InventoryCore
-from inventory.domain.alerts import Alert, Digest, digest_id
+from inventory.domain.alerts import Alert, AlertKind, Digest, digest_id
 from inventory.domain.errors import InvalidInput, InvalidState, NotFound
-from inventory.projections.alerts import open_alert_ids
+from inventory.projections.alerts import open_alert_ids, open_alerts
 from inventory.projections.store import ReadStore
+
+# The alerts a change of stock starts or ends (the others wait for time: expiry, days of supply).
+STOCK_LEVEL_KINDS = frozenset({AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT})
 
 
 class UnknownAlert(NotFound):
@@ -80,6 +83,37 @@ class AlertVerbs(InventoryCore):
             view = self._resolve(the_id, store, moment)
             if view is not None:
                 resolved.append(view)
+        return CheckResult(raised, resolved)
+
+    def check_stock_alerts(
+        self, changed: Iterable[tuple[str, str]], *, store: ReadStore, now: datetime | None = None
+    ) -> CheckResult:
+        """Raise or resolve the level alerts (out of stock, below the reorder point) of the items whose
+        stock just changed at a site, as the read models now stand: what the projector calls after each
+        catch-up, so a visit that empties a van is an alert at once, not at the next periodic check.
+
+        Only what stock changes: expiry and days of supply, which time changes, stay with check_alerts.
+        """
+        pairs = set(changed)
+        if not pairs:
+            return CheckResult([], [])
+        moment = _utc(now)
+        today = self.business_day(moment)
+        conditions = [
+            condition
+            for site in sorted({site for site, _ in pairs})
+            for condition in current_conditions(store, today, site=site)
+            if condition.kind in STOCK_LEVEL_KINDS and (condition.site, condition.sku) in pairs
+        ]
+        holding = {condition.alert_id for condition in conditions}
+        raised = [view for condition in conditions if (view := self._raise(condition, moment)) is not None]
+        resolved = []
+        for row in open_alerts(store, sorted({site for site, _ in pairs})):
+            the_id = UUID(str(row["id"]))
+            if row["kind"] in STOCK_LEVEL_KINDS and (row["site"], row["sku"]) in pairs and the_id not in holding:
+                view = self._resolve(the_id, store, moment)
+                if view is not None:
+                    resolved.append(view)
         return CheckResult(raised, resolved)
 
     def _raise(self, condition: Condition, moment: datetime) -> dict[str, Any] | None:

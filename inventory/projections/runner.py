@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import Application
 
 from inventory.domain.errors import Busy
+from inventory.domain.ledger import StockLedger
 from inventory.projections import stopped
 from inventory.projections.base import Projection, Recorded
 from inventory.projections.stopped import ProjectionFailed, ReadModelsStopped, Stop
@@ -60,6 +61,10 @@ class Projector:
         self._setup_lock = threading.Lock()
         self._stop_known: Stop | None = None
         self._stop_checked = -STOP_TTL
+        # Told which (site, SKU) stock changed once a catch-up has projected it (the level alerts).
+        self.on_stock_changed: Callable[[set[tuple[str, str]]], object] | None = None
+        self._changed: set[tuple[str, str]] = set()
+        self._changed_lock = threading.Lock()
 
     def by_name(self, name: str) -> Projection:
         for projection in self.projections:
@@ -161,6 +166,7 @@ class Projector:
             if progress and count:
                 progress(count)
             if done:
+                self._tell()
                 return reached
 
     def _stop_at(self, failed: ProjectionFailed) -> ReadModelsStopped:
@@ -220,8 +226,10 @@ class Projector:
                 self.catch_up(until=position)
                 continue
             if time.monotonic() > deadline:
+                self._tell()
                 return False
             time.sleep(0.005)
+        self._tell()
         return self.position() >= position
 
     def read_your_writes(self) -> bool:
@@ -233,7 +241,13 @@ class Projector:
         says the command was recorded).
         """
         try:
-            return self.catch_up_for_reader(self.head())
+            caught_up = False
+            for _ in range(3):  # the alerts a change raised are shown too (see on_stock_changed)
+                head = self.head()
+                caught_up = self.catch_up_for_reader(head)
+                if not caught_up or self.head() == head:
+                    break
+            return caught_up
         except ReadModelsStopped:
             raise
         except Exception:
@@ -257,6 +271,7 @@ class Projector:
         zone = self.projections[0].zone if self.projections else ZoneInfo("UTC")
         batch = self._decoded(notifications, zone)
         last = batch[-1].position
+        touched = {(r.event.site, r.event.sku) for r in batch if isinstance(r.event, StockLedger.Movement)}
         stamp = _now()
         for projection in self.projections:
             position = int(positions.get(projection.name, 0))
@@ -271,7 +286,20 @@ class Projector:
                 "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
                 (last, stamp, projection.name),
             )
+        if touched:
+            with self._changed_lock:
+                self._changed |= touched  # told once the transaction has committed (see _tell)
         return last >= target, len(batch), last
+
+    def _tell(self) -> None:
+        """Tell `on_stock_changed` what stock the catch-up just projected changed, if anything did."""
+        with self._changed_lock:
+            changed, self._changed = self._changed, set()
+        if changed and self.on_stock_changed is not None:
+            try:
+                self.on_stock_changed(changed)
+            except Exception:
+                log.exception("checking the level alerts after a stock change failed; the periodic check will")
 
     def _decoded(self, notifications: Sequence[Any], zone: ZoneInfo) -> list[Recorded]:
         to_event = self.app.mapper.to_domain_event

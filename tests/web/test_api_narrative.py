@@ -437,33 +437,52 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
     assert [r["kind"] for r in warehouse_card["rows"]] == ["received"] * 3 + ["transfer_out", "distributed"]
     assert warehouse_card["rows"][3]["other_site"] == "VAN-1"
 
-    # ----- alerts: what the worker's check raises ---------------------------------------------------
-    assert ok(admin.get("/api/v1/alerts"), 200) == []
+    # ----- alerts: the level alerts follow the stock; the worker's check adds what time brings ---------
+    def shown(found: list[dict[str, Any]]) -> list[tuple[str, str, str, str | None]]:
+        return [(a["kind"], a["site"], a["sku"], a["lot"]) for a in found]
+
+    raised_by_stock = ok(admin.get("/api/v1/alerts"), 200)
+    assert sorted(shown(raised_by_stock)) == [
+        ("below_reorder_point", "VAN-1", "FTS", None),
+        ("below_reorder_point", "VAN-1", "NALOX-4MG", None),
+        ("out_of_stock", "VAN-1", "FTS", None),
+    ]
     check_alerts(client.application)
     alerts = ok(admin.get("/api/v1/alerts"), 200)
-    assert [(a["kind"], a["site"], a["sku"], a["lot"], a["on_hand"]) for a in alerts] == [
-        ("below_reorder_point", "VAN-1", "FTS", None, 0),
-        ("out_of_stock", "VAN-1", "FTS", None, 0),
-        ("below_reorder_point", "VAN-1", "NALOX-4MG", None, 6),
-        ("runs_out_within_lead_time", "VAN-1", "NALOX-4MG", None, 6),
-        ("expired_on_hand", "WH", "NALOX-4MG", "N-OLD", 5),
-        ("expiring_soon", "WH", "NALOX-4MG", "N-SOON", 36),
+    # Newest first: the three the check raised just now, then those the stock raised, latest first.
+    assert shown(alerts) == [
+        ("runs_out_within_lead_time", "VAN-1", "NALOX-4MG", None),
+        ("expired_on_hand", "WH", "NALOX-4MG", "N-OLD"),
+        ("expiring_soon", "WH", "NALOX-4MG", "N-SOON"),
+        ("out_of_stock", "VAN-1", "FTS", None),
+        ("below_reorder_point", "VAN-1", "NALOX-4MG", None),
+        ("below_reorder_point", "VAN-1", "FTS", None),
     ]
-    assert [a["reorder_point"] for a in alerts] == [10, 10, 20, 20, None, None]
-    assert [a["expires_on"] for a in alerts] == [None] * 4 + [day(3).isoformat(), day(-30).isoformat()]
-    assert {a["episode"] for a in alerts} == {1} and len({a["id"] for a in alerts}) == 6
-    assert alerts[2]["message"] == "NALOX-4MG at VAN-1: 6 on hand, below the reorder point of 20."
-    assert alerts[3]["message"].startswith("NALOX-4MG at VAN-1: 6 on hand lasts ")
-    assert ok(admin.get("/api/v1/alerts", kind="out_of_stock"), 200) == alerts[1:2]
-    assert ok(admin.get("/api/v1/alerts", site="WH"), 200) == alerts[4:]
+    # Each says its figures as they were when it was raised: NALOX-4MG fell below 20 at 8 (its second
+    # episode: the transfer had lifted it back above), FTS below 10 at 5, then out.
+    assert [a["on_hand"] for a in alerts] == [6, 5, 36, 0, 8, 5]
+    assert [a["episode"] for a in alerts] == [1, 1, 1, 1, 2, 1] and len({a["id"] for a in alerts}) == 6
+    assert [a["reorder_point"] for a in alerts] == [20, None, None, 10, 20, 10]
+    assert [a["expires_on"] for a in alerts] == [None, day(3).isoformat(), day(-30).isoformat(), None, None, None]
+    assert alerts[4]["message"] == "NALOX-4MG at VAN-1: 8 on hand, below the reorder point of 20."
+    assert alerts[0]["message"].startswith("NALOX-4MG at VAN-1: 6 on hand lasts ")
+    assert ok(admin.get("/api/v1/alerts", kind="out_of_stock"), 200) == alerts[3:4]
+    assert ok(admin.get("/api/v1/alerts", site="WH"), 200) == alerts[1:3]
 
     # ----- the events feed: the whole log, in order, a page at a time ----------------------------
     events, head = whole_feed(admin, page=7)
     assert [e["position"] for e in events] == list(range(1, head + 1))
     assert whole_feed(admin, page=1000) == (events, head)
     kinds = [e["type"] for e in events]
-    # The six alerts the check raised come last, each started and raised in one save, by the system.
-    assert kinds == EXPECTED_LOG + ["Alert.Started", "Alert.Raised"] * 6
+    # Between the commands, the level alerts their stock changes raised and resolved, by the system;
+    # the three the check raised come last, each started and raised in one save.
+    assert [kind for kind in kinds if not kind.startswith("Alert.")] == EXPECTED_LOG
+    assert kinds[-6:] == ["Alert.Started", "Alert.Raised"] * 3
+    assert sorted(kind for kind in kinds if kind.startswith("Alert.")) == sorted(
+        # the six open now, and one the stock raised and ended on the way (the warehouse's naloxone
+        # below 50 until a delivery); NALOX-4MG at VAN-1 raised twice and resolved between
+        ["Alert.Started"] * 7 + ["Alert.Raised"] * 8 + ["Alert.Resolved"] * 2
+    )
     assert [e["actor"] for e in events] == [
         "cli" if i < 2 else "system" if kind.endswith(".Opened") or kind.startswith("Alert.") else ADMIN
         for i, kind in enumerate(kinds)
