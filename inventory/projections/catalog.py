@@ -63,7 +63,7 @@ def _site_registered(event: Any, tx: Tx) -> None:
     )
 
 
-def _site_open(is_open: int):  # type: ignore[no-untyped-def]
+def _site_open(is_open: int) -> Callable[[Any, Tx], None]:
     def handler(event: Any, tx: Tx) -> None:
         tx.execute("UPDATE sites SET is_open = ? WHERE id = ?", (is_open, str(event.originator_id)))
 
