@@ -190,7 +190,7 @@ class PurchasingVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             order = self._order(the_id)
             order.check_status((PARTLY_RECEIVED, RECEIVED), "closed")
-            order.close(actor=actor, occurred_at=moment)
+            order.close(actor=actor, occurred_at=moment, shortfall=order.shortfall())
             self.save(order)
             return purchase_order_view(order)
 

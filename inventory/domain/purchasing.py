@@ -46,8 +46,31 @@ class PurchaseOrder(Aggregate):
         occurred_at: datetime
 
     class Closed(Aggregate.Event):
+        """The order is closed: received in full, or nothing more is coming.
+
+        Version 2 adds `shortfall`: what was still outstanding when it was closed, one
+        {"sku", "quantity"} per line not received in full ([] when it all came). Orders closed
+        before version 2 did not record it: their events load with `shortfall` None ("not
+        recorded"), never a guess.
+
+        This is the pattern for changing an event's shape. Never edit what a stored event
+        means: add the field at the end, raise `class_version` by one, and write
+        `upcast_vN_vN+1(state)` as a static method that turns the stored state of version N into
+        version N+1 (here: the old default). eventsourcing stores `class_version` with each new
+        event and runs the upcasts, in order, on every older one it reads; a test loads a
+        version-1 record (tests/unit/test_event_versions.py). If the aggregate's own attributes
+        change too, give the aggregate a `class_version` and upcast for its snapshots.
+        """
+
+        class_version = 2
+
         actor: str
         occurred_at: datetime
+        shortfall: list[dict[str, Any]] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["shortfall"] = None
 
     # ----- command bodies: they run again on every replay ----------------------------------
 
@@ -94,6 +117,11 @@ class PurchaseOrder(Aggregate):
     def cancel(self, reason: str, actor: str, occurred_at: datetime) -> None:
         self.status = CANCELLED
 
+    def shortfall(self) -> list[dict[str, Any]]:
+        """Each line not received in full, with the units still outstanding."""
+        skus = dict.fromkeys(line["sku"] for line in self.lines)
+        return [{"sku": sku, "quantity": self.outstanding(sku)} for sku in skus if self.outstanding(sku)]
+
     @event(Closed)
-    def close(self, actor: str, occurred_at: datetime) -> None:
+    def close(self, actor: str, occurred_at: datetime, shortfall: list[dict[str, Any]] | None) -> None:
         self.status = CLOSED

@@ -77,6 +77,13 @@ def _lines(lines: list[dict[str, Any]]) -> str:
     return ", ".join(f"{line['sku']} x{line['quantity']}" for line in lines)
 
 
+def _shortfall(shortfall: list[dict[str, Any]] | None) -> str:
+    """A closed order's shortfall; nothing when it was not recorded (orders closed before it was)."""
+    if shortfall is None:
+        return ""
+    return f"; short: {_lines(shortfall)}" if shortfall else " (all received)"
+
+
 def _access(role: str, sites: list[str]) -> str:
     return role.replace("_", " ") + (f" at {', '.join(sites)}" if sites else " (all sites)")
 
@@ -145,7 +152,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     PurchaseOrder.Submitted: lambda e: "Purchase order submitted",
     PurchaseOrder.ReceiptRecorded: lambda e: f"Purchase order received: {_lines(e.lines)}",
     PurchaseOrder.Cancelled: lambda e: f"Purchase order cancelled: {e.reason}",
-    PurchaseOrder.Closed: lambda e: "Purchase order closed",
+    PurchaseOrder.Closed: lambda e: "Purchase order closed" + _shortfall(e.shortfall),
     Alert.Started: lambda e: (
         f"Alert kept for {e.kind.replace('_', ' ')}: {e.sku} at {e.site}" + (f", lot {e.lot}" if e.lot else "")
     ),
