@@ -60,7 +60,7 @@ class PurchasingVerbs(InventoryCore):
             ordered.append({"sku": item.sku, "quantity": quantity, "unit_cost": cost})
         the_id = uuid4()
         order = PurchaseOrder._create(
-            PurchaseOrder.Raised,  # type: ignore[attr-defined]
+            PurchaseOrder.Raised,
             id=the_id,
             number=clean_text(number, "number", max_length=40) if number else f"PO-{the_id.hex[:8].upper()}",
             supplier=clean_text(supplier, "supplier", max_length=NAME_LENGTH),
@@ -187,7 +187,7 @@ class PurchasingVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             order = self._order(the_id)
             order.check_status((PARTLY_RECEIVED, RECEIVED), "closed")
-            order.close(actor=actor, occurred_at=moment)
+            order.close(actor=actor, occurred_at=moment, shortfall=order.shortfall())
             self.save(order)
             return purchase_order_view(order)
 

@@ -60,7 +60,7 @@ class TransferVerbs(InventoryCore):
                     _add_line(sent, dict(pick, sku=item.sku))
             # The id is chosen before the first attempt, so a retry records the same transfer.
             transfer = Transfer._create(
-                Transfer.Dispatched,  # type: ignore[attr-defined]
+                Transfer.Dispatched,
                 id=the_id,
                 from_site=sender.code,
                 to_site=receiver.code,

@@ -18,7 +18,19 @@ class Item(Aggregate):
     def create_id(sku: str, **_: Any) -> UUID:
         return uuid5(NAMESPACE_URL, f"/items/{sku}")
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        sku: str
+        name: str
+        category: str
+        unit: str
+        tracks_expiry: bool
+        pack_size: int
+        actor: str
+
+    class Retired(Aggregate.Event):
+        actor: str
+
+    @event(Registered)
     def __init__(
         self,
         sku: str,
@@ -37,7 +49,7 @@ class Item(Aggregate):
         self.pack_size = pack_size
         self.retired = False
 
-    @event("Retired")
+    @event(Retired)
     def retire(self, actor: str) -> None:
         self.retired = True
 
@@ -49,7 +61,26 @@ class Site(Aggregate):
     def create_id(code: str, **_: Any) -> UUID:
         return uuid5(NAMESPACE_URL, f"/sites/{code}")
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        code: str
+        name: str
+        kind: str
+        actor: str
+
+    class StockLevelSet(Aggregate.Event):
+        sku: str
+        reorder_point: int
+        par_level: int
+        lead_time_days: int
+        actor: str
+
+    class Closed(Aggregate.Event):
+        actor: str
+
+    class Reopened(Aggregate.Event):
+        actor: str
+
+    @event(Registered)
     def __init__(self, code: str, name: str, kind: str, actor: str) -> None:
         self.code = code
         self.name = name
@@ -57,7 +88,7 @@ class Site(Aggregate):
         self.is_open = True
         self.levels: dict[str, dict[str, int]] = {}
 
-    @event("StockLevelSet")
+    @event(StockLevelSet)
     def set_level(self, sku: str, reorder_point: int, par_level: int, lead_time_days: int, actor: str) -> None:
         self.levels[sku] = {
             "reorder_point": reorder_point,
@@ -65,11 +96,11 @@ class Site(Aggregate):
             "lead_time_days": lead_time_days,
         }
 
-    @event("Closed")
+    @event(Closed)
     def close(self, actor: str) -> None:
         self.is_open = False
 
-    @event("Reopened")
+    @event(Reopened)
     def reopen(self, actor: str) -> None:
         self.is_open = True
 
@@ -81,7 +112,18 @@ class FundingSource(Aggregate):
     def create_id(code: str, **_: Any) -> UUID:
         return uuid5(NAMESPACE_URL, f"/funding-sources/{code}")
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        code: str
+        name: str
+        federal: bool
+        restrictions: list[Restriction]
+        actor: str
+
+    class RestrictionsChanged(Aggregate.Event):
+        restrictions: list[Restriction]
+        actor: str
+
+    @event(Registered)
     def __init__(
         self,
         code: str,
@@ -95,7 +137,7 @@ class FundingSource(Aggregate):
         self.federal = federal
         self.restrictions = list(restrictions)
 
-    @event("RestrictionsChanged")
+    @event(RestrictionsChanged)
     def change_restrictions(self, restrictions: list[Restriction], actor: str) -> None:
         self.restrictions = list(restrictions)
 

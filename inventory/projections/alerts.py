@@ -81,11 +81,11 @@ def _notified(event: Any, tx: Tx) -> None:
 
 
 _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
-    Alert.Started: _started,  # type: ignore[attr-defined]
-    Alert.Raised: _raised,  # type: ignore[attr-defined]
-    Alert.Resolved: _resolved,  # type: ignore[attr-defined]
-    Alert.Acknowledged: _acknowledged,  # type: ignore[attr-defined]
-    Alert.Notified: _notified,  # type: ignore[attr-defined]
+    Alert.Started: _started,
+    Alert.Raised: _raised,
+    Alert.Resolved: _resolved,
+    Alert.Acknowledged: _acknowledged,
+    Alert.Notified: _notified,
 }
 
 _COLUMNS = (

@@ -77,35 +77,42 @@ def _lines(lines: list[dict[str, Any]]) -> str:
     return ", ".join(f"{line['sku']} x{line['quantity']}" for line in lines)
 
 
+def _shortfall(shortfall: list[dict[str, Any]] | None) -> str:
+    """A closed order's shortfall; nothing when it was not recorded (orders closed before it was)."""
+    if shortfall is None:
+        return ""
+    return f"; short: {_lines(shortfall)}" if shortfall else " (all received)"
+
+
 def _access(role: str, sites: list[str]) -> str:
     return role.replace("_", " ") + (f" at {', '.join(sites)}" if sites else " (all sites)")
 
 
 _SUMMARIES: dict[type, Callable[[Any], str]] = {
     # Staff accounts: never a secret, nor a token's label (typed text); the hashes stay out of the log's pages.
-    User.Registered: lambda e: f"Account {e.email} added: {_access(e.role, e.sites)}",  # type: ignore[attr-defined]
-    User.AccessChanged: lambda e: f"Access changed to {_access(e.role, e.sites)}",  # type: ignore[attr-defined]
-    User.PasswordSet: lambda e: "Password set (everyone signed in with the old one is signed out)",  # type: ignore[attr-defined]
-    User.Deactivated: lambda e: "Account deactivated: signed out, API tokens refused",  # type: ignore[attr-defined]
-    User.Reactivated: lambda e: "Account reactivated",  # type: ignore[attr-defined]
-    User.TokenIssued: lambda e: f"API token {e.token_id} issued",  # type: ignore[attr-defined]
-    User.TokenRevoked: lambda e: f"API token {e.token_id} revoked",  # type: ignore[attr-defined]
-    Item.Registered: lambda e: f"Item {e.sku} registered: {e.name} ({e.category}, per {e.unit})",  # type: ignore[attr-defined]
-    Item.Retired: lambda e: "Item retired",  # type: ignore[attr-defined]
-    Site.Registered: lambda e: f"Site {e.code} registered: {e.name} ({e.kind})",  # type: ignore[attr-defined]
-    Site.StockLevelSet: lambda e: (  # type: ignore[attr-defined]
+    User.Registered: lambda e: f"Account {e.email} added: {_access(e.role, e.sites)}",
+    User.AccessChanged: lambda e: f"Access changed to {_access(e.role, e.sites)}",
+    User.PasswordSet: lambda e: "Password set (everyone signed in with the old one is signed out)",
+    User.Deactivated: lambda e: "Account deactivated: signed out, API tokens refused",
+    User.Reactivated: lambda e: "Account reactivated",
+    User.TokenIssued: lambda e: f"API token {e.token_id} issued",
+    User.TokenRevoked: lambda e: f"API token {e.token_id} revoked",
+    Item.Registered: lambda e: f"Item {e.sku} registered: {e.name} ({e.category}, per {e.unit})",
+    Item.Retired: lambda e: "Item retired",
+    Site.Registered: lambda e: f"Site {e.code} registered: {e.name} ({e.kind})",
+    Site.StockLevelSet: lambda e: (
         f"Stock level for {e.sku}: reorder at {e.reorder_point}, par {e.par_level}, lead time {e.lead_time_days} days"
     ),
-    Site.Closed: lambda e: "Site closed",  # type: ignore[attr-defined]
-    Site.Reopened: lambda e: "Site reopened",  # type: ignore[attr-defined]
-    FundingSource.Registered: lambda e: (  # type: ignore[attr-defined]
+    Site.Closed: lambda e: "Site closed",
+    Site.Reopened: lambda e: "Site reopened",
+    FundingSource.Registered: lambda e: (
         f"Funding source {e.code} registered: {e.name}{' (federal)' if e.federal else ''}"
         + "".join(f"; {rule.describe()}" for rule in e.restrictions)
     ),
-    FundingSource.RestrictionsChanged: lambda e: (  # type: ignore[attr-defined]
+    FundingSource.RestrictionsChanged: lambda e: (
         "Funding rules changed: " + ("; ".join(rule.describe() for rule in e.restrictions) or "none")
     ),
-    StockLedger.Opened: lambda e: f"Ledger opened for {e.sku} at {e.site}",  # type: ignore[attr-defined]
+    StockLedger.Opened: lambda e: f"Ledger opened for {e.sku} at {e.site}",
     StockLedger.Received: lambda e: (
         f"Received {e.quantity} {e.sku} lot {e.lot} at {e.site}, funded by {e.funding_source}"
         + (f", expires {e.expires_on}" if e.expires_on else "")
@@ -117,48 +124,46 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     StockLedger.Returned: lambda e: f"Back in {e.sku} at {e.site} (transfer to {e.to_site} cancelled): {_lots(e.lots)}",
     StockLedger.Adjusted: lambda e: f"Adjusted {e.sku} lot {e.lot} at {e.site} by {e.quantity:+d} ({e.reason})",
     StockLedger.Counted: lambda e: f"Counted {e.counted} {e.sku} in lot {e.lot} at {e.site} (variance {e.variance:+d})",
-    Encounter.Recorded: lambda e: (  # type: ignore[attr-defined]
+    Encounter.Recorded: lambda e: (
         f"Encounter at {e.site}: {_lines(e.lines)}"
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
     ),
     StockLedger.HandedOutOnShift: lambda e: f"Handed out on a shift: {e.sku} at {e.site}: {_lots(e.picks)}",
-    ShiftTally.Recorded: lambda e: (  # type: ignore[attr-defined]
+    ShiftTally.Recorded: lambda e: (
         f"Shift tally at {e.site} on {e.shift_date} {e.starts_at}-{e.ends_at}: {e.visits} visit(s)"
         + (f", {_lines(e.lines)}" if e.lines else "")
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
     ),
-    DiscardedVisit.Discarded: lambda e: (  # type: ignore[attr-defined]
+    DiscardedVisit.Discarded: lambda e: (
         f"Visit kept offline at {e.site} discarded, refused as {e.refused_because.replace('_', ' ')}: "
         f"{DISCARD_REASONS.get(e.reason, e.reason)}" + (f" (asked for {_lines(e.lines)})" if e.lines else "")
     ),
-    Transfer.Dispatched: lambda e: f"Transfer {e.from_site} to {e.to_site} dispatched: {_lines(e.lines)}",  # type: ignore[attr-defined]
-    Transfer.Received: lambda e: (  # type: ignore[attr-defined]
+    Transfer.Dispatched: lambda e: f"Transfer {e.from_site} to {e.to_site} dispatched: {_lines(e.lines)}",
+    Transfer.Received: lambda e: (
         "Transfer received" + (f"; short: {_lines(e.shortfall)}" if e.shortfall else " in full")
     ),
-    Transfer.Cancelled: lambda e: f"Transfer cancelled: {e.reason}",  # type: ignore[attr-defined]
-    PurchaseOrder.Raised: lambda e: (  # type: ignore[attr-defined]
+    Transfer.Cancelled: lambda e: f"Transfer cancelled: {e.reason}",
+    PurchaseOrder.Raised: lambda e: (
         f"Purchase order {e.number} raised for {e.site} from {e.supplier}, paid by {e.funding_source}: "
         f"{_lines(e.lines)}"
     ),
-    PurchaseOrder.Submitted: lambda e: "Purchase order submitted",  # type: ignore[attr-defined]
-    PurchaseOrder.ReceiptRecorded: lambda e: f"Purchase order received: {_lines(e.lines)}",  # type: ignore[attr-defined]
-    PurchaseOrder.Cancelled: lambda e: f"Purchase order cancelled: {e.reason}",  # type: ignore[attr-defined]
-    PurchaseOrder.Closed: lambda e: "Purchase order closed",  # type: ignore[attr-defined]
-    Alert.Started: lambda e: (  # type: ignore[attr-defined]
+    PurchaseOrder.Submitted: lambda e: "Purchase order submitted",
+    PurchaseOrder.ReceiptRecorded: lambda e: f"Purchase order received: {_lines(e.lines)}",
+    PurchaseOrder.Cancelled: lambda e: f"Purchase order cancelled: {e.reason}",
+    PurchaseOrder.Closed: lambda e: "Purchase order closed" + _shortfall(e.shortfall),
+    Alert.Started: lambda e: (
         f"Alert kept for {e.kind.replace('_', ' ')}: {e.sku} at {e.site}" + (f", lot {e.lot}" if e.lot else "")
     ),
-    Alert.Raised: lambda e: "Alert raised" + _figures(e.details),  # type: ignore[attr-defined]
-    Alert.Notified: lambda e: (  # type: ignore[attr-defined]
-        f"Alert (episode {e.episode}) sent by {e.channel} to {', '.join(e.recipients)}"
-    ),
-    Alert.Acknowledged: lambda e: f"Alert (episode {e.episode}) acknowledged",  # type: ignore[attr-defined]
-    Alert.Resolved: lambda e: "Alert resolved" + _figures(e.details),  # type: ignore[attr-defined]
-    Digest.Prepared: lambda e: (  # type: ignore[attr-defined]
+    Alert.Raised: lambda e: "Alert raised" + _figures(e.details),
+    Alert.Notified: lambda e: f"Alert (episode {e.episode}) sent by {e.channel} to {', '.join(e.recipients)}",
+    Alert.Acknowledged: lambda e: f"Alert (episode {e.episode}) acknowledged",
+    Alert.Resolved: lambda e: "Alert resolved" + _figures(e.details),
+    Digest.Prepared: lambda e: (
         f"Daily digest for {e.day} prepared: {len(e.alert_ids)} open alert(s) for {len(e.recipients)} people"
     ),
-    Digest.Sent: lambda e: f"Daily digest sent to {', '.join(e.recipients)}",  # type: ignore[attr-defined]
+    Digest.Sent: lambda e: f"Daily digest sent to {', '.join(e.recipients)}",
 }
 
 

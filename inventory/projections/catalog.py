@@ -63,7 +63,7 @@ def _site_registered(event: Any, tx: Tx) -> None:
     )
 
 
-def _site_open(is_open: int):  # type: ignore[no-untyped-def]
+def _site_open(is_open: int) -> Callable[[Any, Tx], None]:
     def handler(event: Any, tx: Tx) -> None:
         tx.execute("UPDATE sites SET is_open = ? WHERE id = ?", (is_open, str(event.originator_id)))
 
@@ -99,12 +99,12 @@ def _restrictions_changed(event: Any, tx: Tx) -> None:
 
 
 _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
-    Item.Registered: _item_registered,  # type: ignore[attr-defined]
-    Item.Retired: _item_retired,  # type: ignore[attr-defined]
-    Site.Registered: _site_registered,  # type: ignore[attr-defined]
-    Site.Closed: _site_open(0),  # type: ignore[attr-defined]
-    Site.Reopened: _site_open(1),  # type: ignore[attr-defined]
-    Site.StockLevelSet: _level_set,  # type: ignore[attr-defined]
-    FundingSource.Registered: _funding_registered,  # type: ignore[attr-defined]
-    FundingSource.RestrictionsChanged: _restrictions_changed,  # type: ignore[attr-defined]
+    Item.Registered: _item_registered,
+    Item.Retired: _item_retired,
+    Site.Registered: _site_registered,
+    Site.Closed: _site_open(0),
+    Site.Reopened: _site_open(1),
+    Site.StockLevelSet: _level_set,
+    FundingSource.Registered: _funding_registered,
+    FundingSource.RestrictionsChanged: _restrictions_changed,
 }

@@ -154,12 +154,12 @@ def _digest_sent(recorded: Recorded, tx: Tx) -> None:
 
 
 _HANDLERS: dict[type, Callable[[Recorded, Tx], None]] = {
-    Alert.Started: _started,  # type: ignore[attr-defined]
-    Alert.Raised: _raised,  # type: ignore[attr-defined]
-    Alert.Notified: _notified,  # type: ignore[attr-defined]
-    Alert.Resolved: _resolved,  # type: ignore[attr-defined]
-    Digest.Prepared: _digest_prepared,  # type: ignore[attr-defined]
-    Digest.Sent: _digest_sent,  # type: ignore[attr-defined]
+    Alert.Started: _started,
+    Alert.Raised: _raised,
+    Alert.Notified: _notified,
+    Alert.Resolved: _resolved,
+    Digest.Prepared: _digest_prepared,
+    Digest.Sent: _digest_sent,
 }
 
 

@@ -53,10 +53,10 @@ class Distribution(Projection):
         by_site: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         for recorded in batch:
             event = recorded.event
-            if type(event) is ShiftTally.Recorded:  # type: ignore[attr-defined]
+            if type(event) is ShiftTally.Recorded:
                 tallies.append(_tally(recorded, by_item, by_site))
                 continue
-            if type(event) is not Encounter.Recorded:  # type: ignore[attr-defined]
+            if type(event) is not Encounter.Recorded:
                 continue
             day = recorded.day
             visits.append(

@@ -68,12 +68,12 @@ def _active(active: int) -> Callable[[Any, Tx], None]:
 
 
 _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
-    User.Registered: _registered,  # type: ignore[attr-defined]
-    User.AccessChanged: _access_changed,  # type: ignore[attr-defined]
-    User.PasswordSet: _password_set,  # type: ignore[attr-defined]
-    User.Deactivated: _active(0),  # type: ignore[attr-defined]
-    User.Reactivated: _active(1),  # type: ignore[attr-defined]
-    User.TokenIssued: _token_issued,  # type: ignore[attr-defined]
+    User.Registered: _registered,
+    User.AccessChanged: _access_changed,
+    User.PasswordSet: _password_set,
+    User.Deactivated: _active(0),
+    User.Reactivated: _active(1),
+    User.TokenIssued: _token_issued,
 }
 
 

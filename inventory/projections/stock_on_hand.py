@@ -159,11 +159,11 @@ def _order_changed(event: Any, tx: Tx, pipeline: Pipeline) -> None:
     lines = json.loads(raw)
     was_on_order = status in ("submitted", "partly_received")
     kind = type(event)
-    if kind is PurchaseOrder.Submitted:  # type: ignore[attr-defined]
+    if kind is PurchaseOrder.Submitted:
         status = "submitted"
         for line in lines:
             pipeline[(site, line["sku"])][0] += line["quantity"] - line["received"]
-    elif kind is PurchaseOrder.ReceiptRecorded:  # type: ignore[attr-defined]
+    elif kind is PurchaseOrder.ReceiptRecorded:
         for received in event.lines:
             line = next(line for line in lines if line["sku"] == received["sku"])
             outstanding = max(line["quantity"] - line["received"], 0)
@@ -175,7 +175,7 @@ def _order_changed(event: Any, tx: Tx, pipeline: Pipeline) -> None:
         if was_on_order:
             for line in lines:
                 pipeline[(site, line["sku"])][0] -= max(line["quantity"] - line["received"], 0)
-        status = "cancelled" if kind is PurchaseOrder.Cancelled else "closed"  # type: ignore[attr-defined]
+        status = "cancelled" if kind is PurchaseOrder.Cancelled else "closed"
     tx.execute(
         "UPDATE purchase_orders SET status = ?, lines = ?, updated_at = ? WHERE id = ?",
         (status, to_json(lines), iso(event.occurred_at), str(event.originator_id)),
@@ -183,12 +183,12 @@ def _order_changed(event: Any, tx: Tx, pipeline: Pipeline) -> None:
 
 
 _PIPELINE: dict[type, Callable[[Any, Tx, Pipeline], None]] = {
-    Transfer.Dispatched: _dispatched,  # type: ignore[attr-defined]
-    Transfer.Received: _transfer_closed("received"),  # type: ignore[attr-defined]
-    Transfer.Cancelled: _transfer_closed("cancelled"),  # type: ignore[attr-defined]
-    PurchaseOrder.Raised: _order_raised,  # type: ignore[attr-defined]
-    PurchaseOrder.Submitted: _order_changed,  # type: ignore[attr-defined]
-    PurchaseOrder.ReceiptRecorded: _order_changed,  # type: ignore[attr-defined]
-    PurchaseOrder.Cancelled: _order_changed,  # type: ignore[attr-defined]
-    PurchaseOrder.Closed: _order_changed,  # type: ignore[attr-defined]
+    Transfer.Dispatched: _dispatched,
+    Transfer.Received: _transfer_closed("received"),
+    Transfer.Cancelled: _transfer_closed("cancelled"),
+    PurchaseOrder.Raised: _order_raised,
+    PurchaseOrder.Submitted: _order_changed,
+    PurchaseOrder.ReceiptRecorded: _order_changed,
+    PurchaseOrder.Cancelled: _order_changed,
+    PurchaseOrder.Closed: _order_changed,
 }
