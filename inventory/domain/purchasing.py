@@ -58,7 +58,7 @@ class PurchaseOrder(Aggregate):
         `upcast_vN_vN+1(state)` as a static method that turns the stored state of version N into
         version N+1 (here: the old default). eventsourcing stores `class_version` with each new
         event and runs the upcasts, in order, on every older one it reads; a test loads a
-        version-1 record (tests/unit/test_event_versions.py). If the aggregate's own attributes
+        version-1 record (tests/history/test_event_versions.py). If the aggregate's own attributes
         change too, give the aggregate a `class_version` and upcast for its snapshots.
         """
 
