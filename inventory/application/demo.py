@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from inventory.application import InventoryApplication
-from inventory.domain.errors import InsufficientStock
+from inventory.domain.errors import InsufficientStock, InvalidInput
+from inventory.domain.participant import check_participant_code
 
 ADMIN = "admin@demo.example.org"
 PURCHASING = "purchasing@demo.example.org"
@@ -260,8 +261,15 @@ def _one_day(app: InventoryApplication, rng: random.Random, day: date, offset: i
 
 
 def _participant_code(rng: random.Random) -> str:
+    """A random code of six, drawn again whenever it happens to read as a date (JUN12, 311299): the
+    demo takes the same rule as everyone (inventory.domain.participant)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(rng.choice(alphabet) for _ in range(6))
+    while True:
+        code = "".join(rng.choice(alphabet) for _ in range(6))
+        try:
+            return check_participant_code(code) or code
+        except InvalidInput:
+            continue
 
 
 def _damage(app: InventoryApplication, rng: random.Random, day: date, summary: DemoSummary) -> None:

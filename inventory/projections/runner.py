@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
 
+from inventory.domain.catalog import Site
 from inventory.domain.errors import Busy
 from inventory.domain.ledger import StockLedger
 from inventory.projections import stopped
@@ -286,10 +287,25 @@ class Projector:
                 "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE name = ?",
                 (last, stamp, projection.name),
             )
+        touched |= self._levels_set(tx, batch)
         if touched:
             with self._changed_lock:
                 self._changed |= touched  # told once the transaction has committed (see _tell)
         return last >= target, len(batch), last
+
+    def _levels_set(self, tx: Tx, batch: Sequence[Recorded]) -> set[tuple[str, str]]:
+        """The (site, SKU) whose reorder point or par level the batch set: a new level changes which
+        alerts hold as much as stock does. The event names the site by id; the catalog, just
+        projected in this transaction, has its code."""
+        changed = [r.event for r in batch if isinstance(r.event, Site.StockLevelSet)]
+        if not changed or not any(p.name == "catalog" for p in self.projections):
+            return set()
+        ids = sorted({str(event.originator_id) for event in changed})
+        marks = ", ".join("?" for _ in ids)
+        codes: dict[str, str] = {
+            str(i): str(c) for i, c in tx.fetchall(f"SELECT id, code FROM sites WHERE id IN ({marks})", ids)
+        }
+        return {(codes[str(e.originator_id)], e.sku) for e in changed if str(e.originator_id) in codes}
 
     def _tell(self) -> None:
         """Tell `on_stock_changed` what stock the catch-up just projected changed, if anything did."""

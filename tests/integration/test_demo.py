@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from pathlib import Path
 
 from inventory.application import InventoryApplication
-from inventory.application.demo import seed_demo
+from inventory.application.demo import _participant_code, seed_demo
+from inventory.domain.participant import check_participant_code
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.seal import verify
@@ -44,3 +46,21 @@ def test_the_demo_records_the_same_history_every_time(tmp_path: Path) -> None:
     first.close()
     second.close()
     assert first_log == second_log
+
+
+def test_the_demo_as_the_first_command_loads_it_records_every_visit(tmp_path: Path) -> None:
+    """`python3 dev.py run` loads 90 days with the default seed, ending yesterday: every visit it makes up
+    is taken, including its participant codes (one of those once read as a date and stopped the demo)."""
+    app = InventoryApplication(f"sqlite:///{tmp_path}/inventory.db")
+    try:
+        summary = seed_demo(app, days=90)
+        assert summary.encounters > 2000 and summary.skipped_for_stock == 0
+    finally:
+        app.close()
+
+
+def test_every_participant_code_the_demo_makes_up_is_one_the_rule_takes() -> None:
+    rng = random.Random(20261123)
+    codes = [_participant_code(rng) for _ in range(20_000)]
+    assert all(check_participant_code(code) == code for code in codes)
+    assert len(set(codes)) > 19_000

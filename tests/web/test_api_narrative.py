@@ -458,10 +458,11 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
         ("below_reorder_point", "VAN-1", "NALOX-4MG", None),
         ("below_reorder_point", "VAN-1", "FTS", None),
     ]
-    # Each says its figures as they were when it was raised: NALOX-4MG fell below 20 at 8 (its second
-    # episode: the transfer had lifted it back above), FTS below 10 at 5, then out.
-    assert [a["on_hand"] for a in alerts] == [6, 5, 36, 0, 8, 5]
-    assert [a["episode"] for a in alerts] == [1, 1, 1, 1, 2, 1] and len({a["id"] for a in alerts}) == 6
+    # Each says its figures as they were when it was raised. The levels were set before any stock came,
+    # so each (site, item) started out of stock and below its reorder point; deliveries ended those
+    # episodes but one (FTS stayed below 10); FTS ran out again and NALOX-4MG fell below 20 again at 8.
+    assert [a["on_hand"] for a in alerts] == [6, 5, 36, 0, 8, 0]
+    assert [a["episode"] for a in alerts] == [1, 1, 1, 2, 2, 1] and len({a["id"] for a in alerts}) == 6
     assert [a["reorder_point"] for a in alerts] == [20, None, None, 10, 20, 10]
     assert [a["expires_on"] for a in alerts] == [None, day(3).isoformat(), day(-30).isoformat(), None, None, None]
     assert alerts[4]["message"] == "NALOX-4MG at VAN-1: 8 on hand, below the reorder point of 20."
@@ -479,9 +480,9 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
     assert [kind for kind in kinds if not kind.startswith("Alert.")] == EXPECTED_LOG
     assert kinds[-6:] == ["Alert.Started", "Alert.Raised"] * 3
     assert sorted(kind for kind in kinds if kind.startswith("Alert.")) == sorted(
-        # the six open now, and one the stock raised and ended on the way (the warehouse's naloxone
-        # below 50 until a delivery); NALOX-4MG at VAN-1 raised twice and resolved between
-        ["Alert.Started"] * 7 + ["Alert.Raised"] * 8 + ["Alert.Resolved"] * 2
+        # eight when the levels were set (four items, out of stock and below the reorder point), seven
+        # of them ended by deliveries, two raised again by visits; then the check's three
+        ["Alert.Started"] * 11 + ["Alert.Raised"] * 13 + ["Alert.Resolved"] * 7
     )
     assert [e["actor"] for e in events] == [
         "cli" if i < 2 else "system" if kind.endswith(".Opened") or kind.startswith("Alert.") else ADMIN

@@ -28,6 +28,11 @@ def test_a_visit_that_empties_the_van_is_an_alert_at_once_and_a_delivery_ends_it
     ok(admin.put("/api/v1/sites/VAN-1/levels/NALOX-4MG", levels), 200)
     receive(admin, 8, "N-1")
     assert alerts(admin) == []
+    # A new reorder point above what is on hand is an alert at once too; set back, it ends.
+    ok(admin.put("/api/v1/sites/VAN-1/levels/NALOX-4MG", dict(levels, reorder_point=10)), 200)
+    assert alerts(admin) == [("below_reorder_point", "VAN-1", "NALOX-4MG")]
+    ok(admin.put("/api/v1/sites/VAN-1/levels/NALOX-4MG", levels), 200)
+    assert alerts(admin) == []
 
     visit = {"site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 4}]}
     ok(coordinator.post("/api/v1/encounters", visit, key="visit-0001"))
