@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from inventory.domain.time_words import day_in_words
 from inventory.web.pages import (
     account,
     admin,
@@ -21,7 +22,7 @@ from inventory.web.pages import (
     transfers,
 )
 from inventory.web.pages.auth import init_auth
-from inventory.web.pages.common import current_link, nav_links
+from inventory.web.pages.common import current_link, nav_links, today
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
@@ -35,3 +36,5 @@ def register_pages(app: Flask) -> None:
         app.register_blueprint(area.bp)
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["current_link"] = current_link
+    # Dates as people read them ("Wed 2 Dec"): the one formatter (inventory.domain.time_words).
+    app.jinja_env.filters["day_words"] = lambda day: day_in_words(day, today().year)

@@ -16,6 +16,7 @@ from exports.reports import Source, Stages, check_funding_source, check_known_at
 from inventory.application.access import Action
 from inventory.bootstrap import Services
 from inventory.domain.errors import InventoryError
+from inventory.domain.time_words import moment_in_words
 from inventory.projections import queries
 from inventory.stores.export_jobs import DONE, ExportJob, ExportJobs, Work
 from inventory.web.pages.audit import PositionField, QueryForm
@@ -250,6 +251,6 @@ def _words() -> dict[str, Any]:
     zone = services().app.zone
 
     def local(timestamp: float) -> str:
-        return datetime.fromtimestamp(timestamp, zone).strftime("%a %d %b %H:%M")
+        return moment_in_words(datetime.fromtimestamp(timestamp, zone), zone, datetime.now(zone).year)
 
     return {"titles": TITLES, "job_states": STATES, "local": local}

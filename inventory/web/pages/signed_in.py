@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
 
+from inventory.domain.time_words import moment_in_words
 from inventory.web.pages.auth import sessions
 from inventory.web.services import services
 
 
 def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, services().app.zone).strftime("%a %d %b %H:%M")
+    return moment_in_words(datetime.fromtimestamp(timestamp, UTC), services().app.zone, datetime.now(UTC).year)
 
 
 def _ago(timestamp: float) -> str:

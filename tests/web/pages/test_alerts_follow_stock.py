@@ -4,8 +4,10 @@ the alerts page say so at once, not at the next periodic check; and it ends when
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 from typing import Any
 
+from inventory.domain.time_words import day_in_words
 from tests.web.conftest import Caller, error, ok
 from tests.web.pages.conftest import Person
 
@@ -51,5 +53,9 @@ def test_a_visit_that_empties_the_van_is_an_alert_at_once_and_a_delivery_ends_it
 
     receive(admin, 30, "N-2")
     assert alerts(admin) == []
+    before = datetime.now(UTC).date()
     dashboard = html.unescape(people["coordinator"].get("/").get_data(as_text=True))
+    after = datetime.now(UTC).date()
     assert "Nothing needs attention" in dashboard
+    # The day as people read it ("Wed 2 Dec"), in the program's zone, from the one formatter.
+    assert any(f"· {day_in_words(day, day.year)}</p>" in dashboard for day in {before, after})
