@@ -39,4 +39,7 @@ def likely_shift(now: datetime, usual: tuple[time, time] | None) -> tuple[date, 
         begins, finishes = shift_times(day, starts, ends, zone)
     if finishes <= now:
         return day, starts, ends
-    return day, starts, now.time().replace(second=0, microsecond=0)
+    current = now.time().replace(second=0, microsecond=0)
+    if current == starts:  # it is only just starting: the one before is the one to tally
+        return day - timedelta(days=1), starts, ends
+    return day, starts, current

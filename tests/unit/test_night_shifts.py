@@ -27,6 +27,8 @@ TUESDAY = date(2026, 12, 1)
         (time(2, 0), NIGHT, (TUESDAY, time(21, 0), time(2, 0))),
         # Tonight's shift has started: that one, ending now.
         (time(22, 0), NIGHT, (WEDNESDAY, time(21, 0), time(22, 0))),
+        # In its very first minute it is no shift to tally yet: last night's.
+        (time(21, 0, 30), NIGHT, (TUESDAY, time(21, 0), time(2, 0))),
         # A day shift, after it ended and while it runs.
         (time(18, 0), (time(9, 0), time(17, 0)), (WEDNESDAY, time(9, 0), time(17, 0))),
         (time(8, 0), (time(9, 0), time(17, 0)), (TUESDAY, time(9, 0), time(17, 0))),
