@@ -15,6 +15,7 @@ from inventory.application.access import Action
 from inventory.application.alerts import UnknownAlert
 from inventory.domain.alerts import AlertKind
 from inventory.domain.errors import InventoryError, NotFound
+from inventory.domain.time_words import moment_in_words
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, resolved_alerts
 from inventory.web.pages.common import allow, page, principal, visible_sites
@@ -42,7 +43,8 @@ def _local(moment: str | None) -> str:
     """A stored UTC time as the program's local day and time."""
     if not moment:
         return ""
-    return datetime.fromisoformat(moment).astimezone(services().app.zone).strftime("%a %d %b %H:%M")
+    zone = services().app.zone
+    return moment_in_words(datetime.fromisoformat(moment), zone, datetime.now(zone).year)
 
 
 def _order_link(row: dict[str, Any]) -> str | None:
