@@ -1,3 +1,3 @@
 """Supply inventory and distribution for harm reduction programs, on an append-only event log."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

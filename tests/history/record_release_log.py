@@ -72,6 +72,13 @@ def main(folder: str) -> None:
         sent = app.dispatch_transfer(from_site="WH", to_site="FIX-EAST", lines=[{"sku": "SYR-1ML", "quantity": 100}],
                                      actor=ADMIN, occurred_at=noon)  # fmt: skip
         app.cancel_transfer(transfer_id=sent["id"], reason="Wrong destination", actor=ADMIN, occurred_at=noon)
+        # A count with a variance (from release 0.2.0 on: counts become observations that late entries restate).
+        if hasattr(app, "count_stock"):
+            van = app.stock("VAN-1", "NALOX-4MG")
+            fullest = max(van["lots"], key=lambda lot: lot["quantity"])
+            night = datetime(2026, 12, 1, 4, 50, tzinfo=UTC)  # after the demo's last visit
+            app.count_stock(site="VAN-1", sku="NALOX-4MG", lot=fullest["lot"], counted=fullest["quantity"] - 2,
+                            actor="van@demo.example.org", occurred_at=night)  # fmt: skip
         app.issue_token(email=PURCHASING, label="ordering script", actor=ADMIN)
         kept = app.issue_token(email=ADMIN, label="dashboard", actor=ADMIN)
         app.revoke_token(email=ADMIN, token_id=kept.split("_")[2], actor=ADMIN)

@@ -48,8 +48,8 @@ def release(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[In
         app.close()
 
 
-def test_there_is_a_log_of_the_previous_release() -> None:
-    assert "release-0.1.0" in RELEASES
+def test_there_are_logs_of_the_previous_releases() -> None:
+    assert {"release-0.1.0", "release-0.2.0"} <= set(RELEASES)
 
 
 def test_every_aggregate_of_an_old_log_loads_with_todays_code(release: Any) -> None:
