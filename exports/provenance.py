@@ -24,9 +24,18 @@ class Provenance:
     replayed: bool
     zone: str
     generated_at: datetime
+    corrections: tuple[tuple[str, int], ...] = ()
 
     @classmethod
-    def of(cls, report: str, who: str, parameters: dict[str, Any], snapshot: Snapshot) -> Provenance:
+    def of(
+        cls,
+        report: str,
+        who: str,
+        parameters: dict[str, Any],
+        snapshot: Snapshot,
+        corrections: dict[str, int] | None = None,
+    ) -> Provenance:
+        """`corrections`: how many voids and corrections the report's period holds (rq.corrections)."""
         return cls(
             report=report,
             generated_by=who,
@@ -36,6 +45,7 @@ class Provenance:
             replayed=snapshot.replayed,
             zone=str(snapshot.zone),
             generated_at=datetime.now(UTC),
+            corrections=tuple((corrections or {}).items()),
         )
 
 
@@ -65,6 +75,7 @@ def write_provenance(workbook: Workbook, provenance: Provenance) -> None:
             ),
             ("Seal head position", sealed_at),
             ("Seal head hash (HMAC-SHA256)", sealed_hash),
+            *((f"In the period: {what}", count) for what, count in provenance.corrections),
             ("Program time zone", provenance.zone),
             ("Product version", f"harm-reduction-inventory {__version__}"),
             (

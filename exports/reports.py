@@ -19,6 +19,7 @@ from exports.snapshot import Snapshot, current, known_at, log_head
 from exports.stock_report import gather_lots, write_stock_report
 from inventory.domain.errors import InvalidInput, UnknownFundingSource
 from inventory.projections import queries
+from inventory.projections import report_queries as rq
 from inventory.projections.store import ReadStore
 
 MAX_DAYS = 3660  # ten years: a longer period is more than one workbook should hold
@@ -109,7 +110,8 @@ def grant_figures(
         if stages:
             stages.stage("Reading the figures", 0, "")
         figures = gather(found, code, start, end)
-        yield figures, Provenance.of("Grant report", who, parameters, found)
+        fixes = rq.corrections(found.reader, start, end)
+        yield figures, Provenance.of("Grant report", who, parameters, found, fixes)
 
 
 def grant_report(
@@ -176,7 +178,7 @@ def distribution_log(
         if stages:
             stages.stage("Reading the visits", 0, "")
         visits = gather_visits(found, start, end)
-        provenance = Provenance.of("Distribution log", who, parameters, found)
+        provenance = Provenance.of("Distribution log", who, parameters, found, rq.corrections(found.reader, start, end))
     rows = stages.stage("Writing the workbook", len(visits.rows), "rows") if stages else None
     write_distribution_log(visits, provenance, target, participant_codes=participant_codes, progress=rows)
     return provenance

@@ -1,3 +1,3 @@
 """Supply inventory and distribution for harm reduction programs, on an append-only event log."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"

@@ -131,6 +131,27 @@ def days_ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
 
 
+def hand_out_as_release_0_2_did(
+    app: InventoryApplication, site: str, sku: str, lot: str, quantity: int, when: datetime, actor: str
+) -> None:
+    """A hand-out as release 0.2.0 and earlier accepted it: checked only against the stock then on hand,
+    so it may be dated before the receipt it drew from. Written straight to the ledger; today's
+    commands refuse it, but logs from those releases can hold it."""
+    from inventory.domain import StockLedger
+
+    ledger = app.ledger_aggregate(site, sku)
+    assert ledger is not None
+    lot_now = ledger.lot(lot)
+    pick = {
+        "lot": lot,
+        "quantity": quantity,
+        "expires_on": lot_now.expires_on,
+        "funding_source": lot_now.funding_source,
+    }
+    ledger._move(StockLedger.Distributed, encounter_id=uuid.uuid4(), picks=[pick], actor=actor, occurred_at=when)
+    app.save(ledger)
+
+
 def seed_catalog(app: InventoryApplication) -> None:
     """A small program: a warehouse, a van, naloxone, syringes, a federal and a state grant."""
     app.register_site(code="WH", name="Central warehouse", kind="warehouse", actor=ADMIN)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from inventory.domain.lot_history import Entry
 from inventory.domain.values import Lot, Restriction
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 class DateAsISO(Transcoding):
@@ -31,12 +35,29 @@ class LotAsDict(Transcoding):
             "quantity": obj.quantity,
             "expires_on": obj.expires_on,
             "funding_source": obj.funding_source,
-            "last_moved_at": obj.last_moved_at,
-            "counted_at": obj.counted_at,
+            # Compact: [when (microseconds since 1970), ref, delta, counted or None, source, kind] per entry.
+            "history": [
+                [(entry.at - EPOCH) // MICROSECOND, entry.ref, entry.delta, entry.counted, entry.source, entry.kind]
+                for entry in obj.entries
+            ],
+            "history_from": obj.history_from,
         }
 
     def decode(self, data: dict[str, Any]) -> Lot:
-        return Lot(**data)
+        history = data.get("history")
+        return Lot(
+            code=data["code"],
+            quantity=data["quantity"],
+            expires_on=data["expires_on"],
+            funding_source=data["funding_source"],
+            # A snapshot from before release 0.3.0 has no history: the application replays the ledger.
+            history=None
+            if history is None
+            else [
+                Entry(EPOCH + at * MICROSECOND, ref, delta, counted, source, kind)
+                for at, ref, delta, counted, source, kind in history
+            ],
+        )
 
 
 class RestrictionAsDict(Transcoding):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
+from inventory.application.corrections import CorrectionVerbs
 from inventory.application.discards import DiscardVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
@@ -16,6 +17,7 @@ class InventoryApplication(
     CatalogVerbs,
     StockVerbs,
     TallyVerbs,
+    CorrectionVerbs,
     DiscardVerbs,
     TransferVerbs,
     PurchasingVerbs,

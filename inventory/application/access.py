@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
+from inventory.application.rules import CORRECTION_WINDOW
 from inventory.domain.users import Role
 
 
@@ -82,3 +84,8 @@ class Principal:
     @property
     def all_sites(self) -> bool:
         return self.role not in SITE_SCOPED
+
+    @property
+    def correction_window(self) -> timedelta | None:
+        """How long after recording an entry this person may void or correct it (None: always)."""
+        return None if self.role == Role.ADMIN else CORRECTION_WINDOW

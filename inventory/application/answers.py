@@ -44,6 +44,7 @@ def encounter_view(encounter: Encounter) -> dict[str, Any]:
         "syringes_collected": encounter.syringes_collected,
         "refill_reason": encounter.refill_reason,
         "actor": encounter.actor,
+        "voided": getattr(encounter, "voided", None),
     }
 
 

@@ -53,7 +53,9 @@ from inventory.domain.errors import (
     UnknownItem,
     UnknownSite,
 )
+from inventory.domain.lot_history import HistoryFolded
 from inventory.domain.text import check_storable, clean_code
+from inventory.domain.time_words import day_in_words
 
 log = logging.getLogger(__name__)
 REFERENCE_TTL = 2.0  # seconds a cached site, item or funding source is trusted
@@ -93,6 +95,7 @@ class InventoryCore(Application[UUID]):
         self.zone = ZoneInfo(timezone_name)
         self.locks = StripedLocks(_process_locks(settings), wait=lock_wait)
         self._loaded_at: dict[UUID, float] = {}
+        self._whole_history: set[UUID] = set()  # ledgers to load by full replay (lot_history.HistoryFolded)
 
     def close(self) -> None:
         super().close()
@@ -112,6 +115,8 @@ class InventoryCore(Application[UUID]):
         try:
             for aggregate in aggregates:
                 check_storable(aggregate.pending_events)
+                if isinstance(aggregate, StockLedger):
+                    aggregate.fold_history()  # before a snapshot is taken of it
             return super().save(*objs, **kwargs)
         except BaseException:
             self._forget(aggregate.id for aggregate in aggregates)
@@ -215,6 +220,16 @@ class InventoryCore(Application[UUID]):
                 aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False, projector_func=replay_events)
             except AggregateNotFoundError:
                 return None
+            if aggregate_id in self._whole_history and isinstance(aggregate, StockLedger):
+                # A change reaches before the history a snapshot keeps: the ledger's full history, once.
+                self._whole_history.discard(aggregate_id)
+                aggregate = replay_events(None, self.events.get(aggregate_id))
+                cache.put(aggregate_id, aggregate)
+            if isinstance(aggregate, StockLedger) and any(lot.history is None for lot in aggregate.lots.values()):
+                # Loaded from a snapshot taken before lots kept their history (release 0.3.0): replay it
+                # from its events once; the next snapshot has the history.
+                aggregate = replay_events(None, self.events.get(aggregate_id))
+                cache.put(aggregate_id, aggregate)
         else:
             if fresh and list(self.events.get(aggregate_id, gt=aggregate.version, limit=1)):
                 self._forget([aggregate_id])
@@ -302,7 +317,7 @@ class InventoryCore(Application[UUID]):
         if rule is not None:
             raise FundingRestricted(
                 f"Funding source {source.code} may not pay for {item.category} items such as "
-                f"{item.sku} on {day.isoformat()}: its rule is {rule.describe()}. "
+                f"{item.sku} on {day_in_words(day)}: its rule is {rule.describe()}. "
                 "Book this stock to another funding source.",
                 field="funding_source",
             )
@@ -314,6 +329,11 @@ class InventoryCore(Application[UUID]):
             for attempt_number in range(self.max_attempts):
                 try:
                     return attempt()
+                except HistoryFolded:
+                    # The change reaches before the history kept in memory: replay these ledgers in
+                    # full (from their events) and try again.
+                    self._forget(ids)
+                    self._whole_history.update(ids)
                 except IntegrityError:
                     # Another process saved first: the next attempt reloads from the log. Retry at
                     # once a few times (sleeping only lets the winner win again), then back off.

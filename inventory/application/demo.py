@@ -137,6 +137,7 @@ def seed_demo(
         _one_day(app, rng, day, offset, summary)
         if progress:
             progress(1)
+    _mistakes_and_late_entries(app, end, summary)
     summary.events = app.recorder.max_notification_id() or 0
     return summary
 
@@ -289,6 +290,34 @@ def _damage(app: InventoryApplication, rng: random.Random, day: date, summary: D
         occurred_at=_at(app, day, 17),
     )
     summary.adjustments += 1
+
+
+def _mistakes_and_late_entries(app: InventoryApplication, end: date, summary: DemoSummary) -> None:
+    """What a real week holds, on its last van night: a visit kept on the phone offline and sent after
+    the end-of-night count (the count is restated, the kits count as handed out); a visit recorded
+    twice and undone; a delivery typed 1000 for 100 and corrected."""
+    night = end  # the count comes after the night's last visit, so it is compared with the stock now
+    van = app.stock("VAN-1", "NALOX-4MG")
+    lots = [lot for lot in van["lots"] if lot["quantity"] >= 4 and (lot["expires_on"] or night) >= night]
+    if lots:
+        first = min(lots, key=lambda lot: (lot["expires_on"] or date.max, lot["lot"]))
+        app.count_stock(site="VAN-1", sku="NALOX-4MG", lot=first["lot"], counted=first["quantity"] - 2,
+                        actor=COORDINATORS["VAN-1"], occurred_at=_at(app, night, 22, 10))  # fmt: skip
+        app.record_encounter(key="demo-offline-visit-sent-late", site="VAN-1",
+                             lines=[{"sku": "NALOX-4MG", "quantity": 2, "lot": first["lot"]}],
+                             actor=COORDINATORS["VAN-1"], occurred_at=_at(app, night, 20, 55))  # fmt: skip
+        summary.counts += 1
+        summary.encounters += 1
+        summary.notes.append("a visit sent from a phone after the count of its lot: the count is restated")
+    twice = app.record_encounter(key="demo-entered-twice", site="FIX-DT", lines=[{"sku": "FTS", "quantity": 5}],
+                                 actor=COORDINATORS["FIX-DT"], occurred_at=_at(app, end, 11, 5))  # fmt: skip
+    app.void_visit(visit_id=twice["id"], reason="entered_twice", actor=COORDINATORS["FIX-DT"])
+    typed = app.receive_stock(site="FIX-EAST", sku="SYR-1ML", lot="SYR-DEMO-TYPO", quantity=1000, expires_on=None,
+                              funding_source="STATE-HR", actor=COORDINATORS["FIX-EAST"],
+                              occurred_at=_at(app, end, 9, 30))  # fmt: skip
+    app.correct_entry(position=typed["position"], quantity=100, reason="wrong_quantity", actor=ADMIN)
+    summary.receipts += 1
+    summary.notes.append("a visit entered twice and undone; a delivery typed 1000 for 100, corrected")
 
 
 def _month_end_count(app: InventoryApplication, rng: random.Random, day: date, summary: DemoSummary) -> None:

@@ -11,6 +11,7 @@ from inventory.application.core import InventoryCore
 from inventory.domain import DISCARD_REASONS, DiscardedVisit, Encounter, discarded_visit_id, encounter_id
 from inventory.domain.errors import Conflict, IdempotencyConflict, InvalidInput
 from inventory.domain.text import clean_code
+from inventory.domain.time_words import moment_in_words
 
 # An error code as the API gives it (insufficient_stock, item_retired, ...): never a message.
 _ERROR_CODE = re.compile(r"^[a-z][a-z_]{0,39}$")
@@ -80,8 +81,9 @@ class DiscardVerbs(InventoryCore):
             recorded = self._get(Encounter, visit_id)
             if recorded is not None:
                 raise Conflict(
-                    "This visit was recorded after all (at "
-                    f"{recorded.created_on.isoformat(timespec='minutes')}), so it cannot be discarded.",
+                    "This visit was recorded after all (on "
+                    f"{moment_in_words(recorded.created_on, self.zone, datetime.now(self.zone).year)}), so it "
+                    "cannot be discarded.",
                     field="key",
                 )
             self._site(site_code, must_be_open=False)

@@ -149,6 +149,7 @@ class PurchasingVerbs(InventoryCore):
                     reference=str(order.id),
                     actor=actor,
                     occurred_at=moment,
+                    zone=self.zone,
                 )
             order.record_receipt(
                 lines=[{"sku": r.sku, "lot": r.lot, "quantity": r.quantity} for r in rows],

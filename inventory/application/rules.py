@@ -20,6 +20,8 @@ from inventory.domain.text import clean_code, clean_lot
 
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
+# How long after recording an entry a coordinator may still void or correct it (admins: always).
+CORRECTION_WINDOW = timedelta(days=7)
 REFILL_REASONS = ("used_on_overdose", "lost", "stolen", "expired", "given_away", "first_kit", "other")
 
 

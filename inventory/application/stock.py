@@ -75,6 +75,7 @@ class StockVerbs(InventoryCore):
                 reference=delivery,
                 actor=actor,
                 occurred_at=moment,
+                zone=self.zone,
             )
             recordings = self.save(ledger)
             return dict(ledger_view(ledger), position=recordings[-1].notification.id)
@@ -129,8 +130,8 @@ class StockVerbs(InventoryCore):
                 item = self._item(line.sku, field=f"lines[{index}].sku")
                 ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
                 ledgers[item.sku] = ledger
-                picks = ledger.plan_issue(line.quantity, day, line.lot)
-                ledger.distribute(encounter_id=the_id, picks=picks, actor=actor, occurred_at=moment)
+                picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+                ledger.distribute(encounter_id=the_id, picks=picks, actor=actor, occurred_at=moment, zone=self.zone)
                 issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
             encounter = Encounter(
                 key=key,
@@ -218,6 +219,7 @@ class StockVerbs(InventoryCore):
                 funding_source=funding,
                 actor=actor,
                 occurred_at=moment,
+                zone=self.zone,
             )
             recordings = self.save(ledger)
             return dict(ledger_view(ledger), position=recordings[-1].notification.id)
@@ -235,7 +237,7 @@ class StockVerbs(InventoryCore):
 
         def attempt() -> dict[str, Any]:
             ledger = self._stocked_ledger(place, item)
-            variance = ledger.count(lot=lot_code, counted=counted, actor=actor, occurred_at=moment)
+            variance = ledger.count(lot=lot_code, counted=counted, actor=actor, occurred_at=moment, zone=self.zone)
             recordings = self.save(ledger)
             return dict(ledger_view(ledger), variance=variance, position=recordings[-1].notification.id)
 

@@ -107,8 +107,8 @@ class TallyVerbs(InventoryCore):
                 item = self._item(line.sku, field=f"lines[{index}].sku")
                 ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
                 ledgers[item.sku] = ledger
-                picks = ledger.plan_issue(line.quantity, day, line.lot)
-                ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment)
+                picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+                ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment, zone=self.zone)
                 issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
             tally = ShiftTally(
                 key=key,

@@ -54,8 +54,15 @@ class TransferVerbs(InventoryCore):
                 item = items[line.sku]
                 ledger = ledgers.get(item.sku) or self._stocked_ledger(sender, item, f"lines[{index}].sku")
                 ledgers[item.sku] = ledger
-                picks = ledger.plan_issue(line.quantity, day, line.lot)
-                ledger.dispatch(transfer_id=the_id, to_site=receiver.code, picks=picks, actor=actor, occurred_at=moment)
+                picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+                ledger.dispatch(
+                    transfer_id=the_id,
+                    to_site=receiver.code,
+                    picks=picks,
+                    actor=actor,
+                    occurred_at=moment,
+                    zone=self.zone,
+                )
                 for pick in picks:
                     _add_line(sent, dict(pick, sku=item.sku))
             # The id is chosen before the first attempt, so a retry records the same transfer.
@@ -105,7 +112,7 @@ class TransferVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             transfer = self._transfer(the_id)
             transfer.check_in_transit("received")
-            transfer.check_not_before_dispatch(moment, "received")
+            transfer.check_not_before_dispatch(moment, "received", self.zone)
             arrived, shortfall = _match_arrivals(transfer.lines, received)
             receiver = self._site(transfer.to_site)
             ledgers = []
@@ -116,7 +123,12 @@ class TransferVerbs(InventoryCore):
                 ledger = self._open_ledger(receiver, self._item(sku, must_be_active=False))
                 lots = [{k: row[k] for k in ("lot", "quantity", "expires_on", "funding_source")} for row in rows]
                 ledger.arrive(
-                    transfer_id=transfer.id, from_site=transfer.from_site, lots=lots, actor=actor, occurred_at=moment
+                    transfer_id=transfer.id,
+                    from_site=transfer.from_site,
+                    lots=lots,
+                    actor=actor,
+                    occurred_at=moment,
+                    zone=self.zone,
                 )
                 ledgers.append(ledger)
             transfer.receive(
@@ -140,7 +152,7 @@ class TransferVerbs(InventoryCore):
         def attempt() -> dict[str, Any]:
             transfer = self._transfer(the_id)
             transfer.check_in_transit("cancelled")
-            transfer.check_not_before_dispatch(moment, "cancelled")
+            transfer.check_not_before_dispatch(moment, "cancelled", self.zone)
             sender = self._site(transfer.from_site, must_be_open=False)
             ledgers = []
             for sku in skus:
@@ -151,7 +163,12 @@ class TransferVerbs(InventoryCore):
                     if row["sku"] == sku
                 ]
                 ledger.take_back(
-                    transfer_id=transfer.id, to_site=transfer.to_site, lots=lots, actor=actor, occurred_at=moment
+                    transfer_id=transfer.id,
+                    to_site=transfer.to_site,
+                    lots=lots,
+                    actor=actor,
+                    occurred_at=moment,
+                    zone=self.zone,
                 )
                 ledgers.append(ledger)
             transfer.cancel(reason=why, actor=actor, occurred_at=moment)

@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from inventory.domain.errors import InvalidState
+
 
 def encounter_id(actor: str, key: str) -> UUID:
     """The id of the encounter recorded by this person with this client key (keys are theirs alone)."""
@@ -59,3 +61,20 @@ class Encounter(Aggregate):
         self.refill_reason = refill_reason
         self.actor = actor
         self.occurred_at = occurred_at
+        self.voided: str | None = None
+
+    class Voided(Aggregate.Event):
+        """The visit undone (recorded by mistake): its stock goes back on its own business time, in
+        the same save; it stays in the log, and the reports count it nowhere. `reason` is a VoidReason."""
+
+        reason: str
+        actor: str
+        occurred_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.voided = self.reason
+
+    def void(self, *, reason: str, actor: str, occurred_at: datetime) -> None:
+        if getattr(self, "voided", None) is not None:
+            raise InvalidState("This visit is void already.", field="id")
+        self.trigger_event(self.Voided, reason=reason, actor=actor, occurred_at=occurred_at)

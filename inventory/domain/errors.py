@@ -88,6 +88,12 @@ class CountConflict(Conflict):
     code = "count_conflict"
 
 
+class PastCorrectionWindow(Conflict):
+    """A coordinator's void or correction of an entry recorded longer ago than they may change."""
+
+    code = "past_correction_window"
+
+
 class InvalidState(Conflict):
     """A transfer or purchase order is not in a state that allows this step."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -13,9 +15,24 @@ from inventory.domain.errors import (
     CountConflict,
     InsufficientStock,
     InvalidInput,
+    InvalidState,
+    InventoryError,
     LotExpired,
+    NotFound,
     UnknownLot,
 )
+from inventory.domain.lot_history import (
+    Entry,
+    HistoryFolded,
+    Restated,
+    Shortfall,
+    available_at,
+    consequences,
+    fold,
+    insert,
+    walk,
+)
+from inventory.domain.time_words import day_in_words, moment_in_words
 from inventory.domain.values import Lot, positive_quantity
 
 
@@ -66,7 +83,10 @@ class StockLedger(Aggregate):
     # ----- events -------------------------------------------------------------------------
 
     class Movement(Aggregate.Event):
-        """A change to the stock. Site and SKU ride along so each event can be read on its own."""
+        """A change to the stock. Site and SKU ride along so each event can be read on its own.
+
+        `occurred_at` is business time: when it happened (a void, a correction and a restated
+        count carry the time of the entry they change, so that they land on its date)."""
 
         site: str
         sku: str
@@ -83,14 +103,14 @@ class StockLedger(Aggregate):
         reference: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self.occurred_at)
+            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self, "received")
 
     class Distributed(Movement):
         encounter_id: UUID
         picks: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._take(self.picks, self.occurred_at)
+            aggregate._take(self.picks, self, str(self.encounter_id), "distributed")
 
     class HandedOutOnShift(Movement):
         """Stock handed out during a shift whose totals were recorded as a tally."""
@@ -99,7 +119,7 @@ class StockLedger(Aggregate):
         picks: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._take(self.picks, self.occurred_at)
+            aggregate._take(self.picks, self, str(self.tally_id), "distributed")
 
     class Dispatched(Movement):
         transfer_id: UUID
@@ -107,7 +127,7 @@ class StockLedger(Aggregate):
         picks: list[dict[str, Any]]
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._take(self.picks, self.occurred_at)
+            aggregate._take(self.picks, self, str(self.transfer_id), "transfer_out")
 
     class Arrived(Movement):
         """Stock put in by a transfer from another site."""
@@ -118,7 +138,10 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             for row in self.lots:
-                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self.occurred_at)
+                aggregate._put(
+                    row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self, "transfer_in",
+                    str(self.transfer_id),
+                )  # fmt: skip
 
     class Returned(Movement):
         """Stock back in the sender's lots: its transfer was cancelled while in transit."""
@@ -129,7 +152,10 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             for row in self.lots:
-                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self.occurred_at)
+                aggregate._put(
+                    row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self, "returned",
+                    str(self.transfer_id),
+                )  # fmt: skip
 
     class Adjusted(Movement):
         lot: str
@@ -140,9 +166,12 @@ class StockLedger(Aggregate):
         funding_source: str | None
 
         def apply(self, aggregate: StockLedger) -> None:
-            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self.occurred_at)
+            aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self, "adjusted")
 
     class Counted(Movement):
+        """A count: at `occurred_at` the lot held `counted`; `variance` is what it saw minus what the
+        entries before it left, as known when it was recorded (CountRestated changes it later)."""
+
         lot: str
         counted: int
         variance: int
@@ -151,41 +180,155 @@ class StockLedger(Aggregate):
 
         def apply(self, aggregate: StockLedger) -> None:
             lot = aggregate.lots[self.lot]
-            lot.quantity = self.counted
-            lot.counted_at = self.occurred_at
-            lot.moved(self.occurred_at)
+            lot.quantity += self.variance
+            lot.note(Entry(self.occurred_at, self.originator_version, 0, self.counted, "", "counted"))
+
+    class CountRestated(Movement):
+        """A count's variance restated: an entry recorded later, dated before the count (or a void or a
+        correction of one), changed what the count expected. The count still saw what it saw, so the
+        stock after it is unchanged; `occurred_at` is the count's time. `because` is the ledger version
+        of the event that restated it."""
+
+        lot: str
+        count: int
+        before: int
+        after: int
+        because: int
+        expires_on: date | None
+        funding_source: str | None
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate.lots[self.lot].quantity += self.after - self.before
+
+    class EntryVoided(Movement):
+        """An entry undone. It stays in the log; its effect goes, on its own business time (`occurred_at`
+        is the entry's). `entry` is the ledger version of the event voided, `kind` what it was on the
+        stock card, and each of `lots` says what the void puts back (or takes out) of a lot."""
+
+        entry: int
+        kind: str
+        reason: str
+        source: str
+        lots: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            for row in self.lots:
+                lot = aggregate.lots[row["lot"]]
+                lot.quantity += row["quantity"]
+                found = False
+                for entry in lot.entries if lot.history is not None else []:
+                    if entry.ref == self.entry:
+                        entry.delta, entry.counted, found = 0, None, True
+                if not found:
+                    lot.history = None  # it was folded away: the application replays this ledger
+
+    class EntryCorrected(Movement):
+        """A receipt's or an adjustment's quantity, or a count's figure, corrected from `was` to `now`
+        on the entry's own business time; `quantity` is the change to the lot's stock from there."""
+
+        entry: int
+        kind: str
+        reason: str
+        lot: str
+        was: int
+        now: int
+        quantity: int
+        expires_on: date | None
+        funding_source: str | None
+
+        def apply(self, aggregate: StockLedger) -> None:
+            lot = aggregate.lots[self.lot]
+            lot.quantity += self.quantity
+            found = False
+            for entry in lot.entries if lot.history is not None else []:
+                if entry.ref == self.entry:
+                    found = True
+                    if entry.counted is not None:
+                        entry.counted = self.now
+                    else:
+                        entry.delta = self.now
+            if not found:
+                lot.history = None  # it was folded away: the application replays this ledger
 
     def _move(self, event_class: type[StockLedger.Movement], **kwargs: Any) -> None:
         self.trigger_event(event_class, site=self.site, sku=self.sku, **kwargs)
 
     # ----- state helpers (run on replay too: no checks here) ------------------------------
 
-    def _put(self, code: str, quantity: int, expires_on: date | None, funding: str | None, at: datetime) -> None:
+    def _put(
+        self,
+        code: str,
+        quantity: int,
+        expires_on: date | None,
+        funding: str | None,
+        made_by: StockLedger.Movement,
+        kind: str,
+        source: str = "",
+    ) -> None:
         lot = self.lots.get(code)
         if lot is None:
             lot = self.lots[code] = Lot(code, 0, expires_on, funding)
         lot.quantity += quantity
-        lot.moved(at)
+        lot.note(Entry(made_by.occurred_at, made_by.originator_version, quantity, None, source, kind))
 
-    def _take(self, picks: list[dict[str, Any]], at: datetime) -> None:
+    def _take(self, picks: list[dict[str, Any]], made_by: StockLedger.Movement, source: str, kind: str) -> None:
         for pick in picks:
             lot = self.lots[pick["lot"]]
             lot.quantity -= pick["quantity"]
-            lot.moved(at)
+            lot.note(Entry(made_by.occurred_at, made_by.originator_version, -pick["quantity"], None, source, kind))
 
-    def _check_picks(self, picks: list[dict[str, Any]], at: datetime) -> None:
-        for pick in picks:
-            self._check_after_count(self.lot(pick["lot"]), at)
+    # ----- the history rule: what a change to a lot's history does ------------------------
 
-    def _check_after_count(self, lot: Lot, at: datetime) -> None:
-        """Refuse an entry dated before the lot's last count: the count already reflects it."""
-        if lot.counted_at is not None and at < lot.counted_at:
-            raise CountConflict(
-                f"Lot {lot.code} of {self.sku} at {self.site} was counted at "
-                f"{lot.counted_at.isoformat(timespec='minutes')}, after this entry's time "
-                f"{at.isoformat(timespec='minutes')}; the count already includes it. Date the entry after "
-                "the count, or record the difference as an adjustment.",
-                field="occurred_at",
+    def _effects(
+        self, lot: Lot, change: Callable[[list[Entry]], None], refuse: Callable[[Shortfall], InventoryError]
+    ) -> list[Restated]:
+        """The counts a change restates; refused (by `refuse`) if it leaves the lot below zero anywhere."""
+        before = lot.entries
+        after = [replace(entry) for entry in before]
+        change(after)
+        result = consequences(before, after)
+        if result.shortfall is not None:
+            raise refuse(result.shortfall)
+        return result.restated
+
+    def _entry_effects(self, lot: Lot, at: datetime, delta: int, zone: tzinfo) -> list[Restated]:
+        """An entry of `delta` at `at` (the next version): quick when it is the lot's latest."""
+        history = lot.entries
+        if not history or history[-1].at <= at:
+            if lot.quantity + delta < 0:
+                raise self._shortage(lot.quantity, -delta, f" in lot {lot.code}")
+            return []
+        lot.whole_at(at)
+        new = Entry(at, self.version + 1, delta)
+
+        def late(shortfall: Shortfall) -> InventoryError:
+            return InsufficientStock(
+                f"Lot {lot.code} of {self.sku} at {self.site} could not have covered this entry, dated "
+                f"{_when(at, zone)}: counting what was recorded after it, the lot would be "
+                f"{-shortfall.balance} {_plural(-shortfall.balance, self.unit)} short by "
+                f"{_when(shortfall.at, zone)}. Check the entry's time and quantity.",
+                field="quantity",
+            )
+
+        return self._effects(lot, lambda entries: insert(entries, new), late)
+
+    def _recording(self, event_class: type[StockLedger.Movement], restated: list[tuple[Lot, Restated]],
+                   **kwargs: Any) -> None:  # fmt: skip
+        """Trigger an event, then restate the counts it changed (each CountRestated names it)."""
+        self._move(event_class, **kwargs)
+        because = self.version
+        for lot, change in restated:
+            self._move(
+                self.CountRestated,
+                lot=lot.code,
+                count=change.entry.ref,
+                before=change.before,
+                after=change.after,
+                because=because,
+                expires_on=lot.expires_on,
+                funding_source=lot.funding_source,
+                actor=kwargs["actor"],
+                occurred_at=change.entry.at,
             )
 
     # ----- queries ------------------------------------------------------------------------
@@ -206,33 +349,71 @@ class StockLedger(Aggregate):
         except KeyError:
             raise UnknownLot(f"There is no lot {code} of {self.sku} at {self.site}.", field="lot") from None
 
-    def plan_issue(self, quantity: int, day: date, lot: str | None = None) -> list[dict[str, Any]]:
-        """Choose lots for an issue: the named one, or first-expiry-first-out."""
+    def fold_history(self) -> None:
+        """Keep each lot's history small (inventory.domain.lot_history.fold); state only, no event."""
+        for lot in self.lots.values():
+            if lot.history is not None:
+                lot.history, since = fold(lot.history)
+                if since is not None:
+                    lot.history_from = since if lot.history_from is None else max(since, lot.history_from)
+
+    def entries_for(self, source: str) -> list[int]:
+        """The ledger versions of the entries a visit, tally or transfer made here (a visit with two lines
+        of one item makes two), oldest first."""
+        refs = sorted({entry.ref for lot in self.lots.values() for entry in lot.entries if entry.source == source})
+        if not refs and any(lot.history_from is not None for lot in self.lots.values()):
+            raise HistoryFolded(source)
+        return refs
+
+    def plan_issue(
+        self, quantity: int, day: date, lot: str | None = None, at: datetime | None = None, zone: tzinfo = UTC
+    ) -> list[dict[str, Any]]:
+        """Choose lots for an issue at `at` (now if not given): the named one, or first-expiry-first-out.
+
+        A lot gives what it held at `at`, less what entries recorded after it (dated later) took: an
+        entry recorded late never takes what a later one already handed out."""
         positive_quantity(quantity)
+        when = "" if at is None else self._late_words(at, zone)
+
+        def available(candidate: Lot) -> int:
+            if at is None:
+                return candidate.quantity
+            candidate.whole_at(at)
+            return available_at(candidate.entries, at, candidate.quantity)
+
         if lot is not None:
             chosen = self.lot(lot)
             if chosen.is_expired_on(day):
                 raise LotExpired(
                     f"Lot {lot} of {self.sku} at {self.site} expired on "
-                    f"{chosen.expires_on}; it cannot be issued. Record it as an expired adjustment.",
+                    f"{_day(chosen.expires_on)}; it cannot be issued. "
+                    "Record it as an expired adjustment.",
                     field="lot",
                 )
-            if chosen.quantity < quantity:
-                raise self._shortage(chosen.quantity, quantity, f" in lot {lot}")
+            if available(chosen) < quantity:
+                raise self._shortage(max(available(chosen), 0), quantity, f" in lot {lot}{when}")
             return [_pick(chosen, quantity)]
         usable = sorted(
-            (x for x in self.lots.values() if x.quantity > 0 and not x.is_expired_on(day)),
+            (x for x in self.lots.values() if available(x) > 0 and not x.is_expired_on(day)),
             key=lambda x: (x.expires_on or date.max, x.code),
         )
         picks: list[dict[str, Any]] = []
         wanted = quantity
         for candidate in usable:
-            take = min(wanted, candidate.quantity)
+            take = min(wanted, available(candidate))
             picks.append(_pick(candidate, take))
             wanted -= take
             if wanted == 0:
                 return picks
-        raise self._shortage(quantity - wanted, quantity, "", expired=self.on_hand - self.usable_on(day))
+        expired = 0 if when else self.on_hand - self.usable_on(day)
+        raise self._shortage(quantity - wanted, quantity, when, expired=expired)
+
+    def _late_words(self, at: datetime, zone: tzinfo) -> str:
+        """Words for an entry dated before the ledger's latest: the time it is dated."""
+        latest = max((lot.entries[-1].at for lot in self.lots.values() if lot.entries), default=None)
+        if latest is None or latest <= at:
+            return ""
+        return f" on {_when(at, zone)}, the time of this entry (less what was recorded after it)"
 
     def _shortage(self, available: int, wanted: int, where: str, expired: int = 0) -> InsufficientStock:
         message = (
@@ -257,14 +438,18 @@ class StockLedger(Aggregate):
         reference: str | None,
         actor: str,
         occurred_at: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
         """Record stock arriving from a supplier (or an opening balance)."""
         positive_quantity(quantity)
-        self._check_new_lot(lot, expires_on, funding_source, occurred_at)
+        self._check_new_lot(lot, expires_on, funding_source)
         if unit_cost is not None and unit_cost < 0:
             raise InvalidInput("unit_cost must not be negative.", field="unit_cost")
-        self._move(
+        existing = self.lots.get(lot)
+        restated = [] if existing is None else self._entry_effects(existing, occurred_at, quantity, zone)
+        self._recording(
             self.Received,
+            [(existing, change) for change in restated] if existing else [],
             lot=lot,
             quantity=quantity,
             expires_on=expires_on,
@@ -276,7 +461,7 @@ class StockLedger(Aggregate):
             occurred_at=occurred_at,
         )
 
-    def _check_new_lot(self, lot: str, expires_on: date | None, funding: str | None, at: datetime) -> None:
+    def _check_new_lot(self, lot: str, expires_on: date | None, funding: str | None) -> None:
         if not lot:
             raise InvalidInput("lot is required.", field="lot")
         if self.tracks_expiry and expires_on is None:
@@ -287,11 +472,10 @@ class StockLedger(Aggregate):
         existing = self.lots.get(lot)
         if existing is None:
             return
-        self._check_after_count(existing, at)
         if existing.expires_on != expires_on:
             raise InvalidInput(
                 f"Lot {lot} of {self.sku} at {self.site} is recorded with expiry "
-                f"{existing.expires_on}, not {expires_on}. Check the label.",
+                f"{_day(existing.expires_on)}, not {_day(expires_on)}. Check the label.",
                 field="expires_on",
             )
         if existing.funding_source != funding:
@@ -302,25 +486,66 @@ class StockLedger(Aggregate):
                 field="funding_source",
             )
 
-    def distribute(self, *, encounter_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime) -> None:
+    def _take_effects(self, picks: list[dict[str, Any]], at: datetime, zone: tzinfo) -> list[tuple[Lot, Restated]]:
+        restated: list[tuple[Lot, Restated]] = []
+        for pick in picks:
+            lot = self.lot(pick["lot"])
+            restated += [(lot, change) for change in self._entry_effects(lot, at, -pick["quantity"], zone)]
+        return restated
+
+    def _put_effects(self, rows: list[dict[str, Any]], at: datetime, zone: tzinfo) -> list[tuple[Lot, Restated]]:
+        restated: list[tuple[Lot, Restated]] = []
+        for row in rows:
+            lot = self.lots.get(row["lot"])
+            if lot is not None:
+                restated += [(lot, change) for change in self._entry_effects(lot, at, row["quantity"], zone)]
+        return restated
+
+    def distribute(
+        self,
+        *,
+        encounter_id: UUID,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
+    ) -> None:
         """Record stock handed out in an encounter (picks come from `plan_issue`)."""
-        self._check_picks(picks, occurred_at)
-        self._move(self.Distributed, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at)
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(
+            self.Distributed, restated, encounter_id=encounter_id, picks=picks, actor=actor, occurred_at=occurred_at
+        )
 
     def hand_out_on_shift(
-        self, *, tally_id: UUID, picks: list[dict[str, Any]], actor: str, occurred_at: datetime
+        self,
+        *,
+        tally_id: UUID,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
         """Record stock handed out in a shift recorded as a tally (picks come from `plan_issue`)."""
-        self._check_picks(picks, occurred_at)
-        self._move(self.HandedOutOnShift, tally_id=tally_id, picks=picks, actor=actor, occurred_at=occurred_at)
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(
+            self.HandedOutOnShift, restated, tally_id=tally_id, picks=picks, actor=actor, occurred_at=occurred_at
+        )
 
     def dispatch(
-        self, *, transfer_id: UUID, to_site: str, picks: list[dict[str, Any]], actor: str, occurred_at: datetime
+        self,
+        *,
+        transfer_id: UUID,
+        to_site: str,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
         """Record stock leaving in a transfer (picks come from `plan_issue`)."""
-        self._check_picks(picks, occurred_at)
-        self._move(
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(
             self.Dispatched,
+            restated,
             transfer_id=transfer_id,
             to_site=to_site,
             picks=picks,
@@ -329,16 +554,25 @@ class StockLedger(Aggregate):
         )
 
     def arrive(
-        self, *, transfer_id: UUID, from_site: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime
+        self,
+        *,
+        transfer_id: UUID,
+        from_site: str,
+        lots: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
         """Record stock put in by a transfer; zero-quantity rows (all missing) are dropped."""
         rows = [row for row in lots if row["quantity"] > 0]
         for row in rows:
-            self._check_new_lot(row["lot"], row["expires_on"], row["funding_source"], occurred_at)
+            self._check_new_lot(row["lot"], row["expires_on"], row["funding_source"])
         if not rows:
             return
-        self._move(
+        restated = self._put_effects(rows, occurred_at, zone)
+        self._recording(
             self.Arrived,
+            restated,
             transfer_id=transfer_id,
             from_site=from_site,
             lots=rows,
@@ -347,13 +581,27 @@ class StockLedger(Aggregate):
         )
 
     def take_back(
-        self, *, transfer_id: UUID, to_site: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime
+        self,
+        *,
+        transfer_id: UUID,
+        to_site: str,
+        lots: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
         """Put back stock dispatched in a transfer that was cancelled."""
         for row in lots:
-            self._check_after_count(self.lot(row["lot"]), occurred_at)
-        self._move(
-            self.Returned, transfer_id=transfer_id, to_site=to_site, lots=lots, actor=actor, occurred_at=occurred_at
+            self.lot(row["lot"])
+        restated = self._put_effects(lots, occurred_at, zone)
+        self._recording(
+            self.Returned,
+            restated,
+            transfer_id=transfer_id,
+            to_site=to_site,
+            lots=lots,
+            actor=actor,
+            occurred_at=occurred_at,
         )
 
     def adjust(
@@ -368,6 +616,7 @@ class StockLedger(Aggregate):
         occurred_at: datetime,
         expires_on: date | None = None,
         funding_source: str | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         """Correct a lot up or down with a reason; stock found in an unknown lot opens it."""
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity == 0:
@@ -375,17 +624,23 @@ class StockLedger(Aggregate):
                 "quantity must be a whole number other than 0 (negative takes stock out).", field="quantity"
             )
         existing = self.lots.get(lot)
+        restated: list[tuple[Lot, Restated]] = []
         if existing is None:
             if quantity < 0:
                 self.lot(lot)  # raises UnknownLot
-            self._check_new_lot(lot, expires_on, funding_source, occurred_at)
+            self._check_new_lot(lot, expires_on, funding_source)
         else:
-            self._check_after_count(existing, occurred_at)
             expires_on, funding_source = existing.expires_on, existing.funding_source
-            if existing.quantity + quantity < 0:
-                raise self._shortage(existing.quantity, -quantity, f" in lot {lot}")
-        self._move(
+            existing.whole_at(occurred_at)
+            at_its_time = available_at(existing.entries, occurred_at, existing.quantity)
+            if at_its_time + quantity < 0:
+                raise self._shortage(
+                    max(at_its_time, 0), -quantity, f" in lot {lot}{self._late_words(occurred_at, zone)}"
+                )
+            restated = [(existing, change) for change in self._entry_effects(existing, occurred_at, quantity, zone)]
+        self._recording(
             self.Adjusted,
+            restated,
             lot=lot,
             quantity=quantity,
             reason=reason,
@@ -396,22 +651,37 @@ class StockLedger(Aggregate):
             occurred_at=occurred_at,
         )
 
-    def count(self, *, lot: str, counted: int, actor: str, occurred_at: datetime) -> int:
-        """Record a physical count of a lot; returns the variance (counted minus expected)."""
+    def count(self, *, lot: str, counted: int, actor: str, occurred_at: datetime, zone: tzinfo = UTC) -> int:
+        """Record a physical count of a lot; returns the variance (counted minus expected).
+
+        A count dated before entries already recorded is an observation at its own time: the variance
+        is against what the entries before it left, and the entries after it count on from what it saw
+        (a later count's variance is restated). Refused if they would then take the lot below zero."""
         if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
             raise InvalidInput("counted must be a whole number, 0 or more.", field="counted")
         existing = self.lot(lot)
-        if existing.last_moved_at is not None and occurred_at < existing.last_moved_at:
-            raise CountConflict(
-                f"Lot {lot} of {self.sku} at {self.site} has entries up to "
-                f"{existing.last_moved_at.isoformat(timespec='minutes')}, after this count's time "
-                f"{occurred_at.isoformat(timespec='minutes')}, so the stock the count is compared with is not "
-                "known. Count again and date the count now.",
-                field="occurred_at",
-            )
-        variance = counted - existing.quantity
-        self._move(
+        new = Entry(occurred_at, self.version + 1, 0, counted, "", "counted")
+        history = existing.entries
+        if not history or history[-1].at <= occurred_at:
+            variance, restated = counted - existing.quantity, []
+        else:
+            existing.whole_at(occurred_at)
+
+            def short(shortfall: Shortfall) -> InventoryError:
+                return CountConflict(
+                    f"A count of {counted} in lot {lot} of {self.sku} at {self.site} dated "
+                    f"{_when(occurred_at, zone)} is less than what was recorded after it took: the lot "
+                    f"would be {-shortfall.balance} {_plural(-shortfall.balance, self.unit)} short by "
+                    f"{_when(shortfall.at, zone)}. Check the count, or date it now.",
+                    field="counted",
+                )
+
+            changes = self._effects(existing, lambda entries: insert(entries, new), short)
+            variance = walk(_with(history, new))[1][new.ref]
+            restated = [(existing, change) for change in changes if change.entry.ref != new.ref]
+        self._recording(
             self.Counted,
+            restated,
             lot=lot,
             counted=counted,
             variance=variance,
@@ -421,3 +691,134 @@ class StockLedger(Aggregate):
             occurred_at=occurred_at,
         )
         return variance
+
+    # ----- voids and corrections ----------------------------------------------------------
+
+    def entry(self, ref: int) -> list[tuple[Lot, Entry]]:
+        """Each lot's part of the entry a ledger version made (a visit may take from several lots)."""
+        found = [(lot, entry) for lot in self.lots.values() for entry in lot.entries if entry.ref == ref]
+        if not found and any(lot.history_from is not None for lot in self.lots.values()):
+            raise HistoryFolded(f"entry {ref}")
+        if not found:
+            raise NotFound(f"Entry {ref} of {self.sku} at {self.site} does not change any lot.", field="entry")
+        return found
+
+    def void(self, *, entry: int, reason: str, actor: str, zone: tzinfo = UTC) -> None:
+        """Undo an entry on its own business time: what it took goes back, what it put in comes out.
+
+        Refused if it is void already, or if what was recorded after it needs the stock it put in."""
+        parts = self.entry(entry)
+        if all(part.delta == 0 and part.counted is None for _, part in parts):
+            raise InvalidState("This entry is void already.", field="entry")
+        at, kind, source = parts[0][1].at, parts[0][1].kind, parts[0][1].source
+        rows: list[dict[str, Any]] = []
+        restated: list[tuple[Lot, Restated]] = []
+        for lot, part in parts:
+
+            def short(shortfall: Shortfall, lot: Lot = lot) -> InventoryError:
+                return InsufficientStock(
+                    f"What was recorded after this entry used the stock it put in lot {lot.code}: voiding it would "
+                    f"leave the lot {-shortfall.balance} {_plural(-shortfall.balance, self.unit)} short by "
+                    f"{_when(shortfall.at, zone)}. Void or correct those entries first, or correct "
+                    "this one to what really came.",
+                    field="entry",
+                )
+
+            def voided(entries: list[Entry], ref: int = entry) -> None:
+                for one in entries:
+                    if one.ref == ref:
+                        one.delta, one.counted = 0, None
+
+            effect = -part.delta if part.counted is None else -walk(lot.entries)[1][part.ref]
+            changes = self._effects(lot, voided, short)
+            restated += [(lot, change) for change in changes if change.entry.ref != entry]
+            rows.append(
+                {
+                    "lot": lot.code,
+                    "quantity": effect,
+                    "expires_on": lot.expires_on,
+                    "funding_source": lot.funding_source,
+                }
+            )
+        self._recording(
+            self.EntryVoided,
+            restated,
+            entry=entry,
+            kind=kind,
+            reason=reason,
+            source=source,
+            lots=rows,
+            actor=actor,
+            occurred_at=at,
+        )
+
+    def correct(self, *, entry: int, now: int, reason: str, actor: str, zone: tzinfo = UTC) -> None:
+        """Correct a receipt's or an adjustment's quantity, or a count's figure, on its own time."""
+        parts = self.entry(entry)
+        [(lot, part)] = parts if len(parts) == 1 else [(None, None)]
+        if lot is None or part is None or part.kind not in ("received", "adjusted", "counted"):
+            raise InvalidInput(
+                "Only a receipt, an adjustment or a count can be corrected; void this entry and record it again.",
+                field="entry",
+            )
+        if part.delta == 0 and part.counted is None:
+            raise InvalidState("This entry is void; record it again instead.", field="entry")
+        was = part.counted if part.counted is not None else part.delta
+        if now == was:
+            raise InvalidInput(f"The entry already says {was}.", field="quantity")
+        if part.kind == "received" and now <= 0:
+            raise InvalidInput("A receipt's quantity must be at least 1; void it if nothing came.", field="quantity")
+        if part.kind == "adjusted" and now == 0:
+            raise InvalidInput("An adjustment of 0 changes nothing; void it instead.", field="quantity")
+        if part.kind == "counted" and now < 0:
+            raise InvalidInput("A count is 0 or more.", field="quantity")
+
+        def short(shortfall: Shortfall) -> InventoryError:
+            return InsufficientStock(
+                f"With {now} here, lot {lot.code} would be {-shortfall.balance} "
+                f"{_plural(-shortfall.balance, self.unit)} short by {_when(shortfall.at, zone)}: "
+                "what was recorded after it used the stock. Correct those entries first.",
+                field="quantity",
+            )
+
+        def corrected(entries: list[Entry]) -> None:
+            for one in entries:
+                if one.ref == entry:
+                    if one.counted is not None:
+                        one.counted = now
+                    else:
+                        one.delta = now
+
+        change = now - was
+        changes = self._effects(lot, corrected, short)
+        restated = [(lot, c) for c in changes if c.entry.ref != entry]
+        self._recording(
+            self.EntryCorrected,
+            restated,
+            entry=entry,
+            kind=part.kind,
+            reason=reason,
+            lot=lot.code,
+            was=was,
+            now=now,
+            quantity=change,
+            expires_on=lot.expires_on,
+            funding_source=lot.funding_source,
+            actor=actor,
+            occurred_at=part.at,
+        )
+
+
+def _with(history: list[Entry], new: Entry) -> list[Entry]:
+    entries = list(history)
+    insert(entries, new)
+    return entries
+
+
+def _day(day: date | None) -> str:
+    return "no expiry date" if day is None else day_in_words(day)
+
+
+def _when(moment: datetime, zone: tzinfo) -> str:
+    """Tue 2 Dec, 01:08 in the program's zone (with the year when it is not this year)."""
+    return moment_in_words(moment, zone, datetime.now(zone).year)

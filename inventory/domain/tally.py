@@ -14,6 +14,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from inventory.domain.errors import InvalidState
+
 
 def tally_id(actor: str, key: str) -> UUID:
     """The id of the tally recorded by this person with this client key."""
@@ -71,3 +73,20 @@ class ShiftTally(Aggregate):
         self.syringes_collected = syringes_collected
         self.actor = actor
         self.occurred_at = occurred_at
+        self.voided: str | None = None
+
+    class Voided(Aggregate.Event):
+        """The shift tally undone (recorded by mistake): its stock goes back on its own business time, in
+        the same save; it stays in the log, and the reports count it nowhere. `reason` is a VoidReason."""
+
+        reason: str
+        actor: str
+        occurred_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.voided = self.reason
+
+    def void(self, *, reason: str, actor: str, occurred_at: datetime) -> None:
+        if getattr(self, "voided", None) is not None:
+            raise InvalidState("This shift tally is void already.", field="id")
+        self.trigger_event(self.Voided, reason=reason, actor=actor, occurred_at=occurred_at)

@@ -3,8 +3,7 @@ string with an offset. English names, whatever the server's locale."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, tzinfo
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -16,7 +15,7 @@ def day_in_words(day: date, this_year: int | None = None) -> str:
     return words if day.year == this_year else f"{words} {day.year}"
 
 
-def moment_in_words(moment: datetime, zone: ZoneInfo, this_year: int | None = None) -> str:
+def moment_in_words(moment: datetime, zone: tzinfo, this_year: int | None = None) -> str:
     """Tue 2 Dec, 01:08 in the program's zone (the year shown as for day_in_words)."""
     local = moment.astimezone(zone)
     return f"{day_in_words(local.date(), this_year)}, {local:%H:%M}"

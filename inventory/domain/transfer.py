@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from inventory.domain.errors import InvalidInput, InvalidState
+from inventory.domain.time_words import moment_in_words
 
 IN_TRANSIT = "in_transit"
 RECEIVED = "received"
@@ -52,12 +53,13 @@ class Transfer(Aggregate):
         self.received: list[dict[str, Any]] = []
         self.shortfall: list[dict[str, Any]] = []
 
-    def check_not_before_dispatch(self, at: datetime, verb: str) -> None:
+    def check_not_before_dispatch(self, at: datetime, verb: str, zone: tzinfo = UTC) -> None:
         """Refuse a step dated before the stock left the sender."""
         if at < self.dispatched_at:
+            year = datetime.now(zone).year
             raise InvalidInput(
-                f"The transfer left {self.from_site} at {self.dispatched_at.isoformat(timespec='minutes')}; "
-                f"it cannot have been {verb} earlier ({at.isoformat(timespec='minutes')}).",
+                f"The transfer left {self.from_site} on {moment_in_words(self.dispatched_at, zone, year)}; "
+                f"it cannot have been {verb} earlier ({moment_in_words(at, zone, year)}).",
                 field="occurred_at",
             )
 

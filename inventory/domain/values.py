@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
 
 from inventory.domain.errors import InvalidInput
 from inventory.domain.expiry import expired_on
+from inventory.domain.lot_history import Entry, HistoryFolded, insert
+from inventory.domain.time_words import day_in_words
 
 
 class Category(StrEnum):
@@ -35,6 +37,30 @@ class AdjustmentReason(StrEnum):
     CORRECTION = "correction"
 
 
+class VoidReason(StrEnum):
+    """Why an entry is voided or corrected (a list, never free text: nothing about a person)."""
+
+    ENTERED_BY_MISTAKE = "entered_by_mistake"
+    ENTERED_TWICE = "entered_twice"
+    WRONG_SITE = "wrong_site"
+    WRONG_QUANTITY = "wrong_quantity"
+    WRONG_ITEM = "wrong_item"
+    WRONG_TIME = "wrong_time"
+    DID_NOT_HAPPEN = "did_not_happen"
+
+
+# The reasons in a coordinator's words, as the pages, the audit log and the reports show them.
+VOID_REASONS: dict[str, str] = {
+    VoidReason.ENTERED_BY_MISTAKE: "Entered by mistake",
+    VoidReason.ENTERED_TWICE: "Entered twice",
+    VoidReason.WRONG_SITE: "Recorded at the wrong site",
+    VoidReason.WRONG_QUANTITY: "Wrong quantity",
+    VoidReason.WRONG_ITEM: "Wrong item or lot",
+    VoidReason.WRONG_TIME: "Wrong date or time",
+    VoidReason.DID_NOT_HAPPEN: "It did not happen",
+}
+
+
 def parse_enum(kind: type[Enum], value: str, field: str) -> str:
     """Return the enum value named by `value`, or raise InvalidInput listing the choices."""
     try:
@@ -57,24 +83,38 @@ def positive_quantity(quantity: int, field: str = "quantity") -> int:
 class Lot:
     """One lot of one item at one site: what is left of it, when it expires, who paid.
 
-    `last_moved_at` and `counted_at` are business times (`occurred_at`) of the latest movement and
-    the latest count, so that entries dated across a count can be refused instead of double counted.
+    `history` is every entry's effect on the lot in business time (inventory.domain.lot_history),
+    so that an entry recorded late lands on its own time and restates a count after it. It is None
+    in a lot read from a snapshot taken before release 0.3.0, or after a void or correction of an
+    entry the snapshot had folded away; the application then replays the ledger from its events.
     """
 
     code: str
     quantity: int
     expires_on: date | None
     funding_source: str | None
-    last_moved_at: datetime | None = None
-    counted_at: datetime | None = None
-
-    def moved(self, at: datetime) -> None:
-        if self.last_moved_at is None or at > self.last_moved_at:
-            self.last_moved_at = at
+    history: list[Entry] | None = field(default_factory=list)
+    history_from: datetime | None = None  # entries before this are folded into an opening balance
 
     def is_expired_on(self, day: date) -> bool:
         """A lot can be issued up to and including its expiry date (inventory.domain.expiry)."""
         return expired_on(self.expires_on, day)
+
+    def note(self, entry: Entry) -> None:
+        """Put an entry in its place in the history (none is kept while the history is not known)."""
+        if self.history is not None:
+            insert(self.history, entry)
+
+    def whole_at(self, at: datetime) -> None:
+        """Raise HistoryFolded if the history kept does not reach back to `at`."""
+        if self.history_from is not None and at < self.history_from:
+            raise HistoryFolded(self.code)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The history (the application replays a ledger whose lots came without one)."""
+        assert self.history is not None, "a lot from an old snapshot: replay the ledger from its events"
+        return self.history
 
 
 @dataclass(frozen=True)
@@ -92,8 +132,8 @@ class Restriction:
         return self.ends_on is None or day <= self.ends_on
 
     def describe(self) -> str:
-        until = f"to {self.ends_on.isoformat()}" if self.ends_on else "with no end date"
-        return f"no {self.category} purchases from {self.starts_on.isoformat()} {until}"
+        until = f"to {day_in_words(self.ends_on)}" if self.ends_on else "with no end date"
+        return f"no {self.category} purchases from {day_in_words(self.starts_on)} {until}"
 
 
 @dataclass(frozen=True)

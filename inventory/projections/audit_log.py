@@ -18,6 +18,7 @@ from inventory.domain import (
 )
 from inventory.domain.alerts import Alert, Digest
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
+from inventory.domain.values import VOID_REASONS
 from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
 
@@ -124,11 +125,25 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     StockLedger.Returned: lambda e: f"Back in {e.sku} at {e.site} (transfer to {e.to_site} cancelled): {_lots(e.lots)}",
     StockLedger.Adjusted: lambda e: f"Adjusted {e.sku} lot {e.lot} at {e.site} by {e.quantity:+d} ({e.reason})",
     StockLedger.Counted: lambda e: f"Counted {e.counted} {e.sku} in lot {e.lot} at {e.site} (variance {e.variance:+d})",
+    StockLedger.CountRestated: lambda e: (
+        f"Count of {e.sku} lot {e.lot} at {e.site} (entry {e.count}) restated from variance {e.before:+d} to "
+        f"{e.after:+d} by entry {e.because}, dated before the count and recorded after it"
+    ),
+    StockLedger.EntryVoided: lambda e: (
+        f"Voided entry {e.entry} ({e.kind.replace('_', ' ')}) of {e.sku} at {e.site}: "
+        f"{VOID_REASONS.get(e.reason, e.reason)}; {_lots(e.lots)}"
+    ),
+    StockLedger.EntryCorrected: lambda e: (
+        f"Corrected entry {e.entry} ({e.kind.replace('_', ' ')}) of {e.sku} lot {e.lot} at {e.site} from {e.was} "
+        f"to {e.now}: {VOID_REASONS.get(e.reason, e.reason)}"
+    ),
     Encounter.Recorded: lambda e: (
         f"Encounter at {e.site}: {_lines(e.lines)}"
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
     ),
+    Encounter.Voided: lambda e: f"Visit voided: {VOID_REASONS.get(e.reason, e.reason)}",
+    ShiftTally.Voided: lambda e: f"Shift tally voided: {VOID_REASONS.get(e.reason, e.reason)}",
     StockLedger.HandedOutOnShift: lambda e: f"Handed out on a shift: {e.sku} at {e.site}: {_lots(e.picks)}",
     ShiftTally.Recorded: lambda e: (
         f"Shift tally at {e.site} on {e.shift_date} {e.starts_at}-{e.ends_at}: {e.visits} visit(s)"

@@ -2,11 +2,13 @@
 
 A shift tally's visits are counted with the encounters (`daily_encounters.encounters`), and kept apart
 as well (`tally_visits`), as is what tallies handed out (`daily_distribution.from_tallies`, part of
-`quantity`), so reports can say which figures came from tallies.
+`quantity`), so reports can say which figures came from tallies. A voided visit or tally keeps its row (marked
+`voided`, with the reason) and leaves every daily total, on its own date.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -18,20 +20,20 @@ from inventory.projections.store import Tx
 
 class Distribution(Projection):
     name = "distribution"
-    version = 2  # 2: shift tallies
+    version = 3  # 2: shift tallies; 3: voids (a voided visit or tally stays, marked, out of the totals)
     tables = ("encounters", "shift_tallies", "daily_distribution", "daily_encounters")
     ddl = (
         """CREATE TABLE IF NOT EXISTS encounters (
             id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, business_date TEXT NOT NULL,
             occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, participant_code TEXT,
             reversals_reported INTEGER NOT NULL, syringes_collected INTEGER NOT NULL, refill_reason TEXT,
-            actor TEXT NOT NULL, lines TEXT NOT NULL)""",
+            actor TEXT NOT NULL, lines TEXT NOT NULL, voided TEXT, voided_at TEXT)""",
         "CREATE INDEX IF NOT EXISTS encounters_date ON encounters (business_date, site)",
         """CREATE TABLE IF NOT EXISTS shift_tallies (
             id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, business_date TEXT NOT NULL,
             starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, recorded_at TEXT NOT NULL, visits INTEGER NOT NULL,
             reversals_reported INTEGER NOT NULL, syringes_collected INTEGER NOT NULL, actor TEXT NOT NULL,
-            lines TEXT NOT NULL)""",
+            lines TEXT NOT NULL, voided TEXT, voided_at TEXT)""",
         "CREATE INDEX IF NOT EXISTS shift_tallies_date ON shift_tallies (business_date, site)",
         """CREATE TABLE IF NOT EXISTS daily_distribution (
             business_date TEXT NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL, funding_source TEXT NOT NULL,
@@ -45,63 +47,44 @@ class Distribution(Projection):
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
-        visits: list[tuple[Any, ...]] = []
-        tallies: list[tuple[Any, ...]] = []
-        # by item: quantity, encounters, from tallies; by site: encounters, reversals, collected,
-        # syringes handed out, with a participant code, visits from tallies
-        by_item: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-        by_site: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        totals = _Totals()
         for recorded in batch:
             event = recorded.event
-            if type(event) is ShiftTally.Recorded:
-                tallies.append(_tally(recorded, by_item, by_site))
-                continue
-            if type(event) is not Encounter.Recorded:
-                continue
-            day = recorded.day
-            visits.append(
-                (
-                    str(event.originator_id),
-                    recorded.position,
-                    event.site,
-                    day,
-                    recorded.occurred_at,
-                    recorded.recorded_at,
-                    event.participant_code,
-                    event.reversals_reported,
-                    event.syringes_collected,
-                    event.refill_reason,
-                    event.actor,
-                    to_json(event.lines),
-                )
-            )
-            syringes = 0
-            for line in event.lines:
-                funds: dict[str, int] = defaultdict(int)
-                for pick in line["lots"]:
-                    funds[pick["funding_source"] or ""] += pick["quantity"]
-                for fund, quantity in funds.items():
-                    totals = by_item[(day, event.site, line["sku"], fund)]
-                    totals[0] += quantity
-                    totals[1] += 1
-                if line["category"] == "syringe":
-                    syringes += line["quantity"]
-            site_totals = by_site[(day, event.site)]
-            site_totals[0] += 1
-            site_totals[1] += event.reversals_reported
-            site_totals[2] += event.syringes_collected
-            site_totals[3] += syringes
-            site_totals[4] += 1 if event.participant_code else 0
+            kind = type(event)
+            if kind is ShiftTally.Recorded:
+                totals.tallies.append(_tally(recorded, totals.by_item, totals.by_site))
+            elif kind is Encounter.Recorded:
+                totals.visits.append(_visit(recorded, totals.by_item, totals.by_site))
+            elif kind is Encounter.Voided or kind is ShiftTally.Voided:
+                # What it voided may be in this batch: write what came before, then take it out.
+                totals.write(tx)
+                totals = _Totals()
+                _void(recorded, tx)
+        totals.write(tx)
+
+
+class _Totals:
+    """Rows and daily totals gathered from part of a batch, written together."""
+
+    def __init__(self) -> None:
+        self.visits: list[tuple[Any, ...]] = []
+        self.tallies: list[tuple[Any, ...]] = []
+        # by item: quantity, encounters, from tallies; by site: encounters, reversals, collected,
+        # syringes handed out, with a participant code, visits from tallies
+        self.by_item: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.by_site: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+
+    def write(self, tx: Tx) -> None:
         tx.executemany(
             """INSERT INTO encounters (id, position, site, business_date, occurred_at, recorded_at, participant_code,
                reversals_reported, syringes_collected, refill_reason, actor, lines)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            visits,
+            self.visits,
         )
         tx.executemany(
             """INSERT INTO shift_tallies (id, position, site, business_date, starts_at, ends_at, recorded_at, visits,
                reversals_reported, syringes_collected, actor, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            tallies,
+            self.tallies,
         )
         tx.executemany(
             """INSERT INTO daily_distribution (business_date, site, sku, funding_source, quantity, encounters,
@@ -110,7 +93,7 @@ class Distribution(Projection):
                    quantity = daily_distribution.quantity + excluded.quantity,
                    encounters = daily_distribution.encounters + excluded.encounters,
                    from_tallies = daily_distribution.from_tallies + excluded.from_tallies""",
-            [(*key, *totals) for key, totals in by_item.items()],
+            [(*key, *totals) for key, totals in self.by_item.items()],
         )
         tx.executemany(
             """INSERT INTO daily_encounters (business_date, site, encounters, reversals_reported,
@@ -123,8 +106,87 @@ class Distribution(Projection):
                    syringes_distributed = daily_encounters.syringes_distributed + excluded.syringes_distributed,
                    with_participant_code = daily_encounters.with_participant_code + excluded.with_participant_code,
                    tally_visits = daily_encounters.tally_visits + excluded.tally_visits""",
-            [(*key, *totals) for key, totals in by_site.items()],
+            [(*key, *totals) for key, totals in self.by_site.items()],
         )
+
+
+def _void(recorded: Recorded, tx: Tx) -> None:
+    """Take a voided visit or tally out of the daily totals (on its own date) and mark its row."""
+    event, totals = recorded.event, _Totals()
+    table = "encounters" if type(event) is Encounter.Voided else "shift_tallies"
+    columns = "site, business_date, lines, reversals_reported, syringes_collected"
+    extra = "participant_code" if table == "encounters" else "visits"
+    [(site, day, lines, reversals, collected, other)] = tx.fetchall(
+        f"SELECT {columns}, {extra} FROM {table} WHERE id = ?", (str(event.originator_id),)
+    )
+    syringes = 0
+    for line in json.loads(lines):
+        funds: dict[str, int] = defaultdict(int)
+        for pick in line["lots"]:
+            funds[pick["funding_source"] or ""] += pick["quantity"]
+        for fund, quantity in funds.items():
+            item = totals.by_item[(day, site, line["sku"], fund)]
+            item[0] -= quantity
+            if table == "encounters":
+                item[1] -= 1
+            else:
+                item[2] -= quantity
+        if line["category"] == "syringe":
+            syringes += line["quantity"]
+    site_totals = totals.by_site[(day, site)]
+    site_totals[0] -= 1 if table == "encounters" else other
+    site_totals[1] -= reversals
+    site_totals[2] -= collected
+    site_totals[3] -= syringes
+    if table == "encounters":
+        site_totals[4] -= 1 if other else 0
+    else:
+        site_totals[5] -= other
+    tx.execute(
+        f"UPDATE {table} SET voided = ?, voided_at = ? WHERE id = ?",
+        (event.reason, recorded.recorded_at, str(event.originator_id)),
+    )
+    totals.write(tx)
+
+
+def _visit(
+    recorded: Recorded,
+    by_item: dict[tuple[str, str, str, str], list[int]],
+    by_site: dict[tuple[str, str], list[int]],
+) -> tuple[Any, ...]:
+    """Add a visit's figures to the day's totals; its row for the encounters table."""
+    event, day = recorded.event, recorded.day
+    syringes = 0
+    for line in event.lines:
+        funds: dict[str, int] = defaultdict(int)
+        for pick in line["lots"]:
+            funds[pick["funding_source"] or ""] += pick["quantity"]
+        for fund, quantity in funds.items():
+            totals = by_item[(day, event.site, line["sku"], fund)]
+            totals[0] += quantity
+            totals[1] += 1
+        if line["category"] == "syringe":
+            syringes += line["quantity"]
+    site_totals = by_site[(day, event.site)]
+    site_totals[0] += 1
+    site_totals[1] += event.reversals_reported
+    site_totals[2] += event.syringes_collected
+    site_totals[3] += syringes
+    site_totals[4] += 1 if event.participant_code else 0
+    return (
+        str(event.originator_id),
+        recorded.position,
+        event.site,
+        day,
+        recorded.occurred_at,
+        recorded.recorded_at,
+        event.participant_code,
+        event.reversals_reported,
+        event.syringes_collected,
+        event.refill_reason,
+        event.actor,
+        to_json(event.lines),
+    )
 
 
 def _tally(

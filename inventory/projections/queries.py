@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -284,3 +285,21 @@ def usual_shift_hours(store: ReadStore, site: str) -> tuple[str, str] | None:
         "SELECT starts_at, ends_at FROM shift_tallies WHERE site = ? ORDER BY position DESC LIMIT 1", (site,)
     )
     return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def movement_at(store: ReadStore, position: int) -> list[dict[str, Any]]:
+    """The stock card's rows of the entry at a log position (one per lot it moved)."""
+    keys = ("site", "sku", "lot", "business_date", "occurred_at", "kind", "quantity", "reason", "actor")
+    rows = store.fetchall(f"SELECT {', '.join(keys)} FROM stock_movements WHERE position = ? ORDER BY seq", (position,))
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def visit(store: ReadStore, visit_id: str) -> dict[str, Any] | None:
+    """One visit as the distribution read model holds it (lines decoded), or None."""
+    keys = ("id", "site", "business_date", "occurred_at", "lines", "voided")
+    rows = store.fetchall(f"SELECT {', '.join(keys)} FROM encounters WHERE id = ?", (visit_id,))
+    if not rows:
+        return None
+    found = dict(zip(keys, rows[0], strict=True))
+    found["lines"] = json.loads(found["lines"])
+    return found

@@ -269,7 +269,7 @@ ENCOUNTER_COLUMNS = (
 def encounters(reader: Reader, start: date, end: date) -> list[dict[str, Any]]:
     """Every encounter between two business dates, with its lines (SKU, quantity, lots) decoded."""
     rows = reader.fetchall(
-        f"""SELECT {", ".join(ENCOUNTER_COLUMNS)} FROM encounters WHERE business_date BETWEEN ? AND ?
+        f"""SELECT {", ".join(ENCOUNTER_COLUMNS)} FROM encounters WHERE business_date BETWEEN ? AND ? AND voided IS NULL
             ORDER BY business_date, occurred_at, position""",
         (start.isoformat(), end.isoformat()),
     )
@@ -323,3 +323,30 @@ def funding_names(reader: Reader) -> dict[str, str]:
 def order_numbers(reader: Reader) -> set[str]:
     """The number of every purchase order (a receipt's reference may name one)."""
     return {str(number) for (number,) in reader.fetchall("SELECT number FROM purchase_orders")}
+
+
+def corrections(reader: Reader, start: date, end: date) -> dict[str, int]:
+    """How many corrections a period holds, by what they did, for the reports' Provenance."""
+    period = (start.isoformat(), end.isoformat())
+    visits = reader.fetchall(
+        "SELECT COUNT(*) FROM encounters WHERE business_date BETWEEN ? AND ? AND voided IS NOT NULL", period
+    )
+    tallies = reader.fetchall(
+        "SELECT COUNT(*) FROM shift_tallies WHERE business_date BETWEEN ? AND ? AND voided IS NOT NULL", period
+    )
+    entries = reader.fetchall(
+        """SELECT SUM(CASE WHEN reason LIKE ? THEN 1 ELSE 0 END), SUM(CASE WHEN reason LIKE ? THEN 1 ELSE 0 END),
+                  SUM(CASE WHEN reason = ? THEN 1 ELSE 0 END)
+             FROM (SELECT DISTINCT position, reason FROM stock_movements
+                    WHERE business_date BETWEEN ? AND ? AND (reason LIKE ? OR reason LIKE ? OR reason = ?))
+                  AS changes""",
+        ("void:%", "corrected:%", "count_restated", *period, "void:%", "corrected:%", "count_restated"),
+    )
+    voided, corrected, restated = (int(value or 0) for value in entries[0])
+    return {
+        "Visits voided": int(visits[0][0]),
+        "Shift tallies voided": int(tallies[0][0]),
+        "Stock entries voided (a voided visit's too)": voided,
+        "Receipts, adjustments and counts corrected": corrected,
+        "Counts restated by entries dated before them": restated,
+    }

@@ -1,5 +1,8 @@
 """The stock card: every movement, by business date, and each day's net change per lot.
 
+A void, a correction and a restated count land on the date of the entry (or count) they change,
+as the movement kind of that entry, so each day's columns say what really happened that day.
+
 Stock at the end of any date is one query over `stock_daily` (a row per site, item, lot and day
 with movement, carrying the lot's funding source and expiry), and a movement entered late with an
 earlier `occurred_at` simply lands on its own date: running balances are summed when read, so
@@ -127,4 +130,12 @@ def _movements(event: Any) -> list[Movement]:
         return [("adjusted", vars(event), event.quantity, event.reason, None, None)]
     if kind is StockLedger.Counted:
         return [("counted", vars(event), event.variance, "count_variance", None, None)]
+    if kind is StockLedger.CountRestated:
+        change = f"{event.before:+d} to {event.after:+d}"
+        return [("counted", vars(event), event.after - event.before, "count_restated", change, None)]
+    if kind is StockLedger.EntryVoided:
+        return [(event.kind, r, r["quantity"], f"void:{event.reason}", event.source or None, None) for r in event.lots]
+    if kind is StockLedger.EntryCorrected:
+        change = f"{event.was} to {event.now}"
+        return [(event.kind, vars(event), event.quantity, f"corrected:{event.reason}", change, None)]
     return []

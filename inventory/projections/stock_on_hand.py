@@ -67,6 +67,13 @@ class StockOnHand(Projection):
                 add(event.site, event.sku, vars(event), event.quantity)
             elif kind is StockLedger.Counted:
                 add(event.site, event.sku, vars(event), event.variance)
+            elif kind is StockLedger.CountRestated:
+                add(event.site, event.sku, vars(event), event.after - event.before)
+            elif kind is StockLedger.EntryVoided:
+                for row in event.lots:
+                    add(event.site, event.sku, row, row["quantity"])
+            elif kind is StockLedger.EntryCorrected:
+                add(event.site, event.sku, vars(event), event.quantity)
             else:
                 handler = _PIPELINE.get(kind)
                 if handler is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -200,9 +200,12 @@ def scarce_item(live: Live) -> str:
         tracks_expiry=False,
         actor=ADMIN,
     )
+    # On the shelf since an hour ago: a visit recorded as a one-minute shift tally takes stock from the
+    # start of its minute, when the stock must already be there.
     app.receive_stock(
-        site="VAN-1", sku=sku, lot="OFF-1", quantity=3, expires_on=None, funding_source="STATE-HR", actor=ADMIN
-    )
+        site="VAN-1", sku=sku, lot="OFF-1", quantity=3, expires_on=None, funding_source="STATE-HR", actor=ADMIN,
+        occurred_at=datetime.now(UTC) - timedelta(hours=1),
+    )  # fmt: skip
     live.services.projector.catch_up()
     return sku
 
@@ -457,3 +460,89 @@ def test_a_visit_with_an_item_retired_meanwhile_records_the_rest_when_the_coordi
     expect(page.locator("#queue-sent")).to_contain_text("Recorded what was available: Naloxone 4 mg nasal spray kit: 1")
     lines = [(line["sku"], line["quantity"]) for line in recorded(live, visit["key"])["lines"]]
     assert lines == [("NALOX-4MG", 1)]
+
+
+def test_a_visit_kept_offline_and_sent_after_a_count_of_its_lot_is_handed_out_on_its_time(
+    van: Screen, live: Live
+) -> None:
+    """Issue 18's sequence: the visit waits on the phone; the lot is counted (it already lacks the kit);
+    then the phone sends the visit. It is recorded as handed out at its own time, nothing is discarded,
+    and the count's variance is restated (from -1 to 0): the kit is not lost as count variance."""
+    page = van.page
+    app = live.services.app
+    context_of(van).set_offline(True)
+    record(page)  # 1 naloxone kit, first expiry first out
+    waiting(page).to_have_attribute("data-waiting", "1")
+    (visit,) = page.evaluate(QUEUE)
+    lots = app.stock("VAN-1", "NALOX-4MG")["lots"]
+    usable = [lot for lot in lots if lot["quantity"] > 0 and lot["expires_on"] >= app.business_day(datetime.now(UTC))]
+    first = min(usable, key=lambda lot: (lot["expires_on"], lot["lot"]))
+    # On another device, a minute later, the lot is counted: one kit fewer than the ledger knows.
+    counted = app.count_stock(site="VAN-1", sku="NALOX-4MG", lot=first["lot"], counted=first["quantity"] - 1,
+                              actor=ADMIN)  # fmt: skip
+    assert counted["variance"] == -1
+
+    context_of(van).set_offline(False)
+    expect(page.locator("#queue-status")).to_contain_text("Nothing waiting on this device")
+    expect(page.locator("#queue-sent li")).to_have_count(1)
+    expect(page.locator("#queue-attention")).to_be_hidden()
+    van.shot("sent-after-the-count")
+
+    on_server = recorded(live, visit["key"])
+    assert on_server["occurred_at"] == moment(visit["body"]["occurred_at"])
+    assert [(pick["lot"], pick["quantity"]) for line in on_server["lines"] for pick in line["lots"]] == [
+        (first["lot"], 1)
+    ]
+    assert (
+        next(lot for lot in app.stock("VAN-1", "NALOX-4MG")["lots"] if lot["lot"] == first["lot"])["quantity"]
+        == first["quantity"] - 1
+    )  # what the count saw
+    live.services.projector.catch_up()
+    restated = live.services.store.fetchall(
+        "SELECT reference FROM stock_movements WHERE reason = 'count_restated' AND lot = ?", (first["lot"],)
+    )
+    assert [row[0] for row in restated] == ["-1 to +0"]
+    assert page.evaluate(QUEUE) == []
+    assert van.console_errors == []
+
+
+def test_visits_kept_on_the_phone_are_counted_and_sent_from_any_page(van: Screen, live: Live) -> None:
+    """The coordinator records two visits offline, closes Record a visit, and opens the dashboard once
+    the van has signal again: the dashboard sends them and says so."""
+    page = van.page
+    before = encounters_by(live, COORDINATOR)
+    context_of(van).set_offline(True)
+    record(page)
+    record(page)
+    waiting(page).to_have_attribute("data-waiting", "2")
+    keys = [item["key"] for item in page.evaluate(QUEUE)]
+    other = context_of(van).new_page()  # Record a visit is closed; the phone is back online
+    page.close()
+    context_of(van).set_offline(False)
+    other.goto(live.url + "/")
+    banner = other.locator("#queue-banner")
+    expect(banner).to_contain_text("2 visits kept on this phone sent.")
+    expect(banner).to_have_attribute("data-waiting", "0")
+    assert encounters_by(live, COORDINATOR) == before + 2
+    assert [recorded(live, key)["lines"][0]["quantity"] for key in keys] == [1, 1]
+    assert other.evaluate(QUEUE) == []
+
+
+def test_a_refused_visit_sent_from_another_page_is_kept_and_points_to_the_choices(
+    scarce_item: str, van: Screen, live: Live
+) -> None:
+    page = van.page
+    context_of(van).set_offline(True)
+    record(page, **{scarce_item: 3})
+    waiting(page).to_have_attribute("data-waiting", "1")
+    live.services.app.adjust_stock(site="VAN-1", sku=scarce_item, lot="OFF-1", quantity=-2, reason="damaged",
+                                   actor=ADMIN)  # fmt: skip
+    other = context_of(van).new_page()
+    page.close()
+    context_of(van).set_offline(False)
+    other.goto(live.url + "/")
+    banner = other.locator("#queue-banner")
+    expect(banner).to_contain_text("1 visit could not be recorded as entered and need your choice.")
+    expect(banner.get_by_role("link", name="Open Record a visit")).to_be_visible()
+    [kept] = other.evaluate(QUEUE)
+    assert kept["state"] == "attention" and "Only 1" in kept["reason"]

@@ -3,7 +3,10 @@
 Run with the release to keep on the path (its `inventory` package, not this checkout's):
 
     git worktree add /tmp/release <commit>
-    PYTHONPATH=/tmp/release .venv/bin/python tests/history/record_release_log.py tests/history/<name>
+    PYTHONPATH=/tmp/release .venv/bin/python tests/history/record_release_log.py tests/history/<name> [--snapshots]
+
+With --snapshots the ledgers are snapshotted every 10 events, so the log holds snapshots in that
+release's format too (release-0.2.0 has them: lots without a history, from before 0.3.0).
 
 It writes `events.db` (the SQLite event store, as that release wrote it) and `expected.json`: the
 stock on hand, the number of events of each type, the audit log's length and the seal's head, all
@@ -25,10 +28,11 @@ END = date(2026, 11, 30)
 ADMIN = "admin@demo.example.org"
 
 
-def main(folder: str) -> None:
+def main(folder: str, snapshots: bool = False) -> None:
     import inventory
     from inventory.application import InventoryApplication
     from inventory.application.demo import PURCHASING, seed_demo
+    from inventory.domain import StockLedger
     from inventory.projections import all_projections
     from inventory.projections.alerts import open_alerts
     from inventory.projections.runner import Projector
@@ -41,6 +45,8 @@ def main(folder: str) -> None:
         if old.is_file():
             old.unlink()
     url = f"sqlite:///{out / 'events.db'}"
+    if snapshots:
+        InventoryApplication.snapshotting_intervals = {StockLedger: 10}
     app = InventoryApplication(url, timezone_name="America/New_York")
     store = read_store_for(url)
     projector = Projector(app, store, all_projections(app.zone, SEAL_KEY))
@@ -112,4 +118,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], snapshots="--snapshots" in sys.argv[2:])

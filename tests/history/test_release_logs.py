@@ -13,13 +13,14 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inventory.application import InventoryApplication
+from inventory.domain import StockLedger, ledger_id
 from inventory.projections import all_projections
 from inventory.projections.alerts import open_alerts
 from inventory.projections.runner import Projector
@@ -89,3 +90,29 @@ def test_todays_code_goes_on_recording_after_an_old_log(release: Any) -> None:
     projector.catch_up()
     assert projector.position() == expected["head"] + 3  # the receipt, the visit's ledger event and the visit
     assert verify(app.recorder, projector.store, SEAL_KEY).ok
+
+
+def test_a_ledger_snapshotted_by_release_0_2_takes_a_late_entry_across_its_count(tmp_path: Path) -> None:
+    """Release 0.2.0's snapshots hold lots without a history: the ledger is replayed from its events, and
+    a visit dated before the night's count (recorded after it) is taken and restates that count."""
+    shutil.copyfile(HERE / "release-0.2.0" / "events.db", tmp_path / "events.db")
+    app = InventoryApplication(f"sqlite:///{tmp_path / 'events.db'}", timezone_name="America/New_York")
+    try:
+        the_ledger = ledger_id("VAN-1", "NALOX-4MG")
+        assert app.snapshots is not None and list(app.snapshots.get(the_ledger, desc=True, limit=1))
+        before = app.stock("VAN-1", "NALOX-4MG")
+        counts = [n for n in app.recorder.select_notifications(start=1, limit=10_000) if n.topic.endswith("Counted")]
+        [count] = [app.mapper.to_domain_event(n) for n in counts]
+        assert count.variance == -2  # type: ignore[attr-defined]
+
+        app.record_encounter(key="late-after-the-upgrade", site="VAN-1", lines=[{"sku": "NALOX-4MG", "quantity": 1,
+                             "lot": count.lot}], actor="van@demo.example.org",  # type: ignore[attr-defined]
+                             occurred_at=count.occurred_at - timedelta(minutes=30))  # type: ignore[attr-defined]  # fmt: skip
+
+        assert app.stock("VAN-1", "NALOX-4MG")["on_hand"] == before["on_hand"]  # the count saw what it saw
+        ledger = app.ledger_aggregate("VAN-1", "NALOX-4MG")
+        assert ledger is not None
+        restated = [e for e in app.events.get(the_ledger) if isinstance(e, StockLedger.CountRestated)]
+        assert [(e.before, e.after) for e in restated] == [(-2, -1)]
+    finally:
+        app.close()

@@ -418,7 +418,7 @@ BAD_INPUTS = [
         receipt(sku="SYR-1ML", expires_on=None, funding_source="SOR"),
         FundingRestricted,
         "funding_source",
-        "no syringe purchases from 2018-01-01",
+        "no syringe purchases from Mon 1 Jan 2018",
         "another funding source",
         id="syringes-on-federal-money",
     ),

@@ -41,6 +41,7 @@ import pytest
 from inventory.application import InventoryApplication
 from inventory.domain import Encounter, ShiftTally, StockLedger, Transfer
 from inventory.domain.alerts import Alert, AlertKind
+from inventory.domain.errors import InsufficientStock
 from inventory.projections import all_projections
 from inventory.projections.base import Projection
 from inventory.projections.runner import Projector
@@ -232,7 +233,7 @@ class LogWriter:
                 if quantity <= 0:
                     continue
                 sender = self.ledger("WH", sku)
-                picks = sender.plan_issue(quantity, day)
+                picks = sender.plan_issue(quantity, day, at=moment)
                 senders.append(sender)
                 lines.extend(dict(pick, sku=sku) for pick in picks)
             if not lines:
@@ -294,7 +295,10 @@ class LogWriter:
             ledger = self.ledger(site, sku)
             if ledger.usable_on(day) < quantity:
                 continue
-            picks = ledger.plan_issue(quantity, day)
+            try:  # what the site held at the visit's time (stock that arrived later that day cannot go out)
+                picks = ledger.plan_issue(quantity, day, at=moment)
+            except InsufficientStock:
+                continue
             ledger.distribute(encounter_id=the_id, picks=picks, actor=f"{site.lower()}@example.org", occurred_at=moment)
             self.touch(ledger)
             issued.append({"sku": sku, "category": ITEMS[sku][1], "quantity": quantity, "lots": picks})
@@ -328,7 +332,10 @@ class LogWriter:
             ledger = self.ledger(site, sku)
             if ledger.usable_on(day) < quantity:
                 continue
-            picks = ledger.plan_issue(quantity, day)
+            try:  # what the site held at the visit's time (stock that arrived later that day cannot go out)
+                picks = ledger.plan_issue(quantity, day, at=moment)
+            except InsufficientStock:
+                continue
             ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment)
             self.touch(ledger)
             issued.append({"sku": sku, "category": ITEMS[sku][1], "quantity": quantity, "lots": picks})
@@ -398,7 +405,7 @@ class LogWriter:
         """A transfer still in transit and an order still on order, so the pipeline has rows too."""
         moment = self.at(day, 8)
         sender = self.ledger("WH", "FTS")
-        picks = sender.plan_issue(100, day)
+        picks = sender.plan_issue(100, day, at=moment)
         transfer = self.transfer("VAN-1", [dict(pick, sku="FTS") for pick in picks], moment)
         sender.dispatch(transfer_id=transfer.id, to_site="VAN-1", picks=picks, actor=ADMIN, occurred_at=moment)
         self.touch(transfer)

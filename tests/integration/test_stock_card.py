@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inventory.application import InventoryApplication
+from inventory.domain.errors import InsufficientStock
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.store import ReadStore, read_store_for
-from tests.conftest import ADMIN, seed_catalog
+from tests.conftest import ADMIN, hand_out_as_release_0_2_did, seed_catalog
 
 ZONE = ZoneInfo("America/New_York")
 OUTREACH = "outreach@example.org"
@@ -225,8 +226,11 @@ def test_an_issue_dated_before_the_receipt_it_drew_from_is_a_data_quality_warnin
     )
     hand_out(program, "card-visit-0201", "VAN-1", "SYR-1ML", "S-1", 20, at(2, 14))
     # ...then a visit is entered with the wrong date: 6 days ago, before the delivery it drew from.
-    # The ledger had the stock when it was recorded, so the application accepts it.
-    hand_out(program, "card-visit-0202", "VAN-1", "SYR-1ML", "S-1", 50, at(6, 14))
+    # Since release 0.3.0 the ledger refuses it (the lot held nothing then)...
+    with pytest.raises(InsufficientStock, match=r"left at VAN-1 in lot S-1 on .*, the time of this entry"):
+        hand_out(program, "card-visit-0202", "VAN-1", "SYR-1ML", "S-1", 50, at(6, 14))
+    # ...but a log written by an earlier release may hold one, and the card must still read it.
+    hand_out_as_release_0_2_did(app, "VAN-1", "SYR-1ML", "S-1", 50, at(6, 14), OUTREACH)
     assert app.stock("VAN-1", "SYR-1ML")["on_hand"] == 130
 
     card = program.card("SYR-1ML", "VAN-1", start=7)

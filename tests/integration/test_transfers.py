@@ -17,6 +17,9 @@ from tests.conftest import ADMIN, days_ago, seed_catalog
 DRIVER = "driver@example.org"
 OUTREACH = "outreach@example.org"
 SOON, LATE = date(2027, 1, 31), date(2028, 1, 31)
+# The lots' expiry dates are fixed, so the module runs on a fixed day (and not on whatever day CI's
+# shifted clock starts from, when SOON may be past).
+pytestmark = pytest.mark.clock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -32,10 +35,12 @@ def warehouse(app: InventoryApplication) -> InventoryApplication:
             expires_on=expires_on,
             funding_source=funding,
             actor=ADMIN,
+            occurred_at=days_ago(10),
         )
     app.receive_stock(
-        site="WH", sku="SYR-1ML", lot="S-1", quantity=1000, expires_on=None, funding_source="STATE", actor=ADMIN
-    )
+        site="WH", sku="SYR-1ML", lot="S-1", quantity=1000, expires_on=None, funding_source="STATE", actor=ADMIN,
+        occurred_at=days_ago(10),
+    )  # fmt: skip
     return app
 
 

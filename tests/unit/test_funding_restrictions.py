@@ -93,5 +93,5 @@ def test_changed_rules_replace_the_old_ones() -> None:
 
 
 def test_a_rule_describes_itself_for_the_coordinator() -> None:
-    assert NO_SYRINGES.describe() == "no syringe purchases from 2018-01-01 with no end date"
-    assert NO_TEST_STRIPS_IN_2021.describe() == "no test_strip purchases from 2021-01-01 to 2021-12-31"
+    assert NO_SYRINGES.describe() == "no syringe purchases from Mon 1 Jan 2018 with no end date"
+    assert NO_TEST_STRIPS_IN_2021.describe() == "no test_strip purchases from Fri 1 Jan 2021 to Fri 31 Dec 2021"

@@ -172,7 +172,7 @@ def test_a_named_lot_is_refused_the_day_after_it_expires() -> None:
 
     assert refused.value.field == "lot"
     assert "OLD" in refused.value.message
-    assert "expired on 2026-02-28" in refused.value.message
+    assert "expired on Sat 28 Feb 2026" in refused.value.message
     assert quantities(ledger) == {"OLD": 5}
     assert ledger.collect_events() == []
 
@@ -384,7 +384,7 @@ def test_a_lot_keeps_one_expiry_date() -> None:
         receive(ledger, "A", 3, date(2027, 7, 31))
 
     assert refused.value.field == "expires_on"
-    assert "recorded with expiry 2027-06-30, not 2027-07-31" in refused.value.message
+    assert "recorded with expiry Wed 30 Jun 2027, not Sat 31 Jul 2027" in refused.value.message
     assert quantities(ledger) == {"A": 3}
 
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from inventory.domain import StockLedger
 from tests.conftest import read_model_rows
 from tests.web.any_text import names, refusable, texts
-from tests.web.conftest import STAFF, Caller, ok
+from tests.web.conftest import STAFF, Caller, day, noon, ok
 
 Ids = dict[str, str]
 LINE = {"sku": "NALOX-4MG", "quantity": 1}
@@ -47,7 +47,7 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
                                                "purchase_order": "PO-1"},
     ("post", "/api/v1/encounters"): lambda ids: {"site": "VAN-1", "lines": [dict(LINE, lot="N-VAN")],
                                                  "participant_code": "K7QX", "refill_reason": "lost"},
-    ("post", "/api/v1/tallies"): lambda ids: {"site": "VAN-1", "shift_date": "2026-11-10", "starts_at": "08:00",
+    ("post", "/api/v1/tallies"): lambda ids: {"site": "VAN-1", "shift_date": day(2).isoformat(), "starts_at": "08:00",
                                               "ends_at": "16:00", "lines": [dict(LINE, lot="N-VAN")], "visits": 2},
     ("post", "/api/v1/discarded-visits"): lambda ids: {"site": "VAN-1", "lines": [LINE], "reason": "entered_by_mistake",
                                                        "refused_because": "insufficient_stock",
@@ -67,6 +67,15 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("delete", "/api/v1/tokens/{token_id}"): lambda ids: {},
     ("post", "/api/v1/purchase-orders/{order_id}/receipts"): lambda ids: {
         "lines": [{"sku": "NALOX-4MG", "lot": f"R-{ids['n']}", "quantity": 1, "expires_on": "2030-01-31"}]},
+    # Each names a fresh visit, tally or entry of its own (made by `send`, see `fresh`).
+    ("post", "/api/v1/encounters/{visit_id}/void"): lambda ids: {"reason": "entered_by_mistake"},
+    ("post", "/api/v1/tallies/{tally_id}/void"): lambda ids: {"reason": "entered_twice"},
+    ("post", "/api/v1/receipts/{position}/void"): lambda ids: {"reason": "entered_twice"},
+    ("post", "/api/v1/adjustments/{position}/void"): lambda ids: {"reason": "did_not_happen"},
+    ("post", "/api/v1/counts/{position}/void"): lambda ids: {"reason": "wrong_time"},
+    ("post", "/api/v1/receipts/{position}/correction"): lambda ids: {"quantity": 1, "reason": "wrong_quantity"},
+    ("post", "/api/v1/adjustments/{position}/correction"): lambda ids: {"quantity": -1, "reason": "wrong_quantity"},
+    ("post", "/api/v1/counts/{position}/correction"): lambda ids: {"quantity": 999, "reason": "wrong_quantity"},
 }  # fmt: skip
 KEYED = ("/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits")
 LEDGER_EVENTS = [name for name, value in vars(StockLedger).items() if isinstance(value, type)]
@@ -126,7 +135,9 @@ def program(flask_app: Flask, staff: dict[str, Caller], inventory: Any) -> Ids:
     root = staff["admin"]
     for site, lot in (("WH", "N-WH"), ("VAN-1", "N-VAN")):
         ok(root.post("/api/v1/receipts", {"site": site, "sku": "NALOX-4MG", "lot": lot, "quantity": 100_000,
-                                          "expires_on": "2030-01-31", "funding_source": "STATE"}))  # fmt: skip
+                                          "expires_on": "2030-01-31", "funding_source": "STATE",
+                                          # before any entry dated in the past (a tally two days ago)
+                                          "occurred_at": noon(60)}))  # fmt: skip
     order = ok(root.post("/api/v1/purchase-orders", VALID[("post", "/api/v1/purchase-orders")]({"n": "X"})))
     ok(root.post(f"/api/v1/purchase-orders/{order['id']}/submit", {}), 200)
     inventory.set_password(email=STAFF["purchasing"], password="a password for the fuzzer", actor="tests")
@@ -144,6 +155,47 @@ def a_transfer(root: Caller) -> str:
         root.post("/api/v1/transfers", {"from_site": "WH", "to_site": "VAN-1", "lines": [dict(LINE, lot="N-WH")]})
     )
     return str(sent["id"])
+
+
+def fresh(root: Caller, template: str, n: str) -> dict[str, str]:
+    """The path values a void, a correction or a submit needs: a visit, a tally, an entry or a draft order
+    of its own, recorded now."""
+    if "{visit_id}" in template:
+        visit = {"site": "VAN-1", "lines": [dict(LINE, lot="N-VAN")]}
+        return {"visit_id": ok(root.post("/api/v1/encounters", visit, key=f"fresh-visit-{n:0>6}"))["id"]}
+    if "{tally_id}" in template:
+        tally = VALID[("post", "/api/v1/tallies")]({"n": n})
+        return {"tally_id": ok(root.post("/api/v1/tallies", tally, key=f"fresh-tally-{n:0>6}"))["id"]}
+    if template.endswith("/submit"):  # the program's order is submitted already: a draft of its own
+        order = VALID[("post", "/api/v1/purchase-orders")]({"n": f"S-{n}"})
+        return {"order_id": ok(root.post("/api/v1/purchase-orders", order))["id"]}
+    if "{position}" in template:
+        kind = template.split("/")[3]  # receipts, adjustments or counts
+        # A receipt against a purchase order is neither voided nor corrected: record one without.
+        recorded = {
+            k: v for k, v in VALID[("post", f"/api/v1/{kind}")]({"n": f"V-{n}"}).items() if k != "purchase_order"
+        }
+        return {"position": str(ok(root.post(f"/api/v1/{kind}", recorded))["position"])}
+    return {}
+
+
+def valid_request(
+    root: Caller, inventory: Any, program: Ids, method: str, template: str, n: str
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """The path values, body and headers of VALID's request for (method, template), the n-th sent."""
+    body = VALID[(method, template)]({"n": n, "password": program["password"]})
+    values = {"code": "WH", "sku": "NALOX-4MG", "order_id": program["order_id"]}
+    if "{transfer_id}" in template:
+        values["transfer_id"] = a_transfer(root)
+    if "{token_id}" in template:
+        values["token_id"] = a_token(inventory)
+    values.update(fresh(root, template, n))
+    headers = {"Content-Type": "application/json"}
+    if not template.endswith("/tokens"):
+        headers["Authorization"] = f"Bearer {root.token}"
+    if template in KEYED:
+        headers["Idempotency-Key"] = f"fuzz-{n:0>6}"
+    return values, body, headers
 
 
 def ledgers_are_gapless(flask_app: Flask) -> None:
@@ -179,22 +231,12 @@ def test_any_text_in_any_text_field_of_any_command_is_taken_or_refused_by_field(
 
     def send(method: str, template: str, field: str, text: str) -> None:
         n = str(next(counter))
-        body = VALID[(method, template)]({"n": n, "password": program["password"]})
-        values = {"code": "WH", "sku": "NALOX-4MG", "order_id": program["order_id"]}
-        if "{transfer_id}" in template:
-            values["transfer_id"] = a_transfer(root)
-        if "{token_id}" in template:
-            values["token_id"] = a_token(inventory)
+        values, body, headers = valid_request(root, inventory, program, method, template, n)
         if field.startswith("path:"):
             values[field[5:]] = quote(text.encode("utf-8", "surrogatepass"), safe="")
         else:
             body = put_text(body, field, text)
         path = template.format(**values)
-        headers = {"Content-Type": "application/json"}
-        if not template.endswith("/tokens"):
-            headers["Authorization"] = f"Bearer {root.token}"
-        if template in KEYED:
-            headers["Idempotency-Key"] = f"fuzz-{n:0>6}"
         head = projector.head()
 
         answer = client.open(path, method=method.upper(), data=json.dumps(body), headers=headers)
@@ -220,3 +262,20 @@ def test_any_text_in_any_text_field_of_any_command_is_taken_or_refused_by_field(
     caught_up = read_model_rows(projector)
     projector.rebuild()
     assert read_model_rows(projector) == caught_up
+
+
+def test_every_command_in_valid_succeeds_as_it_is(
+    flask_app: Flask, staff: dict[str, Caller], program: Ids, inventory: Any
+) -> None:
+    """The fuzzer starts from VALID: each request there, sent unchanged, is taken (a void or a correction
+    of the fresh visit, tally or entry `fresh` records for it)."""
+    root = staff["admin"]
+    spec = ok(root.client.get("/api/v1/openapi.json"), 200)
+    refused = []
+    for n, (method, template, _, _) in enumerate(operations(spec), start=1):
+        values, body, headers = valid_request(root, inventory, program, method, template, f"ok-{n}")
+        answer = root.client.open(template.format(**values), method=method.upper(), data=json.dumps(body),
+                                  headers=headers)  # fmt: skip
+        if answer.status_code not in (200, 201, 204):
+            refused.append((method, template, answer.status_code, answer.get_data(as_text=True)[:300]))
+    assert refused == []

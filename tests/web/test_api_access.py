@@ -149,9 +149,39 @@ def test_a_deactivated_users_token_and_password_are_answered_401(
 # ----- roles and sites ---------------------------------------------------------------------------
 
 
-def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
-    """One request per action the API offers, each valid, so only the caller's rights decide."""
+def _recorded(root: Caller, path: str, body: dict[str, Any], key: str | None = None) -> Any:
+    """What the admin just recorded at VAN-1, for another caller to void or correct."""
+    return ok(root.post(path, body, key=key))
+
+
+def _requests(n: int, root: Caller) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
+    """One request per action the API offers, each valid, so only the caller's rights decide; and a void
+    or a correction of what the admin just recorded, each under the action that records it."""
     code = f"R-{n}"
+    visit = {"site": "VAN-1", "lines": [{"sku": "NALOX-4MG", "quantity": 1}]}
+    tally = {
+        "site": "VAN-1",
+        # A night shift that ended yesterday morning: over, whatever the hour now.
+        "shift_date": day(2).isoformat(),
+        "starts_at": "21:00",
+        "ends_at": "02:00",
+        "lines": [],  # visits and no stock: a count made meanwhile cannot refuse it
+        "visits": 3,
+    }
+    adjustment = {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "N-1", "quantity": 1, "reason": "found"}
+    count = {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "C-1", "counted": 50}
+
+    def a_receipt() -> int:
+        # A lot of its own, used by nothing else (the visits take the lots that expire first).
+        return int(_recorded(root, "/api/v1/receipts", dict(RECEIPT, lot=f"V-{n}", quantity=5))["position"])
+
+    def an_adjustment() -> int:
+        return int(_recorded(root, "/api/v1/adjustments", adjustment)["position"])
+
+    def a_count() -> int:
+        return int(_recorded(root, "/api/v1/counts", count)["position"])
+
+    void = {"reason": "entered_twice"}
     return [
         (
             Action.MANAGE_CATALOG,
@@ -184,6 +214,16 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
             lambda c: c.post("/api/v1/receipts", dict(RECEIPT, lot=code, quantity=5)),
         ),
         (
+            Action.RECEIVE_STOCK,
+            "POST /receipts/{position}/void",
+            lambda c: c.post(f"/api/v1/receipts/{a_receipt()}/void", void),
+        ),
+        (
+            Action.RECEIVE_STOCK,
+            "POST /receipts/{position}/correction",
+            lambda c: c.post(f"/api/v1/receipts/{a_receipt()}/correction", {"quantity": 4, "reason": "wrong_quantity"}),
+        ),
+        (
             Action.RECORD_ENCOUNTER,
             "POST /encounters",
             lambda c: c.post(
@@ -195,18 +235,21 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
         (
             Action.RECORD_ENCOUNTER,
             "POST /tallies",
+            lambda c: c.post("/api/v1/tallies", tally, key=f"matrix-tally-{code}"),
+        ),
+        (
+            Action.RECORD_ENCOUNTER,
+            "POST /encounters/{visit_id}/void",
             lambda c: c.post(
-                "/api/v1/tallies",
-                {
-                    "site": "VAN-1",
-                    # A night shift that ended yesterday morning: over, whatever the hour now.
-                    "shift_date": day(2).isoformat(),
-                    "starts_at": "21:00",
-                    "ends_at": "02:00",
-                    "lines": [],  # visits and no stock: a count made meanwhile cannot refuse it
-                    "visits": 3,
-                },
-                key=f"matrix-tally-{code}",
+                f"/api/v1/encounters/{_recorded(root, '/api/v1/encounters', visit, f'void-visit-{code}')['id']}/void",
+                void,
+            ),
+        ),
+        (
+            Action.RECORD_ENCOUNTER,
+            "POST /tallies/{tally_id}/void",
+            lambda c: c.post(
+                f"/api/v1/tallies/{_recorded(root, '/api/v1/tallies', tally, f'void-tally-{code}')['id']}/void", void
             ),
         ),
         (
@@ -220,15 +263,34 @@ def _requests(n: int) -> list[tuple[Action, str, Callable[[Caller], Any]]]:
         (
             Action.ADJUST_STOCK,
             "POST /adjustments",
+            lambda c: c.post("/api/v1/adjustments", adjustment),
+        ),
+        (
+            Action.ADJUST_STOCK,
+            "POST /adjustments/{position}/void",
+            lambda c: c.post(f"/api/v1/adjustments/{an_adjustment()}/void", void),
+        ),
+        (
+            Action.ADJUST_STOCK,
+            "POST /adjustments/{position}/correction",
             lambda c: c.post(
-                "/api/v1/adjustments",
-                {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "N-1", "quantity": 1, "reason": "found"},
+                f"/api/v1/adjustments/{an_adjustment()}/correction", {"quantity": 2, "reason": "wrong_quantity"}
             ),
         ),
         (
             Action.COUNT_STOCK,
             "POST /counts",
-            lambda c: c.post("/api/v1/counts", {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "C-1", "counted": 50}),
+            lambda c: c.post("/api/v1/counts", count),
+        ),
+        (
+            Action.COUNT_STOCK,
+            "POST /counts/{position}/void",
+            lambda c: c.post(f"/api/v1/counts/{a_count()}/void", void),
+        ),
+        (
+            Action.COUNT_STOCK,
+            "POST /counts/{position}/correction",
+            lambda c: c.post(f"/api/v1/counts/{a_count()}/correction", {"quantity": 49, "reason": "wrong_quantity"}),
         ),
         (
             Action.PURCHASE,
@@ -262,7 +324,7 @@ def test_every_role_may_do_exactly_what_the_access_table_allows(edge: Edge | Non
     wrong = []
     for n, (role, caller) in enumerate(stocked.items()):
         principal = Principal(STAFF[role], role, frozenset([COORDINATOR_SITE] if role == "coordinator" else []))
-        for action, name, send in _requests(n):
+        for action, name, send in _requests(n, stocked["admin"]):
             answer = send(caller)
             allowed = principal.can(action, "VAN-1")
             if allowed and answer.status_code not in (200, 201):

@@ -184,7 +184,7 @@ def test_a_small_program_runs_end_to_end_through_the_api(client: Any, first_admi
     # Federal money may not buy syringes: refused, with the rule in the message, nothing recorded.
     refused = error(receive(admin, "WH", "SYR-1ML", "S-FED", 500, None, "SOR"), 409, "funding_restricted")
     assert "SOR" in refused["message"] and "SYR-1ML" in refused["message"]
-    assert "no syringe purchases from 2018-01-01 with no end date" in refused["message"]
+    assert "no syringe purchases from Mon 1 Jan 2018 with no end date" in refused["message"]
     assert refused["fields"] == {"funding_source": [refused["message"]]}
 
     ok(receive(admin, "VAN-1", "NALOX-4MG", "N-VAN", 10, 200, "STATE"))

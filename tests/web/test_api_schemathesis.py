@@ -111,13 +111,18 @@ class Seeded:
     lots: list[str]
     transfers: list[str]
     orders: list[str]
+    visits: list[str]
+    tallies: list[str]
+    # The log positions of receipts, adjustments and counts, by kind and verb ("receipts/void").
+    positions: dict[str, list[int]]
     cases: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """An admin with a token; two sites, two items, two funding sources, stock, transfers in transit,
-    drafted and submitted purchase orders: enough that valid cases can also succeed."""
+    drafted and submitted purchase orders, visits, shift tallies, receipts, adjustments and counts to
+    void or correct: enough that valid cases can also succeed."""
     app = _flask_app(str(tmp_path_factory.mktemp("schemathesis")))
     found = app.extensions["inventory"]
     inventory = found.app
@@ -173,6 +178,40 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         if submitted:
             inventory.submit_purchase_order(order_id=order["id"], actor=actor)
         orders.append(order["id"])
+    # Things to void or correct, three of each: a case that voids one leaves the others (and a
+    # ledger entry voided again is refused 409, as documented; a visit or a tally answers 201 again).
+    visits = [
+        inventory.record_encounter(
+            key=f"seeded-visit-{n:04d}", site="VAN-1", lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=actor
+        )["id"]
+        for n in range(3)
+    ]
+    tallies = [
+        inventory.record_shift_tally(
+            key=f"seeded-tally-{n:04d}",
+            site="VAN-1",
+            shift_date=date.today() - timedelta(days=n + 2),
+            starts_at="08:00",
+            ends_at="16:00",
+            lines=[],  # visits and no stock: a shift before the seeded receipts
+            visits=3,
+            actor=actor,
+        )["id"]
+        for n in range(3)
+    ]
+    # Voids and corrections of each kind get entries of their own (a void entry is not corrected).
+    positions: dict[str, list[int]] = defaultdict(list)
+    for n in range(6):
+        verb = ("void", "correction")[n % 2]
+        receipt = inventory.receive_stock(
+            site="VAN-1", sku="SYR-1ML", lot=f"R{n}", quantity=100, expires_on=None, funding_source="STATE", actor=actor
+        )
+        adjustment = inventory.adjust_stock(
+            site="WH", sku="SYR-1ML", lot="S1", quantity=10, reason="found", actor=actor
+        )
+        count = inventory.count_stock(site="WH", sku="SYR-1ML", lot="S1", counted=5100 + n, actor=actor)
+        for kind, entry in (("receipts", receipt), ("adjustments", adjustment), ("counts", count)):
+            positions[f"{kind}/{verb}"].append(entry["position"])
     found.projector.catch_up()
     yield Seeded(
         app=app,
@@ -183,6 +222,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         lots=["N1", "S1"],
         transfers=[str(t) for t in transfers],
         orders=[str(o) for o in orders],
+        visits=[str(v) for v in visits],
+        tallies=[str(t) for t in tallies],
+        positions=positions,
     )
     found.close()
 
@@ -202,7 +244,15 @@ NAMES = {
     "lot": "lots",
     "transfer_id": "transfers",
     "order_id": "orders",
+    "visit_id": "visits",
+    "tally_id": "tallies",
 }
+
+
+def _entry(path: str) -> str:
+    """Which seeded entries a /{kind}/{position}/{verb} path names: "receipts/void", "counts/correction"."""
+    parts = path.split("/")
+    return f"{parts[3]}/{parts[5]}"
 
 
 def _point_at_seeded(case: Case[Any], seeded: Seeded) -> None:
@@ -225,6 +275,9 @@ def _point_at_seeded(case: Case[Any], seeded: Seeded) -> None:
                     rename(entry)
 
     rename(case.path_parameters)
+    # A log position is a number: one of a seeded entry of the kind the path names (/receipts/{position}/void).
+    if case.path_parameters and isinstance(case.path_parameters.get("position"), int):
+        case.path_parameters["position"] = rng.choice(seeded.positions[_entry(case.operation.path)])
     rename(case.query)
     rename(case.body)
     body = case.body
@@ -333,6 +386,9 @@ def test_every_operation_needs_a_token(label: str, seeded: Seeded) -> None:
         "transfer_id": seeded.transfers[0],
         "order_id": seeded.orders[0],
         "token_id": "0123456789abcdef",
+        "visit_id": seeded.visits[0],
+        "tally_id": seeded.tallies[0],
+        "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
     }
     path_parameters = {parameter.name: names[parameter.name] for parameter in operation.path_parameters}
     # Queries are read before the token is checked, so send valid ones (only /stock-card requires any).
@@ -368,7 +424,15 @@ def test_reads_answer_before_the_projector_first_ran(path: str, tmp_path_factory
 def _with_body(label: str, seeded: Seeded) -> tuple[Any, dict[str, Any]]:
     method, path = label.split(" ", 1)
     operation = schema[path][method]
-    names = {"code": "WH", "sku": "NALOX-4MG", "transfer_id": seeded.transfers[0], "order_id": seeded.orders[0]}
+    names = {
+        "code": "WH",
+        "sku": "NALOX-4MG",
+        "transfer_id": seeded.transfers[0],
+        "order_id": seeded.orders[0],
+        "visit_id": seeded.visits[0],
+        "tally_id": seeded.tallies[0],
+        "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
+    }
     return operation, {parameter.name: names[parameter.name] for parameter in operation.path_parameters}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import Caller, day, error, ok
+from tests.web.conftest import Caller, day, error, noon, ok
 
 
 def night(**changes: Any) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def test_a_tally_is_recorded_once_and_answers_the_same_when_sent_again(staff: di
         root.post(
             "/api/v1/receipts",
             {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "N-1", "quantity": 20, "expires_on": "2099-12-31",
-             "funding_source": "STATE"},
+             "funding_source": "STATE", "occurred_at": noon(5)},
         )
     )  # fmt: skip
     first = ok(coordinator.post("/api/v1/tallies", night(), key="night-0001"))

@@ -35,6 +35,14 @@ WRITES = [
     ("POST", "/api/v1/purchase-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/submit"),
     ("POST", "/api/v1/purchase-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/receipts"),
     ("DELETE", "/api/v1/tokens/0123456789abcdef"),
+    ("POST", "/api/v1/encounters/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
+    ("POST", "/api/v1/tallies/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
+    ("POST", "/api/v1/receipts/1/void"),
+    ("POST", "/api/v1/adjustments/1/void"),
+    ("POST", "/api/v1/counts/1/void"),
+    ("POST", "/api/v1/receipts/1/correction"),
+    ("POST", "/api/v1/adjustments/1/correction"),
+    ("POST", "/api/v1/counts/1/correction"),
 ]
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

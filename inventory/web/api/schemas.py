@@ -22,7 +22,7 @@ from inventory.domain.text import (
     clean_lot,
 )
 from inventory.domain.users import Role
-from inventory.domain.values import AdjustmentReason, Category, SiteKind
+from inventory.domain.values import AdjustmentReason, Category, SiteKind, VoidReason
 
 
 class Text(fields.String):
@@ -237,6 +237,8 @@ class LedgerOut(Schema):
     lots = fields.List(fields.Nested(LotOut), required=True)
     position = fields.Integer(required=True)
     variance = fields.Integer()
+    voided = fields.Integer(metadata={"description": "The position of the entry voided"})
+    corrected = fields.Integer(metadata={"description": "The position of the entry corrected"})
 
 
 class ReceiptIn(Strict):
@@ -352,6 +354,7 @@ class EncounterOut(Schema):
     syringes_collected = fields.Integer(required=True)
     refill_reason = fields.String(required=True, allow_none=True)
     actor = fields.String(required=True)
+    voided = fields.String(allow_none=True, metadata={"description": "Why the visit was voided; null if it stands"})
 
 
 class TallyOut(Schema):
@@ -368,6 +371,7 @@ class TallyOut(Schema):
     occurred_at = fields.DateTime(required=True)
     recorded_at = fields.DateTime(required=True)
     actor = fields.String(required=True)
+    voided = fields.String(allow_none=True, metadata={"description": "Why the tally was voided; null if it stands"})
 
 
 class AdjustmentIn(Strict):
@@ -380,6 +384,15 @@ class AdjustmentIn(Strict):
     expires_on = Day(load_default=None, allow_none=True)
     funding_source = Code(load_default=None, allow_none=True)
     occurred_at = moment()
+
+
+class VoidIn(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in VoidReason]))
+
+
+class CorrectionIn(Strict):
+    quantity = fields.Integer(required=True, validate=within(rules.ADJUSTMENT))
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in VoidReason]))
 
 
 class CountIn(Strict):

@@ -10,6 +10,7 @@ from inventory.web.pages import (
     admin,
     alerts,
     audit,
+    corrections,
     counts,
     dashboard,
     encounters,
@@ -26,7 +27,7 @@ from inventory.web.pages.common import current_link, nav_links, today
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
-    *(stock, alerts, audit, exports, admin, purchase_orders, account),
+    *(stock, corrections, alerts, audit, exports, admin, purchase_orders, account),
 )
 
 

@@ -297,7 +297,8 @@ def new(site: str) -> ResponseReturnValue:
             else:
                 services().projector.read_your_writes()
                 flash(summary(result, {row.sku: row.name for row in stocked}), "success")
-                return redirect(url_for("encounters.new", site=site))
+                # The confirmation offers Undo (a visit recorded at the wrong site, or twice).
+                return redirect(url_for("encounters.new", site=site, recorded=result["id"]))
     elif request.method == "POST":
         status = 422
     if not place["is_open"]:
@@ -315,7 +316,18 @@ def new(site: str) -> ResponseReturnValue:
         other_sites=len(visible_sites(principal(), open_only=True)) > 1,
         discard_reasons=DISCARD_REASONS,
         zone=services().app.zone.key,
+        undo=undo_link(request.args.get("recorded", "")) if request.method == "GET" else None,
     ), status
+
+
+def undo_link(visit_id: str) -> str | None:
+    """Where to undo the visit just recorded, while it stands and this person may record at its site."""
+    if not re.fullmatch(r"[0-9a-f-]{36}", visit_id):
+        return None
+    visit = queries.visit(services().store, visit_id)
+    if visit is None or visit["voided"] or not principal().can(Action.RECORD_ENCOUNTER, visit["site"]):
+        return None
+    return url_for("corrections.undo_visit", visit_id=visit_id)
 
 
 def fill_bundle(

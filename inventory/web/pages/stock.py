@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from inventory.application.access import Action
+from inventory.application.access import Action, Principal
 from inventory.domain.expiry import expired_on, expires_soon
+from inventory.domain.values import VOID_REASONS
 from inventory.projections import queries
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import status_of
@@ -89,7 +90,14 @@ class CardRange(FlaskForm):
 
 def detail(row: dict[str, Any]) -> str:
     """What a movement was about: the order, the visit, the other site, the reason."""
-    kind, other = row["kind"], row["other_site"]
+    kind, other, reason = row["kind"], row["other_site"], str(row["reason"] or "")
+    if reason == "count_restated":
+        change = str(row["reference"]).replace(" to ", " → ")
+        return f"Count variance restated ({change}): an entry dated before the count was recorded after it"
+    if reason.startswith("void:"):
+        return f"Void of an earlier entry: {VOID_REASONS.get(reason[5:], reason[5:])}"
+    if reason.startswith("corrected:"):
+        return f"Correction ({row['reference'].replace(' to ', ' → ')}): {VOID_REASONS.get(reason[10:], reason[10:])}"
     if kind == "received":
         return f"PO {row['reference']}" if row["reference"] else ""
     if kind == "distributed":
@@ -101,6 +109,27 @@ def detail(row: dict[str, Any]) -> str:
     if kind == "returned":
         return f"Transfer to {other} cancelled"
     return str(row["reason"] or "").replace("_", " ")
+
+
+def entered_on(row: dict[str, Any]) -> str:
+    """The business date a movement was entered on (later than its own date when entered late)."""
+    return services().app.business_day(datetime.fromisoformat(row["recorded_at"])).isoformat()
+
+
+# Which movements can be voided or corrected from the card, and the right that needs (the right to record it).
+CHANGEABLE = {"received": Action.RECEIVE_STOCK, "adjusted": Action.ADJUST_STOCK, "counted": Action.COUNT_STOCK}
+
+
+def change_link(row: dict[str, Any], site: str, who: Principal) -> tuple[str, str] | None:
+    """Where to void or correct this movement, and what the link says; None if this person may not."""
+    if row["reason"] and (row["reason"].startswith(("void:", "corrected:")) or row["reason"] == "count_restated"):
+        return None
+    if row["kind"] in CHANGEABLE and who.can(CHANGEABLE[row["kind"]], site):
+        return url_for("corrections.change_entry", position=row["position"]), "Void or correct"
+    visit = row["kind"] == "distributed" and row["reason"] is None and row["reference"]
+    if visit and who.can(Action.RECORD_ENCOUNTER, site):
+        return url_for("corrections.undo_visit", visit_id=row["reference"]), "Undo the visit"
+    return None
 
 
 @bp.get("/sites/<site>/stock/<sku>")
@@ -123,5 +152,15 @@ def card(site: str, sku: str) -> ResponseReturnValue:
         return render_template("pages/stock/card.html", form=form, site=site, sku=sku, names=names, card=None), 422
     form.start.data, form.end.data = start, end
     found = queries.stock_card(services().store, site, sku, start, end)
-    rows = [dict(row, label=MOVEMENTS.get(row["kind"], row["kind"]), detail=detail(row)) for row in found.rows]
+    who = principal()
+    rows = [
+        dict(
+            row,
+            label=MOVEMENTS.get(row["kind"], row["kind"]),
+            detail=detail(row),
+            change=change_link(row, site, who),
+            entered_later=entered_on(row) > row["business_date"],
+        )
+        for row in found.rows
+    ]
     return render_template("pages/stock/card.html", form=form, site=site, sku=sku, names=names, card=found, rows=rows)

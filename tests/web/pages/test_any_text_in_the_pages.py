@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -32,6 +32,10 @@ from tests.web.pages.forms import Form, post_forms
 from tests.web.test_any_text_in_the_api import ledgers_are_gapless
 
 ADMIN = "root@example.org"
+# The forms carry fixed dates (a tally on 10 November), so the module runs on a fixed day, with the
+# stock there since before them.
+pytestmark = pytest.mark.clock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+STOCKED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 Values = Callable[[str], dict[str, str]]
 
 
@@ -85,11 +89,26 @@ PAGES = [
          answered=(401,)),
 ]  # fmt: skip
 # Page forms with no field to fill (a button that confirms), and forms left to their own tests.
-NO_FIELDS = {"admin.close_site", "admin.reopen_site", "admin.retire_item", "admin.deactivate_user",
-             "alerts.acknowledge", "audit.seal", "purchase_orders.submit", "purchase_orders.cancel",
-             "purchase_orders.close", "auth.sign_out", "account.end_session_of", "account.end_other_sessions",
-             "account.revoke_token", "admin.end_user_session", "admin.end_user_sessions",
-             "admin.revoke_user_token"}  # fmt: skip
+NO_FIELDS = {
+    "admin.close_site",
+    "admin.reopen_site",
+    "admin.retire_item",
+    "admin.deactivate_user",
+    "alerts.acknowledge",
+    "audit.seal",
+    "purchase_orders.submit",
+    "purchase_orders.cancel",
+    "purchase_orders.close",
+    "auth.sign_out",
+    "account.end_session_of",
+    "account.end_other_sessions",
+    "account.revoke_token",
+    "admin.end_user_session",
+    "admin.end_user_sessions",
+    "admin.revoke_user_token",
+    "corrections.undo_visit",
+    "corrections.change_entry",
+}  # fmt: skip  (a reason from a list, a number)
 FILES = {"admin.import_page"}  # an uploaded workbook: the import's own tests send bad cells
 
 
@@ -109,7 +128,7 @@ def received(text: str) -> str:
 def program(flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]) -> dict[str, Person]:
     for site, lot in (("WH", "N-WH"), ("VAN-1", "N-VAN")):
         inventory.receive_stock(site=site, sku="NALOX-4MG", lot=lot, quantity=100_000, expires_on=date(2030, 1, 31),
-                                funding_source="STATE", actor=ADMIN)  # fmt: skip
+                                funding_source="STATE", actor=ADMIN, occurred_at=STOCKED)  # fmt: skip
     flask_app.extensions["inventory"].projector.catch_up()
     return {**people, "nobody": person(flask_app, "nobody@example.org", signed_in=False)}
 

@@ -83,6 +83,9 @@ NEEDS: dict[str, Action] = {
     "purchase_orders.submit": Action.PURCHASE,
     "purchase_orders.cancel": Action.PURCHASE,
     "purchase_orders.close": Action.PURCHASE,
+    # Changing an entry needs the right to record it there: the matrix's entry is a receipt at WH.
+    "corrections.undo_visit": Action.RECORD_ENCOUNTER,
+    "corrections.change_entry": Action.RECEIVE_STOCK,
 }
 
 # Routes every signed-in person may use, whatever their role: each acts on their own account only
@@ -107,10 +110,14 @@ def page_rules(app: Flask) -> list[Rule]:
 def program(inventory: InventoryApplication, people: dict[str, Person], flask_app: Flask) -> dict[str, str]:
     """Stock at both sites and a transfer WH → VAN-1 in transit; the values URL variables take."""
     expiry = date.today() + timedelta(days=400)
+    received = {}
     for site, lot in ((OTHER_SITE, WH_ONLY_LOT), (OWN_SITE, "VANLOT-1")):
-        inventory.receive_stock(
+        received[site] = inventory.receive_stock(
             site=site, sku="NALOX-4MG", quantity=50, lot=lot, expires_on=expiry, funding_source="STATE", actor=ADMIN
         )
+    visit = inventory.record_encounter(
+        key="matrix-visit-0001", site=OWN_SITE, lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=ADMIN
+    )
     # The transfer carries a lot of its own: the lot it sends is the van's business too (its coordinator
     # counts it on arrival), while WH_ONLY_LOT stays at WH.
     inventory.receive_stock(
@@ -162,6 +169,8 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         "email": STAFF["auditor"],
         "order_id": str(order["id"]),
         "alert_id": str(alert_id("out_of_stock", OTHER_SITE, "SYR-1ML")),
+        "position": str(received[OTHER_SITE]["position"]),
+        "visit_id": str(visit["id"]),
     }
 
 
@@ -170,6 +179,8 @@ SITE_OF_OBJECT = {
     "transfers.receive": OWN_SITE,
     "transfers.cancel": OTHER_SITE,
     "alerts.acknowledge": OTHER_SITE,
+    "corrections.undo_visit": OWN_SITE,
+    "corrections.change_entry": OTHER_SITE,
     **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "submit", "cancel", "close")},
 }
 

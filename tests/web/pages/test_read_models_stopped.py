@@ -59,7 +59,7 @@ def written_as_before(inventory: InventoryApplication, lot: str) -> int:
     assert ledger is not None
     ledger.receive(lot=lot, quantity=5, expires_on=date(2030, 1, 31), funding_source="STATE", unit_cost=None,
                    purchase_order=None, reference=None, actor="old-release@example.org",
-                   occurred_at=ledger.lots["N-1"].last_moved_at)  # fmt: skip
+                   occurred_at=ledger.lots["N-1"].entries[-1].at)  # fmt: skip
     return saved_as_before(inventory, ledger)
 
 

@@ -87,7 +87,7 @@ def test_an_expiry_that_is_not_a_date_or_differs_from_the_lots_is_refused_next_t
     other = admin.post("/sites/WH/receive", receipt(expires_on="2031-01-31", quantity="5"))
     assert other.status_code == 422
     page = other.get_data(as_text=True)
-    assert "is recorded with expiry 2030-06-30, not 2031-01-31" in field_error(page, "expires_on")
+    assert "is recorded with expiry Sun 30 Jun 2030, not Fri 31 Jan 2031" in field_error(page, "expires_on")
     assert 'value="2031-01-31"' in page and 'value="5"' in page
     assert on_hand(flask_app, "WH", "NALOX-4MG") == [("N-001", 40)]
 

@@ -11,6 +11,7 @@ from flask import Flask
 
 from inventory.application import InventoryApplication
 from inventory.projections import queries
+from tests.conftest import hand_out_as_release_0_2_did
 from tests.web.conftest import day
 from tests.web.pages.conftest import Person
 
@@ -172,8 +173,9 @@ def test_a_backdated_issue_that_drives_a_past_balance_below_zero_is_shown_as_a_w
     flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]
 ) -> None:
     receive(inventory, "VAN-1", "SYR-1ML", "S-1", 200, occurred_at=at(3))
-    # Entered afterwards with the wrong date: six days ago, before the delivery it drew from.
-    hand_out(inventory, "stock-page-0101", "VAN-1", "SYR-1ML", 50, at(6))
+    # Entered afterwards with the wrong date: six days ago, before the delivery it drew from (refused
+    # since release 0.3.0, but a log from an earlier release can hold it).
+    hand_out_as_release_0_2_did(inventory, "VAN-1", "SYR-1ML", "S-1", 50, at(6), "coord@example.org")
     catch_up(flask_app)
 
     html = people["coordinator"].get("/sites/VAN-1/stock/SYR-1ML").get_data(as_text=True)

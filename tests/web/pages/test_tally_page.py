@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -22,8 +22,9 @@ def van(flask_app: Flask, inventory: InventoryApplication, people: dict[str, Per
     """40 naloxone kits and 200 syringes in the van; everyone signed in."""
     for sku, lot, quantity, expiry in (("NALOX-4MG", "V-1", 40, "2030-01-31"), ("SYR-1ML", "VS-1", 200, None)):
         inventory.receive_stock(
-            site="VAN-1", sku=sku, lot=lot, quantity=quantity, expires_on=expiry, funding_source="STATE", actor=ADMIN
-        )
+            site="VAN-1", sku=sku, lot=lot, quantity=quantity, expires_on=expiry, funding_source="STATE", actor=ADMIN,
+            occurred_at=datetime.now(UTC) - timedelta(days=5),
+        )  # fmt: skip
     flask_app.extensions["inventory"].projector.catch_up()
     return people
 

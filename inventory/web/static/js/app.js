@@ -101,7 +101,49 @@
     }).catch(function () {});
   }
 
+  // Visits kept on this phone (offline-queue.js): every page says how many wait, and sends them when the
+  // network returns. Record a visit has its own panel, with the choices for a refused visit; here a
+  // refused one is counted, with the way to that page.
+  function offlineVisits() {
+    var banner = document.getElementById("queue-banner");
+    if (!banner || typeof VisitQueue === "undefined" || document.getElementById("offline-panel")) return;
+    var email = banner.dataset.email;
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    var plural = function (n) { return n === 1 ? "1 visit" : n + " visits"; };
+    var show = function (sentNow) {
+      return VisitQueue.all().then(function (items) {
+        var mine = items.filter(function (item) { return item.email === email; });
+        var waiting = mine.filter(function (item) { return item.state === "waiting"; }).length;
+        var stuck = mine.length - waiting;
+        var text = [];
+        if (sentNow) text.push(plural(sentNow) + " kept on this phone sent.");
+        if (waiting) {
+          text.push(plural(waiting) + " waiting on this phone" + (navigator.onLine ? ": sending." : ", sent when the network returns."));
+        }
+        if (stuck) text.push(plural(stuck) + " could not be recorded as entered and need your choice.");
+        banner.querySelector("span").textContent = text.join(" ");
+        banner.querySelector("a").hidden = !stuck;
+        banner.hidden = !text.length;
+        banner.dataset.waiting = String(waiting);
+        banner.dataset.attention = String(stuck);
+      });
+    };
+    var sending = false;
+    var send = function () {
+      if (sending || !navigator.onLine) return show(0);
+      sending = true;
+      return VisitQueue.sendWaiting(email, headers["X-CSRFToken"] || "").then(function (sent) {
+        sending = false;
+        return show(sent);
+      }, function () { sending = false; return show(0); });
+    };
+    window.addEventListener("online", send);
+    window.addEventListener("offline", function () { show(0); });
+    send().catch(function () {});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    offlineVisits();
     init(document);
     drawWeeklyChart();
     keepVisitPagesOffline();

@@ -290,25 +290,19 @@
   OfflineVisits.prototype.outcome = function (item, response, error) {
     var status = response.status;
     var self = this;
-    if (status === 201) {
-      this.session = "";
-      this.available = null; // stock moved: what is available is read again when needed
-      this.sent.push({ label: item.label, at: item.body.occurred_at, note: item.note || "" });
-      return VisitQueue.remove(item.key).then(function () { return true; });
-    }
-    if (status === 401) { this.session = "ended"; return false; }
-    if (status === 400 && /CSRF/i.test(error.message || "")) { this.session = "stale"; return false; }
-    if (status === 409 && response.headers.get("Retry-After")) {
-      // The server is still on an earlier send of this visit: ask again later, send the next ones now.
-      this.later = true;
-      return true;
-    }
-    if (status >= 500 || status === 429 || status === 408) return false;
-    // A refusal (stock ran out, an item was retired, the site closed, not allowed): keep it, show why.
-    item.state = "attention";
-    item.reason = error.message || ("The server refused this visit (" + status + ").");
-    item.code = error.code || "";
-    return VisitQueue.put(item).then(function () { self.available = null; return true; });
+    return VisitQueue.settle(item, response, error).then(function (outcome) {
+      if (outcome === "sent") {
+        self.session = "";
+        self.available = null; // stock moved: what is available is read again when needed
+        self.sent.push({ label: item.label, at: item.body.occurred_at, note: item.note || "" });
+        return true;
+      }
+      if (status === 401) self.session = "ended";
+      else if (status === 400 && outcome === "stop") self.session = "stale";
+      if (outcome === "later") self.later = true;
+      if (outcome === "attention") self.available = null;
+      return outcome !== "stop";
+    });
   };
 
   OfflineVisits.prototype.say = function (element, text) {
@@ -378,7 +372,8 @@
     }
     return this.availableStock().then(function (available) {
       // Drawn again only when the visits or the stock read changed: a reason being chosen is not reset.
-      var drawn = stuck.map(function (item) { return item.key; }).join(" ") + "|" + (available ? available.read : "");
+      var drawn = stuck.map(function (item) { return item.key + ":" + item.reason + ":" + (item.tries || 0); }).join(" ") +
+        "|" + (available ? available.read : "");
       if (list.dataset.drawn === drawn) return;
       list.dataset.drawn = drawn;
       list.textContent = "";
@@ -582,6 +577,7 @@
       item.state = "waiting";
       item.note = "Recorded what was available";
       item.reason = "";
+      item.tries = (item.tries || 0) + 1; // refused again, it is drawn again with the new reason
       return VisitQueue.put(item).then(function () { return self.sync(); });
     });
   };

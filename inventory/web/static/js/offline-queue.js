@@ -73,5 +73,49 @@
     }
   };
 
+  // What the server's answer to one sent visit means for it (the one rule, for the visit page and for
+  // every other page): "sent" (recorded: removed from the device), "later" (the server is still on an
+  // earlier send: ask again later), "stop" (no network, the session ended, the server is away: keep it
+  // and stop for now), or "attention" (refused: kept with the reason, for the coordinator's choice).
+  VisitQueue.settle = function (item, response, error) {
+    var status = response.status;
+    if (status === 201) return VisitQueue.remove(item.key).then(function () { return "sent"; });
+    if (status === 409 && response.headers.get("Retry-After")) return Promise.resolve("later");
+    if (status === 401 || status === 408 || status === 429 || status >= 500) return Promise.resolve("stop");
+    if (status === 400 && /CSRF/i.test((error && error.message) || "")) return Promise.resolve("stop");
+    item.state = "attention";
+    item.reason = (error && error.message) || ("The server refused this visit (" + status + ").");
+    item.code = (error && error.code) || "";
+    return VisitQueue.put(item).then(function () { return "attention"; });
+  };
+
+  // Send this person's waiting visits through the API, oldest first (any page may, once online).
+  // Resolves with how many were sent; stops at the first that cannot be sent now.
+  VisitQueue.sendWaiting = function (email, csrfToken) {
+    var sent = 0;
+    return VisitQueue.all().then(function (items) {
+      var waiting = items.filter(function (item) { return item.state === "waiting" && item.email === email; });
+      return waiting.reduce(function (chain, item) {
+        return chain.then(function (go) {
+          if (!go) return false;
+          return scope.fetch("/api/v1/encounters", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "Accept": "application/json",
+                       "Idempotency-Key": item.key, "X-CSRFToken": csrfToken },
+            body: JSON.stringify(item.body)
+          }).then(function (response) {
+            return response.json().catch(function () { return {}; }).then(function (answer) {
+              return VisitQueue.settle(item, response, answer.error || {});
+            });
+          }).then(function (outcome) {
+            if (outcome === "sent") sent += 1;
+            return outcome !== "stop";
+          }, function () { return false; });
+        });
+      }, Promise.resolve(true));
+    }).then(function () { return sent; });
+  };
+
   scope.VisitQueue = VisitQueue;
 })(typeof self !== "undefined" ? self : window);
