@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from inventory.adapters.settings import Settings
+from inventory.domain.time_words import day_in_words
 
 TIMEOUT = 30.0  # seconds for the connection and each SMTP reply
 
@@ -72,7 +73,7 @@ def digest_message(
     message = EmailMessage()
     count = len(alerts)
     message["Subject"] = (
-        f"[Inventory] Daily digest for {day.isoformat()}: {count} open alert{'s' if count != 1 else ''}"
+        f"[Inventory] Daily digest for {day_in_words(day)}: {count} open alert{'s' if count != 1 else ''}"
     )
     message["From"] = settings.smtp_from
     message["To"] = to

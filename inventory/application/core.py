@@ -203,9 +203,10 @@ class InventoryCore(Application[UUID]):
         """The local calendar date of a moment, in the program's time zone."""
         return moment.astimezone(self.zone).date()
 
-    def _get(self, kind: type[A], aggregate_id: UUID, *, fresh: bool = True) -> A | None:
+    def _get(self, kind: type[A], aggregate_id: UUID, *, fresh: bool = True, strict: bool = True) -> A | None:
         """The cached aggregate itself (no copy): change it only under the lock for its id.
 
+        `strict=False` answers None for an id that names another kind of aggregate (an id from a URL).
         `fresh` checks whether other processes saved events since the cached copy (one indexed
         query) and if so reloads it, so that under the cross-process lock the first save succeeds
         where a stale copy would conflict and retry. The cached object is replaced, never changed
@@ -233,7 +234,9 @@ class InventoryCore(Application[UUID]):
         else:
             if fresh and list(self.events.get(aggregate_id, gt=aggregate.version, limit=1)):
                 self._forget([aggregate_id])
-                return self._get(kind, aggregate_id, fresh=False)
+                return self._get(kind, aggregate_id, fresh=False, strict=strict)
+        if not strict and not isinstance(aggregate, kind):
+            return None  # an id from outside (a URL) that names something else
         assert isinstance(aggregate, kind), f"{aggregate_id} is a {type(aggregate).__name__}"
         return aggregate
 

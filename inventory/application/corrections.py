@@ -40,14 +40,16 @@ class CorrectionVerbs(InventoryCore):
     ) -> dict[str, Any]:
         """Undo a visit: its kits go back to their lots on the visit's own time; the reports drop it."""
         the_id = _uuid(visit_id, "visit")
-        return self._void_handout(lambda: self._get(Encounter, the_id), the_id, reason, actor, within, "visit")
+        return self._void_handout(lambda: self._handout(Encounter, the_id), the_id, reason, actor, within, "visit")
 
     def void_tally(
         self, *, tally_id: UUID | str, reason: str, actor: str, within: timedelta | None = None
     ) -> dict[str, Any]:
         """Undo a shift tally: what it handed out goes back on the shift's own time."""
         the_id = _uuid(tally_id, "tally")
-        return self._void_handout(lambda: self._get(ShiftTally, the_id), the_id, reason, actor, within, "shift tally")
+        return self._void_handout(
+            lambda: self._handout(ShiftTally, the_id), the_id, reason, actor, within, "shift tally"
+        )
 
     def _void_handout(
         self,
@@ -127,7 +129,7 @@ class CorrectionVerbs(InventoryCore):
         so that the caller's right to change it there can be checked first."""
         if kind in ("visit", "tally"):
             the_id = _uuid(str(id_or_position), kind)
-            found = self._get(Encounter, the_id) if kind == "visit" else self._get(ShiftTally, the_id)
+            found = self._handout(Encounter if kind == "visit" else ShiftTally, the_id)
             if found is None:
                 raise NotFound(f"There is no {'visit' if kind == 'visit' else 'shift tally'} with id {the_id}.",
                                field="id")  # fmt: skip
@@ -138,6 +140,11 @@ class CorrectionVerbs(InventoryCore):
         ledger = self._get(StockLedger, the_ledger)
         assert ledger is not None
         return ledger.site
+
+    def _handout(self, kind: type[Encounter] | type[ShiftTally], the_id: UUID) -> Encounter | ShiftTally | None:
+        """The visit or tally with this id; None if there is none (or the id names something else)."""
+        found: Encounter | ShiftTally | None = self._get(kind, the_id, strict=False)
+        return found
 
     def entry_kind(self, position: int) -> str:
         """What the entry at `position` is: receipt, adjustment or count (anything else refused)."""

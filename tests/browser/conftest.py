@@ -12,12 +12,13 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+import time_machine
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
 from inventory.application.demo import DEMO_PASSWORD, seed_demo
@@ -104,6 +105,19 @@ def chromium(playwright_session: Playwright) -> Iterator[Browser]:
             pytest.fail("Chromium is not installed (/usr/bin/chromium): .ci/run installs Debian's chromium.")
         pytest.skip("Chromium is not installed; install Debian's chromium or set INVENTORY_TEST_CHROMIUM.")
     browser = playwright_session.chromium.launch(executable_path=path)
+    opened = browser.new_context
+
+    def new_context(*args: Any, **kwargs: Any) -> BrowserContext:
+        """A context whose pages keep the suite's time: under a moved clock (--clock-at, a clock mark),
+        the browser's Date starts at the same moment and runs on from there."""
+        context = opened(*args, **kwargs)
+        if time_machine.escape_hatch.is_travelling():
+            now = datetime.now(UTC)
+            if abs(now.timestamp() - time_machine.escape_hatch.time.time()) > 60:
+                context.clock.install(time=now)
+        return context
+
+    setattr(browser, "new_context", new_context)  # noqa: B010 - a method of this one object
     yield browser
     browser.close()
 

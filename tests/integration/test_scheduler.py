@@ -20,6 +20,7 @@ import pytest
 from inventory.adapters.scheduler import build_scheduler, check_alerts_job, digest_job
 from inventory.bootstrap import Services, build_services
 from inventory.domain.alerts import Alert, digest_id
+from inventory.domain.time_words import day_in_words
 from inventory.notify.sender import Sender
 from inventory.projections.deliveries import alerts_to_digest, deliveries
 from tests.conftest import ADMIN, seed_catalog
@@ -107,7 +108,7 @@ def test_the_daily_digest_fires_at_seven_local_time_across_a_daylight_saving_cha
     for buyer in BUYERS:
         messages = smtp.inbox.to(buyer)
         assert [m["Subject"] for m in messages] == [
-            f"[Inventory] Daily digest for {day.isoformat()}: 1 open alert" for day in days
+            f"[Inventory] Daily digest for {day_in_words(day)}: 1 open alert" for day in days
         ]
         body = messages[0].get_content()
         assert "Out of stock" in body and "Site: VAN-1 (Outreach van)" in body and "On hand: 0" in body
@@ -122,7 +123,7 @@ def test_a_digest_at_a_moment_between_two_local_days_is_dated_by_the_local_day(
     digest_job(services, clock=lambda: datetime(2026, 11, 2, 3, 30, tzinfo=UTC))
 
     assert {m["Subject"] for _rcpt, m in smtp.inbox.messages} == {
-        f"[Inventory] Daily digest for {date(2026, 11, 1).isoformat()}: 1 open alert"
+        "[Inventory] Daily digest for Sun 1 Nov 2026: 1 open alert"
     }
 
 
@@ -246,7 +247,9 @@ def test_a_digest_prepared_by_a_worker_that_died_before_sending_is_sent_by_the_n
     services.projector.catch_up()
     Sender(services.app, services.store, services.settings, lambda: moment + timedelta(minutes=5)).run_once()
     digests = [(rcpt, m["Subject"]) for rcpt, m in smtp.inbox.messages if "digest" in m["Subject"]]
-    assert sorted(digests) == [([buyer], "[Inventory] Daily digest for 2026-11-03: 1 open alert") for buyer in BUYERS]
+    assert sorted(digests) == [
+        ([buyer], "[Inventory] Daily digest for Tue 3 Nov 2026: 1 open alert") for buyer in BUYERS
+    ]
 
 
 def test_a_digest_not_out_by_the_evening_is_dropped_for_the_next_days(services: Services, smtp: SmtpServer) -> None:

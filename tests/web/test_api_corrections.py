@@ -144,3 +144,15 @@ def test_only_receipts_adjustments_and_counts_are_voided_by_position(staff: dict
     ok(root.post(f"/api/v1/receipts/{first['position']}/void", {"reason": "entered_twice"}))
     assert stock(root) == 0
     assert error(root.post(f"/api/v1/receipts/{first['position']}/void", {"reason": "entered_twice"}), 409)
+
+
+def test_an_id_that_names_something_else_is_not_found(staff: dict[str, Caller]) -> None:
+    root, coordinator = staff["admin"], staff["coordinator"]
+    receipt(root, 20)
+    visit = a_visit(coordinator, "visit-not-a-tally-0001")
+    # A visit's id is no tally's; a transfer's is no visit's.
+    assert error(root.post(f"/api/v1/tallies/{visit['id']}/void", {"reason": "entered_twice"}), 404)
+    sent = ok(root.post("/api/v1/transfers", {"from_site": "VAN-1", "to_site": "WH",
+                                              "lines": [{"sku": "NALOX-4MG", "quantity": 1}]}))  # fmt: skip
+    assert error(root.post(f"/api/v1/encounters/{sent['id']}/void", {"reason": "entered_twice"}), 404)
+    assert stock(root) == 17

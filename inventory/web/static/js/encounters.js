@@ -146,7 +146,16 @@
   };
 
   OfflineVisits.prototype.onSubmit = function (event) {
-    if (navigator.onLine && !this.waiting) return; // online with nothing waiting: the form is sent as usual
+    if (navigator.onLine && !this.waiting) {
+      // Online with nothing waiting: the form is sent as usual. If it never gets through, the service
+      // worker keeps the visit with the time of the tap, from the page's clock.
+      var tapped = this.form.elements.tapped_at || document.createElement("input");
+      tapped.type = "hidden";
+      tapped.name = "tapped_at";
+      tapped.value = new Date().toISOString();
+      if (!tapped.parentNode) this.form.appendChild(tapped);
+      return;
+    }
     event.preventDefault();
     event.stopImmediatePropagation();
     if (this.busy) return;

@@ -251,7 +251,7 @@ function visitFromForm(form, site) {
       reversals_reported: reversals,
       syringes_collected: collected,
       refill_reason: String(form.get("refill_reason") || "") || null,
-      occurred_at: new Date().toISOString()
+      occurred_at: String(form.get("tapped_at") || "") || new Date().toISOString() // the tap, by the page's clock
     }
   };
 }
