@@ -17,6 +17,7 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +33,13 @@ from tests.web.conftest import STAFF, Caller, day, noon, ok
 
 Ids = dict[str, str]
 LINE = {"sku": "NALOX-4MG", "quantity": 1}
+
+
+def yesterday() -> str:
+    """A moment a day ago, read when a request is made (never when this module is imported)."""
+    return (datetime.now(UTC) - timedelta(days=1)).isoformat()
+
+
 # A request that succeeds as it is, for every POST and PUT (path as the document writes it).
 VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("post", "/api/v1/tokens"): lambda ids: {"email": STAFF["purchasing"], "password": ids["password"], "label": "x"},
@@ -51,7 +59,7 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
                                               "ends_at": "16:00", "lines": [dict(LINE, lot="N-VAN")], "visits": 2},
     ("post", "/api/v1/discarded-visits"): lambda ids: {"site": "VAN-1", "lines": [LINE], "reason": "entered_by_mistake",
                                                        "refused_because": "insufficient_stock",
-                                                       "occurred_at": "2026-11-10T10:00:00+00:00"},
+                                                       "occurred_at": yesterday()},
     ("post", "/api/v1/adjustments"): lambda ids: {"site": "WH", "sku": "NALOX-4MG", "lot": "N-WH", "quantity": 1,
                                                   "reason": "found", "note": "on the shelf"},
     ("post", "/api/v1/counts"): lambda ids: {"site": "WH", "sku": "NALOX-4MG", "lot": "N-WH", "counted": 1000},
