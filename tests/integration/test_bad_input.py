@@ -286,7 +286,13 @@ BAD_INPUTS = [
         "date like 2027-06-30",
         id="expiry-in-the-wrong-format",
     ),
-    case(receipt(expires_on=days_ago(0)), InvalidInput, "expires_on", "without a time", id="expiry-with-a-time"),
+    case(
+        receipt(expires_on=Later(lambda: days_ago(0))),
+        InvalidInput,
+        "expires_on",
+        "without a time",
+        id="expiry-with-a-time",
+    ),
     case(
         receipt(lot="N-1", expires_on="2031-01-31"),
         InvalidInput,
@@ -315,7 +321,13 @@ BAD_INPUTS = [
         id="order-unit-cost-not-a-number",
     ),
     # ----- when it happened ------------------------------------------------------------------
-    case(receipt(occurred_at=days_ago(-1)), InvalidInput, "occurred_at", "in the future", id="future-receipt"),
+    case(
+        receipt(occurred_at=Later(lambda: days_ago(-1))),
+        InvalidInput,
+        "occurred_at",
+        "in the future",
+        id="future-receipt",
+    ),
     case(
         receipt(occurred_at=Later(lambda: days_ago(-10 / 1440))),
         InvalidInput,
@@ -323,18 +335,34 @@ BAD_INPUTS = [
         "in the future",
         id="ten-minutes-ahead",
     ),
-    case(encounter(occurred_at=days_ago(-1)), InvalidInput, "occurred_at", "in the future", id="future-encounter"),
-    case(transfer(occurred_at=days_ago(-1)), InvalidInput, "occurred_at", "in the future", id="future-transfer"),
-    case(count(occurred_at=days_ago(-1)), InvalidInput, "occurred_at", "in the future", id="future-count"),
     case(
-        receipt(occurred_at=naive_now() - timedelta(hours=1)),
+        encounter(occurred_at=Later(lambda: days_ago(-1))),
+        InvalidInput,
+        "occurred_at",
+        "in the future",
+        id="future-encounter",
+    ),
+    case(
+        transfer(occurred_at=Later(lambda: days_ago(-1))),
+        InvalidInput,
+        "occurred_at",
+        "in the future",
+        id="future-transfer",
+    ),
+    case(
+        count(occurred_at=Later(lambda: days_ago(-1))), InvalidInput, "occurred_at", "in the future", id="future-count"
+    ),
+    case(
+        receipt(occurred_at=Later(lambda: naive_now() - timedelta(hours=1))),
         InvalidInput,
         "occurred_at",
         "time zone",
         id="naive-receipt-time",
     ),
-    case(encounter(occurred_at=naive_now()), InvalidInput, "occurred_at", "time zone", id="naive-encounter-time"),
-    case(adjustment(occurred_at=naive_now()), InvalidInput, "occurred_at", "time zone", id="naive-adjustment-time"),
+    case(encounter(occurred_at=Later(naive_now)), InvalidInput, "occurred_at", "time zone", id="naive-encounter-time"),
+    case(
+        adjustment(occurred_at=Later(naive_now)), InvalidInput, "occurred_at", "time zone", id="naive-adjustment-time"
+    ),
     case(receipt(occurred_at="2026-01-01T10:00:00Z"), InvalidInput, "occurred_at", "date and time", id="time-as-text"),
     # ----- anonymous participants ------------------------------------------------------------
     case(encounter(participant_code="AB1"), InvalidInput, "participant_code", "4 to 12", id="code-too-short"),
