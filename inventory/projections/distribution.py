@@ -71,8 +71,8 @@ class _Totals:
         self.tallies: list[tuple[Any, ...]] = []
         # by item: quantity, encounters, from tallies; by site: encounters, reversals, collected,
         # syringes handed out, with a participant code, visits from tallies
-        self.by_item: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-        self.by_site: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        self.by_item: ByItem = defaultdict(lambda: [0, 0, 0])
+        self.by_site: BySite = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
 
     def write(self, tx: Tx) -> None:
         tx.executemany(
@@ -110,38 +110,61 @@ class _Totals:
         )
 
 
-def _void(recorded: Recorded, tx: Tx) -> None:
-    """Take a voided visit or tally out of the daily totals (on its own date) and mark its row."""
-    event, totals = recorded.event, _Totals()
-    table = "encounters" if type(event) is Encounter.Voided else "shift_tallies"
-    columns = "site, business_date, lines, reversals_reported, syringes_collected"
-    extra = "participant_code" if table == "encounters" else "visits"
-    [(site, day, lines, reversals, collected, other)] = tx.fetchall(
-        f"SELECT {columns}, {extra} FROM {table} WHERE id = ?", (str(event.originator_id),)
-    )
+ByItem = dict[tuple[str, str, str, str], list[int]]
+BySite = dict[tuple[str, str], list[int]]
+
+
+def _add(
+    by_item: ByItem,
+    by_site: BySite,
+    day: str,
+    site: str,
+    lines: list[dict[str, Any]],
+    figures: tuple[int, int, int, bool],
+    tally: bool,
+    sign: int = 1,
+) -> None:
+    """What one visit or tally adds to its day's totals (a void: sign -1, the same taken away).
+
+    `figures`: visits (1 for a visit), reversals reported, syringes collected, whether a participant
+    code was given."""
+    visits, reversals, collected, coded = figures
     syringes = 0
-    for line in json.loads(lines):
+    for line in lines:
         funds: dict[str, int] = defaultdict(int)
         for pick in line["lots"]:
             funds[pick["funding_source"] or ""] += pick["quantity"]
         for fund, quantity in funds.items():
-            item = totals.by_item[(day, site, line["sku"], fund)]
-            item[0] -= quantity
-            if table == "encounters":
-                item[1] -= 1
+            totals = by_item[(day, site, line["sku"], fund)]
+            totals[0] += sign * quantity
+            if tally:
+                totals[2] += sign * quantity
             else:
-                item[2] -= quantity
+                totals[1] += sign
         if line["category"] == "syringe":
             syringes += line["quantity"]
-    site_totals = totals.by_site[(day, site)]
-    site_totals[0] -= 1 if table == "encounters" else other
-    site_totals[1] -= reversals
-    site_totals[2] -= collected
-    site_totals[3] -= syringes
-    if table == "encounters":
-        site_totals[4] -= 1 if other else 0
-    else:
-        site_totals[5] -= other
+    site_totals = by_site[(day, site)]
+    site_totals[0] += sign * visits
+    site_totals[1] += sign * reversals
+    site_totals[2] += sign * collected
+    site_totals[3] += sign * syringes
+    site_totals[4] += sign * (1 if coded else 0)
+    if tally:
+        site_totals[5] += sign * visits
+
+
+def _void(recorded: Recorded, tx: Tx) -> None:
+    """Take a voided visit or tally out of the daily totals (on its own date) and mark its row."""
+    event, totals = recorded.event, _Totals()
+    tally = type(event) is ShiftTally.Voided
+    table = "shift_tallies" if tally else "encounters"
+    extra = "visits" if tally else "participant_code"
+    [(site, day, lines, reversals, collected, other)] = tx.fetchall(
+        f"SELECT site, business_date, lines, reversals_reported, syringes_collected, {extra} FROM {table} WHERE id = ?",
+        (str(event.originator_id),),
+    )
+    figures = (other, reversals, collected, False) if tally else (1, reversals, collected, bool(other))
+    _add(totals.by_item, totals.by_site, day, site, json.loads(lines), figures, tally, sign=-1)
     tx.execute(
         f"UPDATE {table} SET voided = ?, voided_at = ? WHERE id = ?",
         (event.reason, recorded.recorded_at, str(event.originator_id)),
@@ -149,30 +172,11 @@ def _void(recorded: Recorded, tx: Tx) -> None:
     totals.write(tx)
 
 
-def _visit(
-    recorded: Recorded,
-    by_item: dict[tuple[str, str, str, str], list[int]],
-    by_site: dict[tuple[str, str], list[int]],
-) -> tuple[Any, ...]:
+def _visit(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, ...]:
     """Add a visit's figures to the day's totals; its row for the encounters table."""
     event, day = recorded.event, recorded.day
-    syringes = 0
-    for line in event.lines:
-        funds: dict[str, int] = defaultdict(int)
-        for pick in line["lots"]:
-            funds[pick["funding_source"] or ""] += pick["quantity"]
-        for fund, quantity in funds.items():
-            totals = by_item[(day, event.site, line["sku"], fund)]
-            totals[0] += quantity
-            totals[1] += 1
-        if line["category"] == "syringe":
-            syringes += line["quantity"]
-    site_totals = by_site[(day, event.site)]
-    site_totals[0] += 1
-    site_totals[1] += event.reversals_reported
-    site_totals[2] += event.syringes_collected
-    site_totals[3] += syringes
-    site_totals[4] += 1 if event.participant_code else 0
+    figures = (1, event.reversals_reported, event.syringes_collected, bool(event.participant_code))
+    _add(by_item, by_site, day, event.site, event.lines, figures, tally=False)
     return (
         str(event.originator_id),
         recorded.position,
@@ -189,30 +193,11 @@ def _visit(
     )
 
 
-def _tally(
-    recorded: Recorded,
-    by_item: dict[tuple[str, str, str, str], list[int]],
-    by_site: dict[tuple[str, str], list[int]],
-) -> tuple[Any, ...]:
+def _tally(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, ...]:
     """Add a shift tally's figures to the day's totals; its row for the shift_tallies table."""
     event, day = recorded.event, recorded.day
-    syringes = 0
-    for line in event.lines:
-        funds: dict[str, int] = defaultdict(int)
-        for pick in line["lots"]:
-            funds[pick["funding_source"] or ""] += pick["quantity"]
-        for fund, quantity in funds.items():
-            totals = by_item[(day, event.site, line["sku"], fund)]
-            totals[0] += quantity
-            totals[2] += quantity
-        if line["category"] == "syringe":
-            syringes += line["quantity"]
-    site_totals = by_site[(day, event.site)]
-    site_totals[0] += event.visits
-    site_totals[1] += event.reversals_reported
-    site_totals[2] += event.syringes_collected
-    site_totals[3] += syringes
-    site_totals[5] += event.visits
+    figures = (event.visits, event.reversals_reported, event.syringes_collected, False)
+    _add(by_item, by_site, day, event.site, event.lines, figures, tally=True)
     return (
         str(event.originator_id),
         recorded.position,
