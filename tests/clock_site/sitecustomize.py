@@ -6,7 +6,7 @@ Only on PYTHONPATH for processes started by a suite run with --clock-at.
 import os
 import time
 
-_offset = os.environ.get("INVENTORY_TEST_CLOCK_OFFSET")
+_offset = os.environ.get("SUPPLY_TESTS_CLOCK_OFFSET")
 if _offset:
     import time_machine
 
