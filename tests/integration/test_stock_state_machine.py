@@ -40,6 +40,14 @@ After every step:
   one before, which bypasses the cache) equals the live one;
 * ledger versions run 1..n without gaps, and the notification log holds every ledger event once.
 
+And as rules, between the others:
+
+* stock at the end of each of the run's business days, as the read model gives it, equals the
+  model's walk of every lot up to that day's end;
+* a grant report, a distribution log and a stock report for a past period (their figures, every
+  row, and the corrections the Provenance counts) are kept with the log position they were read
+  at, and later re-created "as known at" that position: the same, whatever was recorded since.
+
 The same machine also runs with a snapshot every 3 ledger events, and in a time zone 14 hours
 ahead of UTC (business days, and so expiry, differ from UTC's).
 """
@@ -65,6 +73,10 @@ from hypothesis import event as note_event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from exports.distribution_log import gather_visits
+from exports.grant_figures import gather
+from exports.snapshot import Snapshot, current, known_at
+from exports.stock_report import gather_lots
 from inventory.application import InventoryApplication
 from inventory.application.rules import CORRECTION_WINDOW
 from inventory.domain import StockLedger, encounter_id, ledger_id
@@ -81,6 +93,11 @@ from inventory.domain.errors import (
     PastCorrectionWindow,
     UnknownLot,
 )
+from inventory.projections import all_projections
+from inventory.projections import report_queries as rq
+from inventory.projections.queries import stock_as_of
+from inventory.projections.runner import Projector
+from inventory.projections.store import read_store_for
 from tests.clock import Clock
 from tests.conftest import ADMIN, seed_catalog
 
@@ -399,6 +416,22 @@ def _rows(rows: Iterable[tuple[Any, ...]]) -> tuple[tuple[str, int], ...]:
     return tuple((row[0], row[1]) for row in rows)
 
 
+def report_figures(snapshot: Snapshot, funding: str | None, start: date, end: date) -> dict[str, Any]:
+    """What a grant report, a distribution log and a stock report show (their figures, every row, and the
+    corrections their Provenance counts), read from one snapshot of the read models."""
+    grant = gather(snapshot, funding, start, end)
+    return {
+        "by site": grant.by_site,
+        "by month": grant.by_month,
+        "activity": grant.activity,
+        "receipts": grant.receipts,
+        "ledger": list(grant.ledger),
+        "corrections": rq.corrections(snapshot.reader, start, end),
+        "visits": gather_visits(snapshot, start, end).rows,
+        "lots": gather_lots(snapshot, funding),
+    }
+
+
 # ----- reading the ledger's events ------------------------------------------------------------
 
 
@@ -546,10 +579,15 @@ class StockMachine(RuleBasedStateMachine):
         self.encounters: list[tuple[dict[str, Any], dict[str, Any], int]] = []
         self.epoch = 0  # how many times the clock moved a week on (`a_week_passes`)
         self.recorded_in: dict[tuple[str, str, int], int] = {}  # (site, sku, version) -> epoch it was recorded in
+        # The read models, projected from the log when a rule reads them (a file of its own, as in production).
+        self.store = read_store_for(f"sqlite:///{self.folder}/read-models.db")
+        self.projector = Projector(self.app, self.store, all_projections(self.app.zone, b"machine-seal"))
+        self.reports: list[tuple[int, date, date, str | None, dict[str, Any]]] = []  # position, period, figures
 
     def teardown(self) -> None:
         try:
             self.app.close()
+            self.store.close()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.clock.stop()
@@ -1172,6 +1210,55 @@ class StockMachine(RuleBasedStateMachine):
             note_event("void_visit: restated a count")
         self.encounters[index] = (request, expected, epoch)
         self.book = after
+
+    # ----- reports and stock as of past days ------------------------------------------------
+
+    @rule(data=st.data(), funding=st.sampled_from((None, "STATE", "SOR")))
+    def report_a_past_period(self, data: st.DataObject, funding: str | None) -> None:
+        """A grant report, a distribution log and a stock report for a period of the last days, from the
+        read models as they stand; kept (at most four) to be re-created "as known at" their position later."""
+        self.projector.catch_up()
+        today = self.business_day(datetime.now(UTC))
+        start = today - timedelta(days=data.draw(st.integers(0, 12), label="days back"))
+        end = min(start + timedelta(days=data.draw(st.integers(0, 12), label="days long")), today)
+        with current(self.store, self.zone) as now:
+            figures = report_figures(now, funding, start, end)
+            position = now.position
+        assert position == self.app.recorder.max_notification_id(), "the read models did not catch up"
+        self.reports = [*self.reports[-3:], (position, start, end, funding, figures)]
+        note_event(f"report: {len(figures['visits'])} visits, {len(figures['ledger'])} movements")
+
+    @precondition(lambda self: bool(self.reports))
+    @rule(data=st.data())
+    def report_again_as_known_then(self, data: st.DataObject) -> None:
+        """A kept report, re-created from the log up to its position: the same figures, whatever came since
+        (entries backdated into its period, counts restated, voids, corrections)."""
+        position, start, end, funding, figures = data.draw(st.sampled_from(self.reports), label="report")
+        with known_at(self.app, self.store, self.zone, position) as then:
+            again = report_figures(then, funding, start, end)
+        for part, expected in figures.items():
+            assert again[part] == expected, f"{part} of the report as known at {position} differs"
+        note_event(
+            "report again: " + ("changed since" if position < self.app.recorder.max_notification_id() else "same")
+        )
+
+    @rule()
+    def stock_as_of_every_past_day(self) -> None:
+        """Stock at the end of each business day of the run (the read model) equals the model's walk of
+        each lot's history up to that day's end, late entries, restatements, voids and corrections included."""
+        self.projector.catch_up()
+        today = self.business_day(datetime.now(UTC))
+        for back in range(0, 13):
+            day = today - timedelta(days=back)
+            ends = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self.zone)
+            expected = {
+                (site, sku, code): walk_lot([entry for entry in lot.entries if entry.at < ends])[0][-1:]
+                for (site, sku), ledger in self.book.items()
+                for code, lot in ledger.lots.items()
+            }
+            wanted = {key: found[0] for key, found in expected.items() if found and found[0] != 0}
+            read = {(row["site"], row["sku"], row["lot"]): row["quantity"] for row in stock_as_of(self.store, day)}
+            assert read == wanted, f"stock as of {day}"
 
     # ----- invariants ---------------------------------------------------------------------
 
