@@ -24,6 +24,7 @@ from exports.grant_figures import (
 )
 from exports.provenance import Provenance, write_provenance
 from exports.sheets import Column, SheetWriter, column_range
+from inventory.domain.time_words import day_in_words
 
 HEADINGS = {
     RECEIVED: "Received",
@@ -95,7 +96,8 @@ def _summary(workbook: Workbook, figures: GrantFigures, provenance: Provenance) 
     widths = [14, 14, 30, 10, *(11 for _ in balance_columns)]
     sheet = SheetWriter(workbook, "Summary", widths, freeze=f"D{SUMMARY_HEADER_ROW + 1}")
     sheet.heading(f"Grant report: {funder_label(figures)}")
-    sheet.append([f"Period {figures.start.isoformat()} to {figures.end.isoformat()} (business dates, both included)"])
+    period = f"{day_in_words(figures.start)} to {day_in_words(figures.end)}"
+    sheet.append([f"Period {period} (business dates, both included)"])
     sealed = f"seal head {provenance.seal[0]}, hash {provenance.seal[1]}" if provenance.seal else "nothing sealed yet"
     sheet.append([f"Figures as known at log position {provenance.position}; {sealed}."])
     sheet.append(

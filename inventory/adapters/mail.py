@@ -37,7 +37,7 @@ def alert_lines(alert: dict[str, Any], names: dict[str, str]) -> list[str]:
     if alert.get("lot"):
         lines.append(f"Lot: {alert['lot']}")
     if details.get("expires_on"):
-        lines.append(f"Expires on: {details['expires_on']}")
+        lines.append(f"Expires on: {day_in_words(date.fromisoformat(str(details['expires_on'])[:10]))}")
     lines.append(f"On hand: {details.get('on_hand', 'unknown')}")
     if details.get("reorder_point") is not None:
         lines.append(f"Reorder point: {details['reorder_point']}, par level: {details.get('par_level')}")

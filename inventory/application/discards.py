@@ -63,7 +63,7 @@ class DiscardVerbs(InventoryCore):
             )
         # What was asked for, as the phone kept it (no lots: none were picked).
         asked = [{"sku": line.sku, "quantity": line.quantity} for line in check.issue_lines(lines)] if lines else []
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         digest = check.fingerprint(
             {"site": site_code, "lines": asked, "reason": reason, "refusal": refusal, "occurred_at": moment}
         )

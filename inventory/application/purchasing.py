@@ -44,7 +44,7 @@ class PurchasingVerbs(InventoryCore):
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Draft an order for a site, paid by one funding source."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         place = self._site(site)
         source = self._funding(funding_source)
         if not lines:
@@ -87,7 +87,7 @@ class PurchasingVerbs(InventoryCore):
         self, *, order_id: UUID | str, actor: str, occurred_at: datetime | None = None
     ) -> dict[str, Any]:
         """Send a drafted order to the supplier."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         the_id = self._order(order_id).id
 
         def attempt() -> dict[str, Any]:
@@ -108,7 +108,7 @@ class PurchasingVerbs(InventoryCore):
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Receive (part of) an order: each line is sku, lot, quantity, expiry and optional unit cost."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         first = self._order(order_id)
         if not lines:
             raise InvalidInput("Add at least one line received.", field="lines")
@@ -165,7 +165,7 @@ class PurchasingVerbs(InventoryCore):
         self, *, order_id: UUID | str, reason: str, actor: str, occurred_at: datetime | None = None
     ) -> dict[str, Any]:
         """Call off an order that has not been received in full."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         why = clean_text(reason, "reason", max_length=200)
         the_id = self._order(order_id).id
 
@@ -182,7 +182,7 @@ class PurchasingVerbs(InventoryCore):
         self, *, order_id: UUID | str, actor: str, occurred_at: datetime | None = None
     ) -> dict[str, Any]:
         """Close an order: received in full, or nothing more is coming."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         the_id = self._order(order_id).id
 
         def attempt() -> dict[str, Any]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.errors import InvalidInput
 from inventory.domain.text import clean_code, clean_lot
+from inventory.domain.time_words import moment_in_words
 
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -99,7 +100,7 @@ def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
     )
 
 
-def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
+def when(occurred_at: datetime | None, now: datetime | None = None, zone: tzinfo = UTC) -> datetime:
     """When it happened, in UTC: now if not given; never in the future; always with a zone.
 
     A moment a little ahead (a phone's clock running fast, up to CLOCK_SKEW) is taken as now, so that
@@ -115,13 +116,14 @@ def when(occurred_at: datetime | None, now: datetime | None = None) -> datetime:
             "occurred_at must include a time zone (for example 2026-03-01T18:30:00-05:00).",
             field="occurred_at",
         )
+    check_moment(occurred_at, "occurred_at")  # a year typed 9999 is refused as out of range, not as to come
     if occurred_at > now + CLOCK_SKEW:
         raise InvalidInput(
-            f"occurred_at {occurred_at.isoformat(timespec='minutes')} is in the future; "
-            "enter when it actually happened.",
+            f"occurred_at ({moment_in_words(occurred_at, zone, now.astimezone(zone).year)}) is in the future "
+            f"(it is now {moment_in_words(now, zone, now.astimezone(zone).year)}); enter when it actually happened.",
             field="occurred_at",
         )
-    return min(check_moment(occurred_at, "occurred_at").astimezone(UTC), now.astimezone(UTC))
+    return min(occurred_at.astimezone(UTC), now.astimezone(UTC))
 
 
 def a_date(value: date | str | None, field: str, required: bool = False) -> date | None:

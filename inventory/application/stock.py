@@ -52,7 +52,7 @@ class StockVerbs(InventoryCore):
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Record a delivery into a site's stock."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         quantity = check.QUANTITY.check(quantity, "quantity")
         expiry = check.a_date(expires_on, "expires_on")
         cost = check.money(unit_cost)
@@ -115,7 +115,7 @@ class StockVerbs(InventoryCore):
                 "occurred_at": occurred_at,
             }
         )
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         the_id = encounter_id(actor, key)
 
         def attempt() -> dict[str, Any]:
@@ -198,7 +198,7 @@ class StockVerbs(InventoryCore):
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Correct a lot with a reason: damaged, lost, expired, found, returned, correction."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         quantity = check.ADJUSTMENT.check(quantity, "quantity")
         why = parse_enum(AdjustmentReason, reason, "reason")
         lot_code = clean_lot(lot) or ""
@@ -230,7 +230,7 @@ class StockVerbs(InventoryCore):
         self, *, site: str, sku: str, lot: str, counted: int, actor: str, occurred_at: datetime | None = None
     ) -> dict[str, Any]:
         """Record a physical count of one lot; the difference is booked as a count variance."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         counted = check.COUNTED.check(counted, "counted")
         lot_code = clean_lot(lot) or ""
         place, item = self._site(site), self._item(sku, must_be_active=False)

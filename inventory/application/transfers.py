@@ -37,7 +37,7 @@ class TransferVerbs(InventoryCore):
         transfer_id: UUID | None = None,
     ) -> dict[str, Any]:
         """Send stock from one site to another: it leaves the sender now and is in transit."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         parsed = check.issue_lines(lines)
         sender = self._site(from_site, field="from_site")
         receiver = self._site(to_site, field="to_site")
@@ -104,7 +104,7 @@ class TransferVerbs(InventoryCore):
 
         `received` lists (sku, lot, quantity) as counted on arrival; None means all as sent.
         """
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         first = self._transfer(transfer_id)
         the_id = first.id
         skus = sorted({line["sku"] for line in first.lines})
@@ -143,7 +143,7 @@ class TransferVerbs(InventoryCore):
         self, *, transfer_id: UUID | str, reason: str, actor: str, occurred_at: datetime | None = None
     ) -> dict[str, Any]:
         """Call a transfer off while in transit: the stock goes back into the sender's lots."""
-        moment = check.when(occurred_at)
+        moment = check.when(occurred_at, zone=self.zone)
         why = clean_text(reason, "reason", max_length=200)
         first = self._transfer(transfer_id)
         the_id = first.id

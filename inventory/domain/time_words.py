@@ -15,10 +15,15 @@ def day_in_words(day: date, this_year: int | None = None) -> str:
     return words if day.year == this_year else f"{words} {day.year}"
 
 
-def moment_in_words(moment: datetime, zone: tzinfo, this_year: int | None = None) -> str:
-    """Tue 2 Dec, 01:08 in the program's zone (the year shown as for day_in_words)."""
+def moment_in_words(moment: datetime, zone: tzinfo, this_year: int | None = None, seconds: bool = False) -> str:
+    """Tue 2 Dec, 01:08 in the program's zone (the year shown as for day_in_words; 01:08:12 with seconds,
+    for the audit log)."""
     local = moment.astimezone(zone)
-    return f"{day_in_words(local.date(), this_year)}, {local:%H:%M}"
+    return (
+        f"{day_in_words(local.date(), this_year)}, {local:%H:%M:%S}"
+        if seconds
+        else f"{day_in_words(local.date(), this_year)}, {local:%H:%M}"
+    )
 
 
 def shift_in_words(begins: datetime, finishes: datetime) -> str:

@@ -18,6 +18,7 @@ from inventory.domain import (
 )
 from inventory.domain.alerts import Alert, Digest
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
+from inventory.domain.time_words import day_in_words
 from inventory.domain.values import VOID_REASONS
 from inventory.projections.base import Projection, Recorded, event_name
 from inventory.projections.store import Tx
@@ -25,7 +26,8 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
-    version = 4  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts
+    version = 5  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts;
+    # 5: a shift's day in words
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (
@@ -146,7 +148,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     ShiftTally.Voided: lambda e: f"Shift tally voided: {VOID_REASONS.get(e.reason, e.reason)}",
     StockLedger.HandedOutOnShift: lambda e: f"Handed out on a shift: {e.sku} at {e.site}: {_lots(e.picks)}",
     ShiftTally.Recorded: lambda e: (
-        f"Shift tally at {e.site} on {e.shift_date} {e.starts_at}-{e.ends_at}: {e.visits} visit(s)"
+        f"Shift tally at {e.site} on {day_in_words(e.shift_date)}, {e.starts_at} to {e.ends_at}: {e.visits} visit(s)"
         + (f", {_lines(e.lines)}" if e.lines else "")
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from inventory.domain.time_words import day_in_words
 from inventory.projections.store import ReadStore
 
 
@@ -117,7 +118,8 @@ def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) ->
             negative_days.append(row["business_date"])
         rows.append(row)
     warnings = [
-        f"The running balance of {sku} at {site} goes below zero on {day}: check for a movement "
+        f"The running balance of {sku} at {site} goes below zero on {day_in_words(date.fromisoformat(day))}: "
+        "check for a movement "
         "entered with the wrong date, or a receipt not yet entered."
         for day in negative_days
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from inventory.domain.time_words import day_in_words
 from inventory.web.pages import (
     account,
     admin,
@@ -23,7 +22,7 @@ from inventory.web.pages import (
     transfers,
 )
 from inventory.web.pages.auth import init_auth
-from inventory.web.pages.common import current_link, nav_links, today
+from inventory.web.pages.common import current_link, day_shown, moment_shown, nav_links
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
@@ -37,5 +36,7 @@ def register_pages(app: Flask) -> None:
         app.register_blueprint(area.bp)
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["current_link"] = current_link
-    # Dates as people read them ("Wed 2 Dec"): the one formatter (inventory.domain.time_words).
-    app.jinja_env.filters["day_words"] = lambda day: day_in_words(day, today().year)
+    # Dates and times as people read them ("Wed 2 Dec", "Wed 2 Dec, 01:08"), in the program's time zone:
+    # the one formatter (inventory.domain.time_words), for dates, datetimes and a read model's ISO text.
+    app.jinja_env.filters["day_words"] = day_shown
+    app.jinja_env.filters["moment_words"] = moment_shown

@@ -15,7 +15,6 @@ from inventory.application.access import Action
 from inventory.application.alerts import UnknownAlert
 from inventory.domain.alerts import AlertKind
 from inventory.domain.errors import InventoryError, NotFound
-from inventory.domain.time_words import moment_in_words
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, resolved_alerts
 from inventory.web.pages.common import allow, page, principal, visible_sites
@@ -37,14 +36,6 @@ SHORTAGES = {AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT, AlertKind.RU
 
 class AcknowledgeForm(FlaskForm):
     episode = HiddenField("Episode", validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
-
-
-def _local(moment: str | None) -> str:
-    """A stored UTC time as the program's local day and time."""
-    if not moment:
-        return ""
-    zone = services().app.zone
-    return moment_in_words(datetime.fromisoformat(moment), zone, datetime.now(zone).year)
 
 
 def _order_link(row: dict[str, Any]) -> str | None:
@@ -81,7 +72,6 @@ def _render(status: int = 200, problem: str | None = None) -> ResponseReturnValu
         form=AcknowledgeForm(),
         can_acknowledge=who.can(Action.ACKNOWLEDGE_ALERTS),
         problem=problem,
-        local=_local,
         resolved_days=RESOLVED_DAYS,
     ), status
 

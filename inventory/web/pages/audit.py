@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, CanInitAggregate
@@ -19,7 +18,7 @@ from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
-from inventory.web.pages.common import allow, now, page, principal, visible_sites
+from inventory.web.pages.common import allow, moment_shown, now, page, principal, visible_sites
 from inventory.web.pages.fields import DayField
 from inventory.web.services import services
 
@@ -53,12 +52,6 @@ def event_types() -> list[str]:
             leaves -= {kind for kind in created if kind.__name__ == "Created"}
         names += [kind.__qualname__ for kind in leaves]
     return sorted(names)
-
-
-def local_time(recorded_at: str) -> str:
-    """A recorded time (stored in UTC) in the program's time zone, to the second."""
-    moment = datetime.fromisoformat(recorded_at).astimezone(services().app.zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def site_choices(blank: str) -> list[tuple[str, str]]:
@@ -129,7 +122,7 @@ def index() -> ResponseReturnValue:
         zone=services().app.zone,
     )
     older = rows[PAGE_SIZE - 1]["position"] if len(rows) > PAGE_SIZE else None
-    shown = [dict(row, recorded=local_time(row["recorded_at"])) for row in rows[:PAGE_SIZE]]
+    shown = [dict(row, recorded=moment_shown(row["recorded_at"], seconds=True)) for row in rows[:PAGE_SIZE]]
     kept = {key: value for key, value in filters.items() if value}
     return render_template(
         "pages/audit/index.html",
@@ -270,5 +263,5 @@ def seal() -> ResponseReturnValue:
         sealed_at=sealed_at,
         sealed_hash=sealed_hash,
         head=found.projector.head(),
-        checked_at=now().strftime("%Y-%m-%d %H:%M:%S"),
+        checked_at=moment_shown(now(), seconds=True),
     )

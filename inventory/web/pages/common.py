@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import abort, current_app, request, url_for
@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 
 from inventory.application.access import Action, Principal
 from inventory.domain.errors import InventoryError
+from inventory.domain.time_words import day_in_words, moment_in_words
 from inventory.projections import queries
 from inventory.web.services import services
 
@@ -80,6 +81,28 @@ def today() -> date:
 
 def now() -> datetime:
     return datetime.now(services().app.zone)
+
+
+def day_shown(day: date | str | None) -> str:
+    """A business date as people read it ("Wed 2 Dec", the year when not this one); "" for none.
+    The one way pages show a date (the `day_words` filter): from a date or a read model's ISO text."""
+    if day is None or day == "":
+        return ""
+    found = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return day_in_words(found, today().year)
+
+
+def moment_shown(moment: datetime | str | float | None, seconds: bool = False) -> str:
+    """A moment in the program's time zone as people read it ("Wed 2 Dec, 01:08"); "" for none. From
+    an aware datetime, a read model's ISO text (stored in UTC) or a Unix timestamp (the `moment_words`
+    filter)."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, int | float):
+        found = datetime.fromtimestamp(moment, UTC)
+    else:
+        found = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    return moment_in_words(found, services().app.zone, today().year, seconds=seconds)
 
 
 def field_error(form: FlaskForm, error: InventoryError, fallback: str | None = None) -> None:

@@ -17,7 +17,7 @@ from inventory.domain.errors import InvalidInput, InventoryError
 from inventory.domain.text import clean_lot
 from inventory.domain.values import AdjustmentReason
 from inventory.projections import queries
-from inventory.web.pages.common import page, principal
+from inventory.web.pages.common import day_shown, page, principal
 from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
@@ -94,7 +94,7 @@ def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) 
         line.counted.label = Label(line.counted.id, f"Lot {lot}")
         hint = f"Expected {plural(row['quantity'], item['unit'])}" if row else "No longer on record as on hand"
         if row and row["expires_on"]:
-            hint += f" · expires {row['expires_on']}"
+            hint += f" · expires {day_shown(row['expires_on'])}"
         group = groups.setdefault(sku, {"name": item["name"], "sku": sku, "lines": []})
         group["lines"].append({"line": line, "hint": hint})
     return list(groups.values())
@@ -234,7 +234,8 @@ def _adjust_form(site: str, items: dict[str, dict[str, Any]]) -> tuple[AdjustFor
     form.lot.choices = [option("", "Choose the lot")] + [
         option(
             row["lot"],
-            f"{row['lot']} · {row['quantity']:,}" + (f" · exp. {row['expires_on']}" if row["expires_on"] else ""),
+            f"{row['lot']} · {row['quantity']:,}"
+            + (f" · expires {day_shown(row['expires_on'])}" if row["expires_on"] else ""),
             item_label(items.get(row["sku"]), row["sku"]),
             data_sku=row["sku"],
         )

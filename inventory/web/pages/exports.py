@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
@@ -16,7 +16,6 @@ from exports.reports import Source, Stages, check_funding_source, check_known_at
 from inventory.application.access import Action
 from inventory.bootstrap import Services
 from inventory.domain.errors import InventoryError
-from inventory.domain.time_words import moment_in_words
 from inventory.projections import queries
 from inventory.stores.export_jobs import DONE, ExportJob, ExportJobs, Work
 from inventory.web.pages.audit import PositionField, QueryForm
@@ -247,10 +246,5 @@ STATES = {"queued": "waiting", "running": "being prepared", "done": "ready", "fa
 
 
 def _words() -> dict[str, Any]:
-    """What the export templates need to name jobs and their times."""
-    zone = services().app.zone
-
-    def local(timestamp: float) -> str:
-        return moment_in_words(datetime.fromtimestamp(timestamp, zone), zone, datetime.now(zone).year)
-
-    return {"titles": TITLES, "job_states": STATES, "local": local}
+    """What the export templates need to name jobs."""
+    return {"titles": TITLES, "job_states": STATES}

@@ -15,7 +15,7 @@ from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.projections.order_queries import open_purchase_orders
-from inventory.web.pages.common import page, principal, today
+from inventory.web.pages.common import day_shown, page, principal, today
 from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.movements import (
     WholeNumber,
@@ -133,9 +133,9 @@ def _record(site: str, form: ReceiveForm, order: dict[str, Any] | None) -> None:
 def _said(site: str, form: ReceiveForm, item: dict[str, Any], order: dict[str, Any] | None) -> str:
     """What was recorded, in words, with what the site now holds."""
     on_hand = sum(row["quantity"] for row in queries.stock_on_hand(services().store, site, item["sku"]))
-    expiry = f", expiring {form.expires_on.data:%d %b %Y}" if form.expires_on.data else ""
+    expiry = f", expiring {day_shown(form.expires_on.data)}" if form.expires_on.data else ""
     against = f" against {order['number']}" if order else ""
-    dated = f" on {form.received_on.data:%d %b %Y}" if form.received_on.data != today() else ""
+    dated = f" on {day_shown(form.received_on.data)}" if form.received_on.data != today() else ""
     return (
         f"Received {plural(form.quantity.data or 0, item['unit'])} of {item['name']} lot {form.lot.data}{expiry} "
         f"at {site}{dated}, paid by {form.funding_source.data}{against}. "

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
 
-from inventory.domain.time_words import moment_in_words
 from inventory.web.pages.auth import sessions
+from inventory.web.pages.common import moment_shown
 from inventory.web.services import services
 
 
 def _when(timestamp: float) -> str:
-    return moment_in_words(datetime.fromtimestamp(timestamp, UTC), services().app.zone, datetime.now(UTC).year)
+    return moment_shown(timestamp)
 
 
 def _ago(timestamp: float) -> str:

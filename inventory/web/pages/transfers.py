@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,7 +16,7 @@ from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.expiry import expired_on
 from inventory.projections import queries, transfer_queries
-from inventory.web.pages.common import allow, page, principal, today
+from inventory.web.pages.common import allow, day_shown, page, principal, today
 from inventory.web.pages.fields import within
 from inventory.web.pages.movements import (
     WholeNumber,
@@ -97,13 +96,6 @@ def _found(transfer_id: str) -> dict[str, Any]:
     return found
 
 
-def _local(moment: str | None) -> str:
-    """An ISO timestamp from a read model, as the program's local day and time."""
-    if not moment:
-        return ""
-    return f"{datetime.fromisoformat(moment).astimezone(services().app.zone):%d %b %Y, %H:%M}"
-
-
 def _described(lines: list[dict[str, Any]], items: dict[str, dict[str, Any]]) -> str:
     """'10 kits of Naloxone 4 mg, 100 syringes of Syringe 1 mL' (lots of one item added up)."""
     totals: dict[str, int] = {}
@@ -159,7 +151,6 @@ def index() -> ResponseReturnValue:
         senders=sites_for(Action.TRANSFER),
         items=items_by_sku(),
         may=lambda site: who.can(Action.TRANSFER, site),
-        local=_local,
         units=plural,
     )
 
@@ -187,7 +178,7 @@ def _dispatch_form(site: str, stock: dict[str, list[dict[str, Any]]], items: dic
 
 
 def _expiry(lot: dict[str, Any]) -> str:
-    return f" · expires {lot['expires_on']}" if lot["expires_on"] else ""
+    return f" · expires {day_shown(lot['expires_on'])}" if lot["expires_on"] else ""
 
 
 def _place_dispatch_error(form: DispatchForm, error: InventoryError, sent: list[int]) -> None:
@@ -355,7 +346,6 @@ def receive(transfer_id: str) -> ResponseReturnValue:
         transfer=transfer,
         rows=rows,
         items=items,
-        local=_local,
         units=plural,
     ), status
 
@@ -391,5 +381,5 @@ def cancel(transfer_id: str) -> ResponseReturnValue:
     elif request.method == "POST":
         status = 422
     return render_template(
-        "pages/transfers/cancel.html", form=form, transfer=transfer, items=items, local=_local, units=plural
+        "pages/transfers/cancel.html", form=form, transfer=transfer, items=items, units=plural
     ), status

@@ -10,6 +10,7 @@ from flask import Flask
 
 from inventory.adapters.persistence import persistence_env
 from inventory.application import InventoryApplication
+from inventory.domain.time_words import day_in_words
 from inventory.projections import queries
 from inventory.projections.replay import stock_known_at
 from tests.web.conftest import day
@@ -59,7 +60,7 @@ def test_the_history_shows_the_newest_entries_first_and_filters_narrow_them(
     receipts = history(auditor.get("/audit", event="StockLedger.Received").get_data(as_text=True))
     assert [(row[3], row[4]) for row in receipts] == [("StockLedger.Received", "WH"), ("StockLedger.Received", "VAN-1")]
     assert "Received 500 SYR-1ML lot S-1 at WH" in receipts[0][6]
-    assert receipts[0][5] == day(8).isoformat()  # the business date, not the day it was recorded
+    assert receipts[0][5] == day_in_words(day(8), day(0).year)  # the business date, not the day it was recorded
 
     at_the_van = history(auditor.get("/audit", site="VAN-1", event="StockLedger.Received").get_data(as_text=True))
     assert [row[4] for row in at_the_van] == ["VAN-1"]
@@ -128,7 +129,7 @@ def test_stock_at_a_past_business_date_is_what_the_read_model_says(
 
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert f"End of {day(3).isoformat()}, as known now" in html
+    assert f"End of {day_in_words(day(3), day(0).year)}, as known now" in html
     for lot in expected:
         [row] = table_rows(html, data_sku=lot["sku"], data_lot=lot["lot"])
         assert row[0] == f"{lot['sku']} {lot['lot']}" and row[-1] == f"{lot['quantity']:,}"

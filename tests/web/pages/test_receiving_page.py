@@ -42,7 +42,7 @@ def test_admin_receives_a_lot_at_the_warehouse_and_stock_on_hand_rises(
     assert on_hand(flask_app, "WH", "NALOX-4MG") == [("N-001", 40)]
     # The next page says what was recorded, from the read model (read-your-writes).
     page = admin.get("/sites/WH/receive").get_data(as_text=True)
-    assert "Received 40 kits of Naloxone 4 mg lot N-001, expiring 30 Jun 2030 at WH, paid by STATE." in page
+    assert "Received 40 kits of Naloxone 4 mg lot N-001, expiring Sun 30 Jun 2030 at WH, paid by STATE." in page
     assert "WH now has 40 kits of NALOX-4MG." in page
     admin.post("/sites/WH/receive", receipt(quantity="10"))
     assert on_hand(flask_app, "WH", "NALOX-4MG") == [("N-001", 50)]

@@ -101,8 +101,8 @@ def test_the_site_page_shows_each_lot_received_with_its_quantity_and_flags_the_o
     html = page.get_data(as_text=True)
     [n1] = table_rows(html, data_lot="N-1")
     [n2] = table_rows(html, data_lot="N-2")
-    assert n1 == ["N-1 SOR", FAR.isoformat(), "28"]
-    assert n2 == ["N-2 STATE", f"{SOON.isoformat()} Expires soon", "17"]
+    assert n1 == ["N-1 SOR", "Wed 18 Oct 2028", "28"]  # FAR and SOON as people read them
+    assert n2 == ["N-2 STATE", "Fri 18 Dec Expires soon", "17"]
     assert "/sites/VAN-1/stock/NALOX-4MG" in html  # the item's stock card
 
 
@@ -134,10 +134,10 @@ def test_the_stock_card_lists_every_movement_with_its_running_balance(
     html = page.get_data(as_text=True)
     movements = table_rows(html, **{"class": "movement"})
     assert [(c[0], c[1].split(" Lot ")[0], c[2], c[3]) for c in movements] == [
-        (day(10).isoformat(), "Received", "+30", "30"),
-        (day(5).isoformat(), "Handed out", "-2", "28"),
-        (day(3).isoformat(), "Received", "+20", "48"),
-        (day(1).isoformat(), "Handed out", "-3", "45"),
+        ("Sun 8 Nov", "Received", "+30", "30"),  # day(10): the dates as people read them
+        ("Fri 13 Nov", "Handed out", "-2", "28"),
+        ("Sun 15 Nov", "Received", "+20", "48"),
+        ("Tue 17 Nov", "Handed out", "-3", "45"),
     ]
     assert "Lot N-2" in movements[3][1]  # first expiry, first out
     [closing] = table_rows(html, **{"class": "closing"})
@@ -156,7 +156,7 @@ def test_the_stock_card_defaults_to_90_days_and_takes_a_date_range(
 
     narrow = coordinator.get("/sites/VAN-1/stock/NALOX-4MG", start=day(4).isoformat(), end=day(2).isoformat())
     html = narrow.get_data(as_text=True)
-    assert [c[0] for c in table_rows(html, **{"class": "movement"})] == [day(3).isoformat()]
+    assert [c[0] for c in table_rows(html, **{"class": "movement"})] == ["Sun 15 Nov"]  # day(3)
     assert table_rows(html, **{"class": "opening"})[0][-1] == "28"
     assert table_rows(html, **{"class": "closing"})[0][-1] == "48"
 
@@ -181,9 +181,9 @@ def test_a_backdated_issue_that_drives_a_past_balance_below_zero_is_shown_as_a_w
     html = people["coordinator"].get("/sites/VAN-1/stock/SYR-1ML").get_data(as_text=True)
 
     assert "Data-quality warning" in html
-    assert f"goes below zero on {day(6).isoformat()}" in html
+    assert "goes below zero on Thu 12 Nov 2026" in html  # day(6)
     [flagged] = table_rows(html, **{"class": "movement warning-row"})
-    assert flagged[0] == day(6).isoformat() and "Below zero" in flagged[1] and flagged[3] == "-50"
+    assert flagged[0] == "Thu 12 Nov" and "Below zero" in flagged[1] and flagged[3] == "-50"
     assert [c[3] for c in table_rows(html, **{"class": "movement"})] == ["150"]
 
 
