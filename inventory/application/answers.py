@@ -58,6 +58,7 @@ def transfer_view(transfer: Transfer) -> dict[str, Any]:
         "lines": [dict(line) for line in transfer.lines],
         "received": [dict(line) for line in transfer.received],
         "shortfall": [dict(line) for line in transfer.shortfall],
+        "voided": getattr(transfer, "voided", None),
     }
 
 

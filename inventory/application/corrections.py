@@ -1,4 +1,5 @@
-"""Voids and corrections: a mistaken entry undone or amended on its own business time.
+"""Voids and corrections: a mistaken entry undone or amended on its own business time (a visit, a
+shift tally, a transfer, a receipt, an adjustment or a count).
 
 The entry stays in the log; a void or correction event reverses or amends it, and the stock changes
 on the entry's date (inventory.domain.lot_history decides what that does to later entries and
@@ -14,12 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from inventory.application import rules as check
-from inventory.application.answers import encounter_view, ledger_view
+from inventory.application.answers import encounter_view, ledger_view, transfer_view
 from inventory.application.core import InventoryCore
 from inventory.application.tallies import tally_view
-from inventory.domain import Encounter, ShiftTally, StockLedger, ledger_id
-from inventory.domain.errors import InvalidInput, NotFound, PastCorrectionWindow
+from inventory.domain import Encounter, ShiftTally, StockLedger, Transfer, ledger_id
+from inventory.domain.errors import InsufficientStock, InvalidInput, NotFound, PastCorrectionWindow
 from inventory.domain.time_words import moment_in_words
+from inventory.domain.transfer import RECEIVED, VOIDED
 from inventory.domain.values import VoidReason, parse_enum
 
 # A log position fits a signed 64-bit integer (PostgreSQL's BIGINT); a larger one names no entry.
@@ -33,7 +35,7 @@ ENTRY_KINDS = {
 
 
 class CorrectionVerbs(InventoryCore):
-    """Void a visit, a shift tally or a ledger entry; correct a receipt, an adjustment or a count."""
+    """Void a visit, a shift tally, a transfer or a ledger entry; correct a receipt, an adjustment or a count."""
 
     def void_visit(
         self, *, visit_id: UUID | str, reason: str, actor: str, within: timedelta | None = None
@@ -89,6 +91,57 @@ class CorrectionVerbs(InventoryCore):
             return _voided_view(handout)
 
         return self._retrying(ids, attempt)
+
+    def void_transfer(
+        self, *, transfer_id: UUID | str, reason: str, actor: str, within: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Undo a transfer entered by mistake (to the wrong van, the wrong items): what left the sender goes
+        back on the dispatch's own time and, if it was received, comes out of the receiver on the arrival's.
+        Refused if the receiver has used the stock since; a cancelled transfer has nothing to void."""
+        why = parse_enum(VoidReason, reason, "reason")
+        the_id = _uuid(transfer_id, "transfer")
+        first = self._transfer_named(the_id)
+        skus = sorted({line["sku"] for line in first.lines})
+        sites = (first.to_site, first.from_site)
+        ids = [the_id, *(ledger_id(site, sku) for site in sites for sku in skus)]
+
+        def attempt() -> dict[str, Any]:
+            transfer = self._transfer_named(the_id)
+            if transfer.status == VOIDED:
+                return transfer_view(transfer)  # sent again: the same answer, nothing more recorded
+            transfer.check_voidable()
+            self._check_window(transfer.created_on, within, "transfer")
+            # The receiver first: taking the stock back out is what can be refused.
+            ledgers: list[StockLedger] = []
+            for site in (transfer.to_site, transfer.from_site) if transfer.status == RECEIVED else sites[1:]:
+                for sku in skus:
+                    ledger = self._get(StockLedger, ledger_id(site, sku))
+                    entries = ledger.entries_for(str(the_id)) if ledger is not None else []
+                    for entry in entries:
+                        assert ledger is not None
+                        try:
+                            ledger.void(entry=entry, reason=why, actor=actor, zone=self.zone)
+                        except InsufficientStock as short:
+                            raise InsufficientStock(f"At {site}: {short.message}", field="id") from None
+                    if ledger is not None and entries:
+                        ledgers.append(ledger)
+            transfer.void(reason=why, actor=actor, occurred_at=check.when(None))
+            self.save(transfer, *ledgers)
+            return transfer_view(transfer)
+
+        return self._retrying(ids, attempt)
+
+    def transfer_void_sites(self, transfer_id: UUID | str) -> list[str]:
+        """The sites whose stock voiding this transfer changes (the sender's; the receiver's too once it
+        was received), so that the caller's right to move stock at each can be checked first."""
+        found = self._transfer_named(_uuid(transfer_id, "transfer"))
+        return [found.from_site, found.to_site] if found.status == RECEIVED else [found.from_site]
+
+    def _transfer_named(self, the_id: UUID) -> Transfer:
+        found: Transfer | None = self._get(Transfer, the_id, strict=False)
+        if found is None:
+            raise NotFound(f"There is no transfer with id {the_id}.", field="id")
+        return found
 
     def void_entry(self, *, position: int, reason: str, actor: str, within: timedelta | None = None) -> dict[str, Any]:
         """Undo a receipt, an adjustment or a count, named by its position in the log."""

@@ -1,4 +1,5 @@
-"""Stock moving between two sites: dispatched, in transit, then received or cancelled."""
+"""Stock moving between two sites: dispatched, in transit, then received or cancelled; voided if it was
+entered by mistake (its stock movements undone on their own times)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from inventory.domain.time_words import moment_in_words
 IN_TRANSIT = "in_transit"
 RECEIVED = "received"
 CANCELLED = "cancelled"
+VOIDED = "voided"
 
 
 class Transfer(Aggregate):
@@ -39,6 +41,14 @@ class Transfer(Aggregate):
         actor: str
         occurred_at: datetime
 
+    class Voided(Aggregate.Event):
+        """Entered by mistake: the sender's dispatch (and the receiver's arrival, if it was received) are
+        voided in the same save; `reason` is a VoidReason, `occurred_at` when it was voided."""
+
+        reason: str
+        actor: str
+        occurred_at: datetime
+
     # ----- command bodies: they run again on every replay ----------------------------------
 
     @event(Dispatched)
@@ -52,6 +62,8 @@ class Transfer(Aggregate):
         self.status = IN_TRANSIT
         self.received: list[dict[str, Any]] = []
         self.shortfall: list[dict[str, Any]] = []
+        self.voided: str | None = None
+        self.voided_from: str | None = None
 
     def check_not_before_dispatch(self, at: datetime, verb: str, zone: tzinfo = UTC) -> None:
         """Refuse a step dated before the stock left the sender."""
@@ -87,3 +99,18 @@ class Transfer(Aggregate):
     @event(Cancelled)
     def cancel(self, reason: str, actor: str, occurred_at: datetime) -> None:
         self.status = CANCELLED
+
+    def check_voidable(self) -> None:
+        """A cancelled transfer moved nothing in the end: there is nothing to void."""
+        if self.status == CANCELLED:
+            raise InvalidState(
+                f"Transfer {self.id} from {self.from_site} to {self.to_site} was cancelled: its stock is back at "
+                f"{self.from_site} and there is nothing to void.",
+                field="id",
+            )
+
+    @event(Voided)
+    def void(self, reason: str, actor: str, occurred_at: datetime) -> None:
+        self.voided_from = self.status
+        self.voided = reason
+        self.status = VOIDED

@@ -162,6 +162,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         "Transfer received" + (f"; short: {_lines(e.shortfall)}" if e.shortfall else " in full")
     ),
     Transfer.Cancelled: lambda e: f"Transfer cancelled: {e.reason}",
+    Transfer.Voided: lambda e: f"Transfer voided: {VOID_REASONS.get(e.reason, e.reason)}",
     PurchaseOrder.Raised: lambda e: (
         f"Purchase order {e.number} raised for {e.site} from {e.supplier}, paid by {e.funding_source}: "
         f"{_lines(e.lines)}"

@@ -138,6 +138,21 @@ def _transfer_closed(status: str) -> Callable[[Any, Tx, Pipeline], None]:
     return handler
 
 
+def _transfer_voided(event: Any, tx: Tx, pipeline: Pipeline) -> None:
+    """Entered by mistake: if it was still on its way, it is no longer in transit to the receiver (the
+    stock itself moves back with the ledgers' EntryVoided)."""
+    [(to_site, status, lines)] = tx.fetchall(
+        "SELECT to_site, status, lines FROM transfers WHERE id = ?", (str(event.originator_id),)
+    )
+    if status == "in_transit":
+        for line in json.loads(lines):
+            pipeline[(to_site, line["sku"])][1] -= line["quantity"]
+    tx.execute(
+        "UPDATE transfers SET status = 'voided', closed_at = ? WHERE id = ?",
+        (iso(event.occurred_at), str(event.originator_id)),
+    )
+
+
 def _order_raised(event: Any, tx: Tx, pipeline: Pipeline) -> None:
     lines = [dict(line, received=0) for line in event.lines]
     tx.execute(
@@ -193,6 +208,7 @@ _PIPELINE: dict[type, Callable[[Any, Tx, Pipeline], None]] = {
     Transfer.Dispatched: _dispatched,
     Transfer.Received: _transfer_closed("received"),
     Transfer.Cancelled: _transfer_closed("cancelled"),
+    Transfer.Voided: _transfer_voided,
     PurchaseOrder.Raised: _order_raised,
     PurchaseOrder.Submitted: _order_changed,
     PurchaseOrder.ReceiptRecorded: _order_changed,

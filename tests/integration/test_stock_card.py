@@ -16,6 +16,7 @@ import pytest
 
 from inventory.application import InventoryApplication
 from inventory.domain.errors import InsufficientStock
+from inventory.domain.time_words import day_in_words
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
 from inventory.projections.store import ReadStore, read_store_for
@@ -250,7 +251,7 @@ def test_an_issue_dated_before_the_receipt_it_drew_from_is_a_data_quality_warnin
     assert card.closing == 130
     assert [row["warning"] for row in card.rows] == [True, False, False]
     assert card.warnings == [
-        f"The running balance of SYR-1ML at VAN-1 goes below zero on {d(6).isoformat()}: check for a movement "
+        f"The running balance of SYR-1ML at VAN-1 goes below zero on {day_in_words(d(6))}: check for a movement "
         "entered with the wrong date, or a receipt not yet entered."
     ]
 

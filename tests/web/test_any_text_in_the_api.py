@@ -68,6 +68,7 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("post", "/api/v1/transfers/{transfer_id}/receive"): lambda ids: {
         "received": [{"sku": "NALOX-4MG", "lot": "N-WH", "quantity": 1}], "note": "all there"},
     ("post", "/api/v1/transfers/{transfer_id}/cancel"): lambda ids: {"reason": "sent by mistake"},
+    ("post", "/api/v1/transfers/{transfer_id}/void"): lambda ids: {"reason": "wrong_site"},
     ("post", "/api/v1/purchase-orders"): lambda ids: {"supplier": "Matrix Supply", "site": "WH",
                                                       "funding_source": "STATE", "number": f"PO-{ids['n']}",
                                                       "lines": [{"sku": "NALOX-4MG", "quantity": 5}]},

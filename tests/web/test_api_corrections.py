@@ -156,3 +156,84 @@ def test_an_id_that_names_something_else_is_not_found(staff: dict[str, Caller]) 
                                               "lines": [{"sku": "NALOX-4MG", "quantity": 1}]}))  # fmt: skip
     assert error(root.post(f"/api/v1/encounters/{sent['id']}/void", {"reason": "entered_twice"}), 404)
     assert stock(root) == 17
+
+
+def test_a_transfer_to_the_wrong_site_is_voided_and_the_read_models_move_it_back_on_its_own_day(
+    flask_app: Flask, staff: dict[str, Caller]
+) -> None:
+    root, coordinator = staff["admin"], staff["coordinator"]
+    receipt(root, 20, days_ago=5)
+    sent = ok(coordinator.post("/api/v1/transfers", {"from_site": "VAN-1", "to_site": "WH", "occurred_at": noon(3),
+                                                     "lines": [{"sku": "NALOX-4MG", "quantity": 8}]}))  # fmt: skip
+    ok(root.post(f"/api/v1/transfers/{sent['id']}/receive", {"occurred_at": noon(2)}), 200)
+    store = flask_app.extensions["inventory"].store
+    # Received at the warehouse: the coordinator (VAN-1 only) may not take it back out of WH.
+    refused = error(coordinator.post(f"/api/v1/transfers/{sent['id']}/void", {"reason": "wrong_site"}), 403)
+    assert "at WH" in refused["message"]
+    assert error(root.post(f"/api/v1/transfers/{sent['id']}/void", {"reason": "because"}), 422)
+
+    voided = ok(root.post(f"/api/v1/transfers/{sent['id']}/void", {"reason": "wrong_site"}))
+    assert (voided["status"], voided["voided"]) == ("voided", "wrong_site")
+    assert ok(root.post(f"/api/v1/transfers/{sent['id']}/void", {"reason": "wrong_site"})) == voided
+    assert stock(root) == 20
+    wh = ok(root.get("/api/v1/stock", site="WH", sku="NALOX-4MG"), 200)
+    assert sum(row["quantity"] for row in wh) == 0
+    # As of the day it was sent and the day it arrived, the kits never left the van.
+    for days_ago in (3, 2):
+        assert sum(r["quantity"] for r in queries.stock_as_of(store, day(days_ago), "VAN-1", "NALOX-4MG")) == 20
+        assert sum(r["quantity"] for r in queries.stock_as_of(store, day(days_ago), "WH", "NALOX-4MG")) == 0
+    card = queries.stock_card(store, "VAN-1", "NALOX-4MG", day(3), day(3))
+    assert [(r["kind"], r["quantity"], r["reason"]) for r in card.rows] == [
+        ("transfer_out", -8, None),
+        ("transfer_out", 8, "void:wrong_site"),
+    ]
+    [(status,)] = store.fetchall("SELECT status FROM transfers WHERE id = ?", (sent["id"],))
+    assert status == "voided"
+    summaries = [s for (s,) in store.fetchall("SELECT summary FROM audit_log ORDER BY position")]
+    assert "Transfer voided: Recorded at the wrong site" in summaries
+
+
+def test_a_transfer_voided_on_its_way_is_no_longer_in_transit(flask_app: Flask, staff: dict[str, Caller]) -> None:
+    root, coordinator = staff["admin"], staff["coordinator"]
+    receipt(root, 20, days_ago=5)
+    sent = ok(coordinator.post("/api/v1/transfers", {"from_site": "VAN-1", "to_site": "WH", "occurred_at": noon(1),
+                                                     "lines": [{"sku": "NALOX-4MG", "quantity": 5}]}))  # fmt: skip
+    store = flask_app.extensions["inventory"].store
+    assert store.fetchall("SELECT in_transit FROM stock_pipeline WHERE site = 'WH'") == [(5,)]
+
+    ok(coordinator.post(f"/api/v1/transfers/{sent['id']}/void", {"reason": "entered_by_mistake"}))
+
+    assert store.fetchall("SELECT in_transit FROM stock_pipeline WHERE site = 'WH'") == []
+    assert stock(coordinator) == 20
+    assert error(root.post(f"/api/v1/transfers/{sent['id']}/receive", {}), 409)
+
+
+def test_each_correction_takes_the_figures_its_kind_can_have_as_the_document_says(
+    flask_app: Flask, staff: dict[str, Caller]
+) -> None:
+    root = staff["admin"]
+    spec = ok(root.client.get("/api/v1/openapi.json"), 200)
+    wrong = receipt(root, 40)
+    count = ok(root.post("/api/v1/counts", {"site": "VAN-1", "sku": "NALOX-4MG", "lot": "N-1", "counted": 40,
+                                            "occurred_at": noon(2)}))  # fmt: skip
+    bounds = {}
+    for kind in ("receipts", "adjustments", "counts"):
+        path = spec["paths"][f"/api/v1/{kind}/{{position}}/correction"]
+        post = path["post"]
+        [position] = [p for p in path["parameters"] if p["name"] == "position"]
+        assert position["schema"]["minimum"] == 1  # positions start at 1
+        name = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        bounds[kind] = spec["components"]["schemas"][name]["properties"]["quantity"]["minimum"]
+    assert bounds == {"receipts": 1, "adjustments": -10_000_000, "counts": 0}
+
+    # A receipt corrected to 0 is refused at the door, naming the field (void it instead); nothing changes.
+    refused = error(root.post(f"/api/v1/receipts/{wrong['position']}/correction",
+                              {"quantity": 0, "reason": "wrong_quantity"}), 422)  # fmt: skip
+    assert "quantity" in refused["fields"]
+    assert stock(root) == 40
+    # A count corrected to 0: the lot was found empty.
+    emptied = ok(root.post(f"/api/v1/counts/{count['position']}/correction",
+                           {"quantity": 0, "reason": "wrong_quantity"}))  # fmt: skip
+    assert emptied["on_hand"] == 0 and stock(root) == 0
+    # Position 0 names no entry.
+    assert root.post("/api/v1/counts/0/correction", {"quantity": 0, "reason": "wrong_quantity"}).status_code == 404

@@ -37,6 +37,7 @@ WRITES = [
     ("DELETE", "/api/v1/tokens/0123456789abcdef"),
     ("POST", "/api/v1/encounters/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
     ("POST", "/api/v1/tallies/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
+    ("POST", "/api/v1/transfers/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
     ("POST", "/api/v1/receipts/1/void"),
     ("POST", "/api/v1/adjustments/1/void"),
     ("POST", "/api/v1/counts/1/void"),

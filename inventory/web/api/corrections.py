@@ -1,8 +1,8 @@
-"""API v1: void a visit, a shift tally or a stock entry; correct a receipt, an adjustment or a count.
+"""API v1: void a visit, a shift tally, a transfer or a stock entry; correct a receipt, an adjustment or a count.
 
 Each is recorded as a new event; the original stays in the log. Coordinators may do it at their
 sites for entries they may record, within rules.CORRECTION_WINDOW of the recording; admins always.
-A visit or tally voided again answers as the first time; send an Idempotency-Key to make any of
+A visit, tally or transfer voided again answers as the first time; send an Idempotency-Key to make any of
 these safe to repeat.
 """
 
@@ -67,6 +67,31 @@ class TallyVoid(MethodView):
         )
 
 
+@blp.route("/transfers/<uuid:transfer_id>/void")
+class TransferVoid(MethodView):
+    @command
+    @blp.arguments(s.VoidIn)
+    @blp.response(201, s.TransferOut)
+    @documented(*ERRORS)
+    def post(self, body: dict[str, Any], transfer_id: UUID) -> dict[str, Any]:
+        """Void a transfer entered by mistake (the wrong van, the wrong items): the stock goes back to the
+        sender on the dispatch's own time and, if it was received, comes out of the receiver on the
+        arrival's (refused if the receiver has used it since). Needs the right to move stock at the sender,
+        and at the receiver once received. A cancelled transfer has nothing to void (409)."""
+        caller()
+        try:
+            sites = services().app.transfer_void_sites(transfer_id)
+        except InventoryError as error:
+            abort(404 if error.code == "not_found" else 422, message=error.message)
+        principal = None
+        for site in sites:
+            principal = require(Action.TRANSFER, site)
+        assert principal is not None
+        return services().app.void_transfer(
+            transfer_id=transfer_id, actor=principal.email, within=principal.correction_window, **body
+        )
+
+
 def _entry(kind: str, position: int) -> Any:
     """The caller, once they may change the `kind` at `position` (404 if it is not one)."""
     caller()
@@ -101,7 +126,7 @@ CORRECT = (
 )
 
 
-@blp.route("/receipts/<int:position>/void")
+@blp.route("/receipts/<int(min=1):position>/void")
 class ReceiptVoid(MethodView):
     @command
     @blp.arguments(s.VoidIn)
@@ -113,7 +138,7 @@ class ReceiptVoid(MethodView):
         return _void("receipt", body, position)
 
 
-@blp.route("/adjustments/<int:position>/void")
+@blp.route("/adjustments/<int(min=1):position>/void")
 class AdjustmentVoid(MethodView):
     @command
     @blp.arguments(s.VoidIn)
@@ -125,7 +150,7 @@ class AdjustmentVoid(MethodView):
         return _void("adjustment", body, position)
 
 
-@blp.route("/counts/<int:position>/void")
+@blp.route("/counts/<int(min=1):position>/void")
 class CountVoid(MethodView):
     @command
     @blp.arguments(s.VoidIn)
@@ -137,7 +162,7 @@ class CountVoid(MethodView):
         return _void("count", body, position)
 
 
-@blp.route("/receipts/<int:position>/correction")
+@blp.route("/receipts/<int(min=1):position>/correction")
 class ReceiptCorrection(MethodView):
     @command
     @blp.arguments(s.CorrectionIn)
@@ -149,10 +174,10 @@ class ReceiptCorrection(MethodView):
         return _correct("receipt", body, position)
 
 
-@blp.route("/adjustments/<int:position>/correction")
+@blp.route("/adjustments/<int(min=1):position>/correction")
 class AdjustmentCorrection(MethodView):
     @command
-    @blp.arguments(s.CorrectionIn)
+    @blp.arguments(s.AdjustmentCorrectionIn)
     @blp.response(201, s.LedgerOut)
     @documented(*ERRORS)
     @blp.doc(description=CORRECT.format(kind="adjustment"))
@@ -161,10 +186,10 @@ class AdjustmentCorrection(MethodView):
         return _correct("adjustment", body, position)
 
 
-@blp.route("/counts/<int:position>/correction")
+@blp.route("/counts/<int(min=1):position>/correction")
 class CountCorrection(MethodView):
     @command
-    @blp.arguments(s.CorrectionIn)
+    @blp.arguments(s.CountCorrectionIn)
     @blp.response(201, s.LedgerOut)
     @documented(*ERRORS)
     @blp.doc(description=CORRECT.format(kind="count"))

@@ -391,8 +391,22 @@ class VoidIn(Strict):
 
 
 class CorrectionIn(Strict):
-    quantity = fields.Integer(required=True, validate=within(rules.ADJUSTMENT))
+    """What a receipt really was: its quantity as received."""
+
+    quantity = fields.Integer(required=True, validate=within(rules.QUANTITY))
     reason = fields.String(required=True, validate=validate.OneOf([r.value for r in VoidReason]))
+
+
+class AdjustmentCorrectionIn(CorrectionIn):
+    """What an adjustment really was: up or down, never 0 (void it if it did not happen)."""
+
+    quantity = fields.Integer(required=True, validate=within(rules.ADJUSTMENT))
+
+
+class CountCorrectionIn(CorrectionIn):
+    """What the count really found: 0 for a lot counted empty."""
+
+    quantity = fields.Integer(required=True, validate=within(rules.COUNTED))
 
 
 class CountIn(Strict):
@@ -492,6 +506,7 @@ class TransferOut(Schema):
     lines = fields.List(fields.Nested(TransferLineOut), required=True)
     received = fields.List(fields.Nested(TransferLineOut), required=True)
     shortfall = fields.List(fields.Nested(TransferLineOut), required=True)
+    voided = fields.String(allow_none=True, metadata={"description": "Why the transfer was voided; null if it stands"})
 
 
 class OrderLineIn(Strict):

@@ -1,9 +1,9 @@
-"""Undo a visit or a shift tally, and void or correct a receipt, an adjustment or a count.
+"""Undo a visit or a shift tally, void a transfer, and void or correct a receipt, an adjustment or a count.
 
 Offered where the entry is shown: Undo on the confirmation right after a visit is recorded, Void or
-correct on the stock card. The entry stays in the log; the void or correction is recorded beside it,
-on the entry's own date. Coordinators may do it for their sites within the correction window
-(rules.CORRECTION_WINDOW), admins always: the application refuses otherwise, in words.
+correct on the stock card, Void on a transfer's card. The entry stays in the log; the void or
+correction is recorded beside it, on the entry's own date. Coordinators may do it for their sites
+within the correction window (rules.CORRECTION_WINDOW), admins always: the application refuses otherwise, in words.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.values import VOID_REASONS, VoidReason
-from inventory.projections import queries
+from inventory.projections import queries, transfer_queries
 from inventory.web.errors import status_for
 from inventory.web.pages.common import allow, page
 from inventory.web.pages.fields import within
-from inventory.web.pages.movements import WholeNumber, option
+from inventory.web.pages.movements import WholeNumber, items_by_sku, option, plural
 from inventory.web.services import services
 
 bp = Blueprint("corrections", __name__)
@@ -78,6 +78,49 @@ def undo_visit(visit_id: str) -> ResponseReturnValue:
         status = 422
     visit = queries.visit(services().store, visit_id)
     return render_template("pages/corrections/undo_visit.html", form=form, site=site, visit=visit), status
+
+
+@bp.route("/transfers/<transfer_id>/void", methods=["GET", "POST"])
+@page(Action.TRANSFER)
+def void_transfer(transfer_id: str) -> ResponseReturnValue:
+    """Void a transfer entered by mistake: the stock goes back to the sender on the dispatch's own time,
+    and out of the receiver on the arrival's if it was received."""
+    try:
+        sites = services().app.transfer_void_sites(transfer_id)
+    except InventoryError as error:
+        abort(404, description=error.message)
+    who = None
+    for site in sites:
+        who = allow(Action.TRANSFER, site)
+    assert who is not None
+    form = VoidForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services().app.void_transfer(
+                transfer_id=transfer_id, reason=str(form.reason.data), actor=who.email, within=who.correction_window
+            )
+        except InventoryError as error:
+            form.form_errors.append(error.message)
+            status = status_for(error)
+        else:
+            services().projector.read_your_writes()
+            came_out = f", and out of {sites[1]} as if it had never arrived" if len(sites) > 1 else ""
+            flash(f"Transfer voided: the stock is back at {sites[0]} as if it had never left{came_out}.", "success")
+            return redirect(url_for("transfers.index"))
+    elif request.method == "POST":
+        status = 422
+    transfer = transfer_queries.transfer(services().store, transfer_id)
+    if transfer is None:
+        abort(404, description=f"There is no transfer {transfer_id}.")
+    return render_template(
+        "pages/corrections/void_transfer.html",
+        form=form,
+        transfer=transfer,
+        items=items_by_sku(),
+        units=plural,
+        window=rules.CORRECTION_WINDOW.days,
+    ), status
 
 
 @bp.route("/entries/<int:position>", methods=["GET", "POST"])

@@ -108,6 +108,7 @@ NO_FIELDS = {
     "admin.revoke_user_token",
     "corrections.undo_visit",
     "corrections.change_entry",
+    "corrections.void_transfer",
 }  # fmt: skip  (a reason from a list, a number)
 FILES = {"admin.import_page"}  # an uploaded workbook: the import's own tests send bad cells
 

@@ -38,6 +38,7 @@ NEEDS: dict[str, Action] = {
     "transfers.new": Action.TRANSFER,
     "transfers.receive": Action.TRANSFER,
     "transfers.cancel": Action.TRANSFER,
+    "corrections.void_transfer": Action.TRANSFER,
     "counts.choose": Action.COUNT_STOCK,
     "counts.count": Action.COUNT_STOCK,
     "counts.adjust": Action.ADJUST_STOCK,
@@ -178,6 +179,7 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
 SITE_OF_OBJECT = {
     "transfers.receive": OWN_SITE,
     "transfers.cancel": OTHER_SITE,
+    "corrections.void_transfer": OTHER_SITE,  # in transit: the sender's to void
     "alerts.acknowledge": OTHER_SITE,
     "corrections.undo_visit": OWN_SITE,
     "corrections.change_entry": OTHER_SITE,

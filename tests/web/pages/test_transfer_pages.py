@@ -168,3 +168,51 @@ def test_who_may_send_receive_and_cancel_where(
     assert on_hand(flask_app, "VAN-1", "NALOX-4MG") == 5
     assert coordinator.get(f"/transfers/{uuid.uuid4()}/receive").status_code == 404
     assert coordinator.get("/transfers/not-a-transfer/receive").status_code == 404
+
+
+def test_a_transfer_received_at_the_wrong_van_is_voided_from_its_card(
+    flask_app: Flask, stocked: dict[str, Person]
+) -> None:
+    admin, coordinator = stocked["admin"], stocked["coordinator"]
+    the_id = dispatch(admin, 10, 100)
+    assert coordinator.post(f"/transfers/{the_id}/receive", {"lines-0-quantity": "10", "lines-1-quantity": "100"})
+    void_link = f"/transfers/{the_id}/void"
+    # Received at VAN-1: voiding takes it back out of the van and into WH, so it needs both sites.
+    assert void_link in admin.get("/transfers").get_data(as_text=True)
+    assert void_link not in coordinator.get("/transfers").get_data(as_text=True)
+    assert coordinator.get(void_link).status_code == 403
+    form = admin.get(void_link).get_data(as_text=True)
+    assert "comes out of VAN-1 as if it had never arrived" in form and 'name="reason"' in form
+    assert admin.post(void_link, {"reason": ""}).status_code == 422
+
+    done = admin.post(void_link, {"reason": "wrong_site"})
+
+    assert done.status_code == 302 and done.headers["Location"] == "/transfers"
+    listed = admin.get("/transfers").get_data(as_text=True)
+    assert (
+        "Transfer voided: the stock is back at WH as if it had never left, and out of VAN-1 as if it had never arrived."
+        in listed
+    )
+    assert "Voided" in listed and void_link not in listed
+    assert (on_hand(flask_app, "WH", "NALOX-4MG"), on_hand(flask_app, "WH", "SYR-1ML")) == (40, 500)
+    assert (on_hand(flask_app, "VAN-1", "NALOX-4MG"), on_hand(flask_app, "VAN-1", "SYR-1ML")) == (0, 0)
+    assert "This transfer is void already." in admin.get(void_link).get_data(as_text=True)
+
+
+def test_a_transfer_still_on_its_way_is_voided_by_the_sender_and_a_cancelled_one_is_not(
+    flask_app: Flask, stocked: dict[str, Person]
+) -> None:
+    admin = stocked["admin"]
+    on_its_way = dispatch(admin, 10)
+    assert "Entered by mistake? Void it" in admin.get("/transfers").get_data(as_text=True)
+    assert admin.post(f"/transfers/{on_its_way}/void", {"reason": "entered_twice"}).status_code == 302
+    assert on_hand(flask_app, "WH", "NALOX-4MG") == 40 and in_transit(flask_app, "VAN-1", "NALOX-4MG") == 0
+
+    called_off = admin.post("/sites/WH/transfers/new", load(5))
+    assert called_off.status_code == 302
+    store = flask_app.extensions["inventory"].store
+    [cancel_me] = [t["id"] for t in transfer_queries.transfers_in_transit(store)]
+    assert admin.post(f"/transfers/{cancel_me}/cancel", {"reason": "Trip called off"}).status_code == 302
+    refused = admin.post(f"/transfers/{cancel_me}/void", {"reason": "wrong_site"})
+    assert refused.status_code == 409 and "there is nothing to void" in refused.get_data(as_text=True)
+    assert stocked["coordinator"].get(f"/transfers/{uuid.uuid4()}/void").status_code == 404
