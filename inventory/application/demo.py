@@ -153,7 +153,8 @@ DEMO_USERS = [
     (PURCHASING, "purchasing", []),
     ("grants@demo.example.org", "grant_manager", []),
     ("auditor@demo.example.org", "auditor", []),
-    *((email, "coordinator", [site]) for site, email in COORDINATORS.items() if site != "WH"),
+    # Every actor in the demo's log is an account (the warehouse lead sends the van runs).
+    *((email, "coordinator", [site]) for site, email in COORDINATORS.items()),
 ]
 
 
@@ -295,7 +296,8 @@ def _damage(app: InventoryApplication, rng: random.Random, day: date, summary: D
 def _mistakes_and_late_entries(app: InventoryApplication, end: date, summary: DemoSummary) -> None:
     """What a real week holds, on its last van night: a visit kept on the phone offline and sent after
     the end-of-night count (the count is restated, the kits count as handed out); a visit recorded
-    twice and undone; a delivery typed 1000 for 100 and corrected."""
+    twice and undone; a delivery typed 1000 for 100 and corrected; a transfer entered for the wrong van
+    and voided."""
     night = end  # the count comes after the night's last visit, so it is compared with the stock now
     van = app.stock("VAN-1", "NALOX-4MG")
     lots = [lot for lot in van["lots"] if lot["quantity"] >= 4 and (lot["expires_on"] or night) >= night]
@@ -318,6 +320,12 @@ def _mistakes_and_late_entries(app: InventoryApplication, end: date, summary: De
     app.correct_entry(position=typed["position"], quantity=100, reason="wrong_quantity", actor=ADMIN)
     summary.receipts += 1
     summary.notes.append("a visit entered twice and undone; a delivery typed 1000 for 100, corrected")
+    if app.stock("WH", "FTS")["on_hand"] >= 20:
+        wrong_van = app.dispatch_transfer(from_site="WH", to_site="VAN-1", lines=[{"sku": "FTS", "quantity": 20}],
+                                          actor=COORDINATORS["WH"], occurred_at=_at(app, end, 8, 15))  # fmt: skip
+        app.void_transfer(transfer_id=wrong_van["id"], reason="wrong_site", actor=COORDINATORS["WH"])
+        summary.transfers += 1
+        summary.notes.append("a transfer entered for the wrong van, voided: the strips never left the warehouse")
 
 
 def _month_end_count(app: InventoryApplication, rng: random.Random, day: date, summary: DemoSummary) -> None:

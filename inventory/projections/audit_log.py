@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from inventory.domain import (
@@ -26,8 +27,8 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
-    version = 5  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts;
-    # 5: a shift's day in words
+    version = 6  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts;
+    # 5: a shift's day in words; 6: an alert's figures without the ones it has not got, its expiry in words
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (
@@ -186,8 +187,11 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
 
 
 def _figures(details: dict[str, Any]) -> str:
-    keys = ("on_hand", "days_of_supply", "expires_on")
-    shown = [f"{key.replace('_', ' ')} {details[key]}" for key in keys if key in details]
+    """An alert's figures in words: "(on hand 0, days of supply 3)"; a figure it has not got is left out."""
+    shown = [f"{words} {details[key]}" for key, words in (("on_hand", "on hand"), ("days_of_supply", "days of supply"))
+             if details.get(key) is not None]  # fmt: skip
+    if details.get("expires_on"):
+        shown.append(f"expires {day_in_words(date.fromisoformat(str(details['expires_on'])))}")
     return f" ({', '.join(shown)})" if shown else ""
 
 

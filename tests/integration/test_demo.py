@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from inventory.application import InventoryApplication
-from inventory.application.demo import _participant_code, seed_demo
+from inventory.application.demo import DEMO_USERS, _participant_code, seed_demo
 from inventory.domain.participant import check_participant_code
 from inventory.projections import all_projections, queries
 from inventory.projections.runner import Projector
@@ -31,13 +31,21 @@ def load(folder: Path) -> tuple[InventoryApplication, list[str]]:
         assert row["on_hand"] == app.stock(row["site"], row["sku"])["on_hand"]
     assert verify(app.recorder, store, b"demo-seal").ok
     summaries = [row[0] for row in store.fetchall("SELECT summary FROM audit_log ORDER BY position")]
+    # Whoever the log says did something is someone who can sign in to the demo.
+    actors = {row[0] for row in store.fetchall("SELECT DISTINCT actor FROM audit_log")}
+    assert actors <= {email for email, _, _ in DEMO_USERS} | {"system"}, actors
     store.close()
     return app, summaries
 
 
 def test_the_demo_loads_without_refusals_and_its_read_models_match_the_ledgers(tmp_path: Path) -> None:
-    app, _ = load(tmp_path)
+    app, summaries = load(tmp_path)
     app.close()
+    # The week's mistakes are there to be seen: a visit undone, a delivery corrected, a transfer voided.
+    assert any(s.startswith("Visit voided") for s in summaries)
+    assert any(s.startswith("Transfer voided: Recorded at the wrong site") for s in summaries), [
+        s for s in summaries if "voided" in s.lower()
+    ]
 
 
 def test_the_demo_records_the_same_history_every_time(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from inventory import domain
 from inventory.application.access import Action
 from inventory.projections import queries
+from inventory.projections.event_words import event_in_words
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
 from inventory.web.pages.common import allow, moment_shown, now, page, principal, visible_sites
@@ -93,7 +94,10 @@ def index() -> ResponseReturnValue:
     """Who did what and when, newest first, filtered, a page at a time (older pages by position)."""
     form = HistoryFilter(request.args)
     form.site.choices = site_choices("All sites")
-    form.event.choices = [("", "All events"), *((name, name) for name in event_types())]
+    form.event.choices = [
+        ("", "All events"),
+        *sorted(((name, event_in_words(name)) for name in event_types()), key=lambda choice: choice[1]),
+    ]
     valid = form.validate()
     site, event = chosen(form.site, "a site"), chosen(form.event, "an event")
     if form.start.data and form.end.data and form.end.data < form.start.data:
@@ -122,7 +126,10 @@ def index() -> ResponseReturnValue:
         zone=services().app.zone,
     )
     older = rows[PAGE_SIZE - 1]["position"] if len(rows) > PAGE_SIZE else None
-    shown = [dict(row, recorded=moment_shown(row["recorded_at"], seconds=True)) for row in rows[:PAGE_SIZE]]
+    shown = [
+        dict(row, recorded=moment_shown(row["recorded_at"], seconds=True), event=event_in_words(row["event_type"]))
+        for row in rows[:PAGE_SIZE]
+    ]
     kept = {key: value for key, value in filters.items() if value}
     return render_template(
         "pages/audit/index.html",

@@ -31,6 +31,7 @@ from inventory.web.pages.movements import (
     show_error,
     signed,
     site_name,
+    unit_word,
 )
 from inventory.web.services import services
 
@@ -83,7 +84,8 @@ class CountForm(FlaskForm):
 
 
 def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The form's lines grouped by item, each with the lot's expected quantity and expiry."""
+    """The form's lines grouped by item, each with the lot's unit and expiry. A blind count: the figure on
+    record is not shown until the count is in (then beside it, with the difference)."""
     expected = {(row["sku"], row["lot"]): row for row in lots_on_hand(site)}
     groups: dict[str, dict[str, Any]] = {}
     for entry in form.lines:
@@ -92,7 +94,7 @@ def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) 
         item = items.get(sku) or {"name": sku, "unit": "unit"}
         row = expected.get((sku, lot))
         line.counted.label = Label(line.counted.id, f"Lot {lot}")
-        hint = f"Expected {plural(row['quantity'], item['unit'])}" if row else "No longer on record as on hand"
+        hint = f"Count the {unit_word(2, item['unit'])}" if row else "No longer on record as on hand"
         if row and row["expires_on"]:
             hint += f" · expires {day_shown(row['expires_on'])}"
         group = groups.setdefault(sku, {"name": item["name"], "sku": sku, "lines": []})
@@ -141,7 +143,7 @@ def _count_said(site: str, done: list[dict[str, Any]]) -> str:
 @bp.route("/sites/<site>/count", methods=["GET", "POST"])
 @page(Action.COUNT_STOCK)
 def count(site: str) -> ResponseReturnValue:
-    """A physical count: every lot on hand with what is expected; the person enters what is there."""
+    """A physical count: every lot on hand; the person enters what is there, not told what to expect."""
     items = items_by_sku()
     form = CountForm(data={"lines": [{"sku": row["sku"], "lot": row["lot"]} for row in lots_on_hand(site)]})
     status = 200

@@ -84,7 +84,7 @@ def _build_form(items: dict[str, dict[str, Any]], orders: list[dict[str, Any]]) 
         option(f["code"], f"{f['name']} ({f['code']}{', federal' if f['federal'] else ''})")
         for f in queries.funding_sources(services().store)
     ]
-    form.purchase_order.choices = [option("", "None")] + [
+    form.purchase_order.choices = [option("", "No order: straight into stock")] + [
         option(o["id"], f"{o['number']} · {o['supplier']} ({o['funding_source']})", data_funding=o["funding_source"])
         for o in orders
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import closing
 
@@ -12,7 +13,9 @@ from inventory.adapters.persistence import persistence_env
 from inventory.application import InventoryApplication
 from inventory.domain.time_words import day_in_words
 from inventory.projections import queries
+from inventory.projections.event_words import EVENT_WORDS
 from inventory.projections.replay import stock_known_at
+from inventory.web.pages.audit import event_types
 from tests.web.conftest import day
 from tests.web.pages.conftest import Person
 from tests.web.pages.test_stock_pages import at, catch_up, hand_out, receive, table_rows
@@ -55,10 +58,10 @@ def test_the_history_shows_the_newest_entries_first_and_filters_narrow_them(
     by_coordinator = history(auditor.get("/audit", actor="Coord@Example.org ").get_data(as_text=True))
     assert by_coordinator and len(by_coordinator) < len(everything)
     assert {row[2] for row in by_coordinator} == {"coord@example.org"}
-    assert {row[3] for row in by_coordinator} == {"Encounter.Recorded", "StockLedger.Distributed"}
+    assert {row[3] for row in by_coordinator} == {"Visit recorded", "Handed out at a visit"}
 
     receipts = history(auditor.get("/audit", event="StockLedger.Received").get_data(as_text=True))
-    assert [(row[3], row[4]) for row in receipts] == [("StockLedger.Received", "WH"), ("StockLedger.Received", "VAN-1")]
+    assert [(row[3], row[4]) for row in receipts] == [("Stock received", "WH"), ("Stock received", "VAN-1")]
     assert "Received 500 SYR-1ML lot S-1 at WH" in receipts[0][6]
     assert receipts[0][5] == day_in_words(day(8), day(0).year)  # the business date, not the day it was recorded
 
@@ -100,13 +103,13 @@ def test_a_filtered_history_keeps_its_filters_on_the_older_link(
 
     html = people["auditor"].get("/audit", event="StockLedger.Received").get_data(as_text=True)
     rows = history(html)
-    assert len(rows) == 50 and {row[3] for row in rows} == {"StockLedger.Received"}
+    assert len(rows) == 50 and {row[3] for row in rows} == {"Stock received"}
     assert f"/audit?before={rows[-1][0]}&amp;event=StockLedger.Received" in html
 
     older = history(
         people["auditor"].get("/audit", event="StockLedger.Received", before=rows[-1][0]).get_data(as_text=True)
     )
-    assert len(older) == 5 and {row[3] for row in older} == {"StockLedger.Received"}
+    assert len(older) == 5 and {row[3] for row in older} == {"Stock received"}
 
 
 def test_bad_filters_are_answered_next_to_their_fields(flask_app: Flask, people: dict[str, Person]) -> None:
@@ -236,3 +239,16 @@ def test_only_auditors_and_admins_reach_the_audit_pages(people: dict[str, Person
             assert people[role].get(path).status_code == 403, (role, path)
     # Even with a good CSRF token (from a page they may see), the seal check is refused.
     assert people["coordinator"].post("/audit/seal", {}, token_from="/").status_code == 403
+
+
+def test_every_kind_of_event_is_named_in_words_in_the_history_and_its_filter(
+    flask_app: Flask, people: dict[str, Person]
+) -> None:
+    """A new kind of event gets its words in EVENT_WORDS: the history never shows `StockLedger.Received`."""
+    assert set(event_types()) <= set(EVENT_WORDS), sorted(set(event_types()) - set(EVENT_WORDS))
+    assert len(set(EVENT_WORDS.values())) == len(EVENT_WORDS)  # no two kinds read the same
+    html = people["auditor"].get("/audit").get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', html)
+    events = {value: label for value, label in options if value in EVENT_WORDS}
+    assert events == {name: EVENT_WORDS[name] for name in event_types()}
+    assert not any("." in label for label in events.values())

@@ -8,6 +8,7 @@ works at VAN-1 only: every route naming WH must refuse them without showing WH's
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -97,7 +98,20 @@ SIGNED_IN = {"account.index", "account.end_session_of", "account.end_other_sessi
 # The service worker is a script like those under /static: it holds no data.
 PUBLIC = {"static", "health.healthz", "health.readyz", "auth.sign_in", "auth.sign_out", "offline.service_worker"}
 OWN_SITE, OTHER_SITE = "VAN-1", "WH"
+# Words of the code, not of a coordinator: none may be read on any page (tags, attributes and scripts
+# are not read, only the text shown).
+DEVELOPER_WORDS = re.compile(
+    r"(?i:read models?\b|projection|aggregate|originator|StockLedger|\bevent_type\b|Traceback|\bUUID\b|"
+    r"\bqualname\b|\bisoformat\b)|\b(?:Encounter|Transfer|ShiftTally|Alert|User)\.[A-Z]|"
+    r"(?<=[a-z,:(] )None\b|\bnull\b"  # Python's None where a figure was missing ("None this week." is English)
+)
 WH_ONLY_LOT = "WHLOT-7781"  # received at WH only: must never appear in an answer to the coordinator
+
+
+def shown_text(html: str) -> str:
+    """The words a page shows: no scripts, styles, tags or attribute values."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"<[^>]*>", " ", html)
 
 
 def page_rules(app: Flask) -> list[Rule]:
@@ -244,6 +258,10 @@ def test_every_page_route_answers_each_role_as_the_permission_table_says(
                 problems.append(f"{role} {method} {url}: {status}")
             if role == "coordinator" and WH_ONLY_LOT in body:
                 problems.append(f"coordinator {method} {url}: shows WH's lot {WH_ONLY_LOT}")
+            if response.mimetype == "text/html" and (words := DEVELOPER_WORDS.findall(shown_text(body))):
+                text = shown_text(body)
+                where = [text[max(0, m.start() - 60) : m.end() + 20] for m in DEVELOPER_WORDS.finditer(text)][:1]
+                problems.append(f"{role} {method} {url}: shows the code's words {sorted(set(words))} {where}")
             checked.add(rule.endpoint)
     assert token
     assert not problems, "\n".join(problems)
