@@ -113,18 +113,18 @@ class CorrectionVerbs(InventoryCore):
             self._check_window(transfer.created_on, within, "transfer")
             # The receiver first: taking the stock back out is what can be refused.
             ledgers: list[StockLedger] = []
-            for site in (transfer.to_site, transfer.from_site) if transfer.status == RECEIVED else sites[1:]:
+            for site in sites if transfer.status == RECEIVED else sites[1:]:
                 for sku in skus:
                     ledger = self._get(StockLedger, ledger_id(site, sku))
                     entries = ledger.entries_for(str(the_id)) if ledger is not None else []
+                    if ledger is None or not entries:
+                        continue
                     for entry in entries:
-                        assert ledger is not None
                         try:
                             ledger.void(entry=entry, reason=why, actor=actor, zone=self.zone)
                         except InsufficientStock as short:
                             raise InsufficientStock(f"At {site}: {short.message}", field="id") from None
-                    if ledger is not None and entries:
-                        ledgers.append(ledger)
+                    ledgers.append(ledger)
             transfer.void(reason=why, actor=actor, occurred_at=check.when(None))
             self.save(transfer, *ledgers)
             return transfer_view(transfer)
