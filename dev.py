@@ -52,7 +52,9 @@ def test(argv: list[str]) -> None:
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
-    sh(BIN / "python", "-m", "pytest", *argv)
+    # The suite spreads over every core (pytest-xdist) unless the caller chose: `dev.py test -n 0` runs it in one.
+    workers = [] if any(arg.startswith(("-n", "--numprocesses")) for arg in argv) else ["-n", "auto"]
+    sh(BIN / "python", "-m", "pytest", *workers, *argv)
 
 
 def main() -> None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
+
+import time_machine
 
 from inventory.application import InventoryApplication
 from inventory.domain.errors import InsufficientStock, InvalidInput
@@ -56,6 +59,9 @@ SUPPLY = {
     "XTS": ("STATE-HR", 1500, "1.95", 300),
     "SHARPS-1QT": ("DONATIONS", 400, "2.40", None),
 }
+
+# Who each grant's orders go to.
+SUPPLIERS = {"SOR": "Regional naloxone distributor", "STATE-HR": "Harm reduction supply cooperative"}
 
 # Lot numbers as the manufacturers print them: a prefix, then year, month and a sequence.
 LOT_PREFIX = {"NALOX-4MG": "NX4", "NALOX-INJ": "NXI", "SYR-1ML": "BD", "FTS": "FTS", "XTS": "XTS", "SHARPS-1QT": "SC"}
@@ -109,6 +115,7 @@ class DemoSummary:
     transfers: int = 0
     adjustments: int = 0
     counts: int = 0
+    purchase_orders: int = 0
     events: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -126,18 +133,24 @@ def seed_demo(
     seed: int = 20261123,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Record the demo program's catalog and `days` days of activity ending on `end` (yesterday)."""
+    """Record the demo program's catalog and `days` days of activity ending on `end` (yesterday), each
+    event at the moment of the story it belongs to."""
     rng = random.Random(seed)
     end = end or (datetime.now(app.zone).date() - timedelta(days=1))
     start = end - timedelta(days=days - 1)
     summary = DemoSummary(days=days)
-    _catalog(app, start)
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        _one_day(app, rng, day, offset, summary)
-        if progress:
-            progress(1)
-    _mistakes_and_late_entries(app, end, summary)
+    first = _at(app, start, 6)
+    # The story's clock: this process lives at each moment the demo records (time-machine moves
+    # datetime.now and time.time), so every event is stamped when it would have been recorded and the log
+    # reads as the program's days, not as one load: "as known then" on a past day, the audit history and
+    # the correction window see the story's times. Only `inventory demo` (its own process) and tests run it.
+    with time_machine.travel(first, tick=False) as traveller:
+        story = Story(app, rng, start, end, summary, traveller, first)
+        _catalog(app)
+        for offset in range(days):
+            story.day(start + timedelta(days=offset), offset)
+            if progress:
+                progress(1)
     summary.events = app.recorder.max_notification_id() or 0
     return summary
 
@@ -158,7 +171,7 @@ DEMO_USERS = [
 ]
 
 
-def _catalog(app: InventoryApplication, start: date) -> None:
+def _catalog(app: InventoryApplication) -> None:
     for code, name, kind in SITES:
         app.register_site(code=code, name=name, kind=kind, actor=ADMIN)
     for email, role, sites in DEMO_USERS:
@@ -177,91 +190,6 @@ def _catalog(app: InventoryApplication, start: date) -> None:
             )
 
 
-def _receive_month(app: InventoryApplication, day: date, month: int, summary: DemoSummary) -> None:
-    for sku, (funding, quantity, cost, shelf_days) in SUPPLY.items():
-        expiry = day + timedelta(days=shelf_days) if shelf_days else None
-        app.receive_stock(
-            site="WH",
-            sku=sku,
-            lot=f"{sku[:3]}-{day:%y%m}-{month}",
-            quantity=quantity,
-            expires_on=expiry,
-            funding_source=funding,
-            unit_cost=cost,
-            reference=f"Delivery note {day:%Y%m%d}-{sku}",
-            actor=PURCHASING,
-            occurred_at=_at(app, day, 7),  # before the 08:00 van run, which may send it on
-        )
-        summary.receipts += 1
-
-
-def _restock(app: InventoryApplication, day: date, summary: DemoSummary) -> None:
-    """Weekly van run from the warehouse: bring each site up to par."""
-    for code, _name, kind in SITES[1:]:
-        lines = []
-        for sku, (_reorder, par) in LEVELS[kind].items():
-            wanted = par - app.stock(code, sku)["on_hand"]
-            available = app.stock("WH", sku)["on_hand"]
-            quantity = min(wanted, available)
-            if quantity > 0:
-                lines.append({"sku": sku, "quantity": quantity})
-        if not lines:
-            continue
-        sent = app.dispatch_transfer(
-            from_site="WH", to_site=code, lines=lines, actor=COORDINATORS["WH"], occurred_at=_at(app, day, 8)
-        )
-        received: list[dict[str, Any]] | None = None
-        if day.day % 17 == 0:  # now and then a box goes missing on the way
-            received = [dict(line) for line in sent["lines"]]
-            received[0]["quantity"] -= 1
-        app.receive_transfer(
-            # Unloaded at 08:40, before the fixed sites open at 09:00 (visits then draw on it).
-            transfer_id=sent["id"],
-            received=received,
-            actor=COORDINATORS[code],
-            occurred_at=_at(app, day, 8, 40),
-        )
-        summary.transfers += 1
-
-
-def _one_day(app: InventoryApplication, rng: random.Random, day: date, offset: int, summary: DemoSummary) -> None:
-    if offset % 30 == 0:
-        _receive_month(app, day, offset // 30 + 1, summary)
-    if day.day == 1:
-        # The month-end count happens first thing, before the day's van run and visits.
-        _month_end_count(app, rng, day, summary)
-    if day.weekday() in (0, 3) or offset == 0:
-        _restock(app, day, summary)
-    visits = {"FIX-DT": rng.randint(14, 26), "FIX-EAST": rng.randint(8, 16)}
-    if day.weekday() < 5:
-        visits["VAN-1"] = rng.randint(10, 20)
-    bundles, weights = zip(*BUNDLES, strict=True)
-    for code, count in visits.items():
-        opening, hours = (17, 4) if code == "VAN-1" else (9, 8)
-        for number in range(count):
-            bundle = rng.choices(bundles, weights)[0]
-            minute = rng.randint(0, hours * 60 - 1)
-            try:
-                app.record_encounter(
-                    key=f"demo-{code}-{day.isoformat()}-{number:03d}",
-                    site=code,
-                    lines=[{"sku": sku, "quantity": q} for sku, q in bundle.items()],
-                    participant_code=_participant_code(rng) if rng.random() < 0.3 else None,
-                    reversals_reported=1 if rng.random() < 0.04 else 0,
-                    syringes_collected=rng.choice([0, 0, 5, 10, 20]) if "SYR-1ML" in bundle else 0,
-                    refill_reason=rng.choice(["used_on_overdose", "lost", "first_kit"])
-                    if "NALOX-4MG" in bundle
-                    else None,
-                    actor=COORDINATORS[code],
-                    occurred_at=_at(app, day, opening + minute // 60, minute % 60),
-                )
-                summary.encounters += 1
-            except InsufficientStock:
-                summary.skipped_for_stock += 1
-    if rng.random() < 0.08:
-        _damage(app, rng, day, summary)
-
-
 def _participant_code(rng: random.Random) -> str:
     """A random code of six, drawn again whenever it happens to read as a date (JUN12, 311299): the
     demo takes the same rule as everyone (inventory.domain.participant)."""
@@ -274,71 +202,304 @@ def _participant_code(rng: random.Random) -> str:
             continue
 
 
-def _damage(app: InventoryApplication, rng: random.Random, day: date, summary: DemoSummary) -> None:
-    code = rng.choice(["FIX-DT", "FIX-EAST", "VAN-1"])
-    stock = app.stock(code, "NALOX-4MG")
-    if not stock["lots"]:
-        return
-    lot = stock["lots"][0]
-    app.adjust_stock(
-        site=code,
-        sku="NALOX-4MG",
-        lot=lot["lot"],
-        quantity=-1,
-        reason=rng.choice(["damaged", "lost"]),
-        note="Box crushed in transit" if code == "VAN-1" else "",
-        actor=COORDINATORS[code],
-        occurred_at=_at(app, day, 17),
-    )
-    summary.adjustments += 1
+Action = Callable[[], None]
 
 
-def _mistakes_and_late_entries(app: InventoryApplication, end: date, summary: DemoSummary) -> None:
-    """What a real week holds, on its last van night: a visit kept on the phone offline and sent after
-    the end-of-night count (the count is restated, the kits count as handed out); a visit recorded
-    twice and undone; a delivery typed 1000 for 100 and corrected; a transfer entered for the wrong van
-    and voided."""
-    night = end  # the count comes after the night's last visit, so it is compared with the stock now
-    van = app.stock("VAN-1", "NALOX-4MG")
-    lots = [lot for lot in van["lots"] if lot["quantity"] >= 4 and (lot["expires_on"] or night) >= night]
-    if lots:
+class Story:
+    """The program's days, each recorded in the order it happened, at the moment it happened."""
+
+    def __init__(
+        self,
+        app: InventoryApplication,
+        rng: random.Random,
+        start: date,
+        end: date,
+        summary: DemoSummary,
+        clock: time_machine.Traveller,
+        now: datetime,
+    ) -> None:
+        self.app, self.rng, self.start, self.end, self.summary = app, rng, start, end, summary
+        self.clock, self.now = clock, now.astimezone(UTC)
+        self.orders: dict[tuple[int, str], str] = {}  # (delivery offset, funding source) -> order id
+
+    def at(self, moment: datetime) -> None:
+        """Move the clock to `moment`; it never goes back (what is recorded later is stamped later)."""
+        moment = moment.astimezone(UTC)  # (aware datetimes of one zone subtract as if naive, across DST too)
+        if moment > self.now:
+            self.clock.shift(moment - self.now)
+            self.now = moment
+
+    def day(self, day: date, offset: int) -> None:
+        plan: list[tuple[datetime, Action]] = []
+        app = self.app
+
+        def add(hour: int, minute: int, action: Action) -> None:
+            plan.append((_at(app, day, hour, minute), action))
+
+        self._purchasing(day, offset, add)
+        if offset == 0:
+            add(7, 0, lambda: self._opening_stock(day))
+        if day.day == 1 and offset > 0:
+            add(7, 30, lambda: self._month_end_count(day))  # first thing, before the van run and the visits
+        regular = day.weekday() in (0, 3) or offset == 0
+        add(8, 0, lambda: self._restock(day, only_short=not regular))
+        self._visits(day, add)
+        if self.rng.random() < 0.08:
+            code, reason = self.rng.choice(["FIX-DT", "FIX-EAST", "VAN-1"]), self.rng.choice(["damaged", "lost"])
+            add(16, 45, lambda: self._damage(day, code, reason))
+        self._this_week(day, add)
+        for moment, action in sorted(plan, key=lambda step: step[0]):
+            self.at(moment)
+            action()
+
+    # The warehouse's supplies: one purchase order a month per grant, drafted twelve days before the
+    # delivery, sent the next day, received at 07:00 on the day and closed; donations come straight in.
+
+    def _purchasing(self, day: date, offset: int, add: Callable[[int, int, Action], None]) -> None:
+        days = (self.end - self.start).days + 1
+        deliveries = range(30, days, 30)
+        for delivery in deliveries:
+            for funding in ("SOR", "STATE-HR"):
+                if offset == delivery - 12:
+                    add(10, 0, partial(self._raise_order, delivery, funding, day))
+                if offset == delivery - 11:
+                    add(9, 30, partial(self._submit_order, delivery, funding))
+                if offset == delivery:
+                    short = delivery == deliveries[-1] and funding == "STATE-HR"
+                    add(7, 0, partial(self._receive_order, delivery, funding, day, short=short))
+            if offset == delivery:
+                add(7, 0, partial(self._donations, day))
+        # Next month's orders, still open when the story ends: the grant's is sent and on its way, the
+        # state fund's drafted on the last afternoon, waiting for the budget holder's sign-off.
+        if offset == days - 8:
+            add(10, 0, partial(self._raise_order, days, "SOR", day))
+        if offset == days - 7:
+            add(9, 30, partial(self._submit_order, days, "SOR"))
+        if offset == days - 1:
+            add(15, 0, partial(self._raise_order, days, "STATE-HR", day))
+
+    def _lines(self, funding: str) -> list[tuple[str, int, str, int | None]]:
+        return [
+            (sku, quantity, cost, shelf) for sku, (source, quantity, cost, shelf) in SUPPLY.items() if source == funding
+        ]
+
+    def _raise_order(self, delivery: int, funding: str, day: date) -> None:
+        order = self.app.raise_purchase_order(
+            supplier=SUPPLIERS[funding],
+            site="WH",
+            funding_source=funding,
+            lines=[
+                {"sku": sku, "quantity": quantity, "unit_cost": cost} for sku, quantity, cost, _ in self._lines(funding)
+            ],
+            number=f"PO-{day:%y%m}-{funding}",
+            actor=PURCHASING,
+        )
+        self.orders[(delivery, funding)] = order["id"]
+        self.summary.purchase_orders += 1
+
+    def _submit_order(self, delivery: int, funding: str) -> None:
+        self.app.submit_purchase_order(order_id=self.orders[(delivery, funding)], actor=PURCHASING)
+
+    def _receive_order(self, delivery: int, funding: str, day: date, *, short: bool) -> None:
+        """The delivery against its order; the last syringe delivery comes short (the rest on back order),
+        so its order stays open, partly received."""
+        lines = []
+        for sku, quantity, _cost, shelf in self._lines(funding):
+            arrived = quantity * 3 // 5 if short and sku == "SYR-1ML" else quantity
+            lines.append({"sku": sku, "lot": _lot(sku, day, delivery), "quantity": arrived,
+                          "expires_on": day + timedelta(days=shelf) if shelf else None})  # fmt: skip
+        the_id = self.orders[(delivery, funding)]
+        self.app.receive_purchase_order(order_id=the_id, lines=lines, actor=PURCHASING)
+        self.summary.receipts += len(lines)
+        if not short:
+            self.at(self.now + timedelta(minutes=15))
+            self.app.close_purchase_order(order_id=the_id, actor=PURCHASING)
+        else:
+            self.summary.notes.append("a syringe delivery came short: its purchase order is partly received")
+
+    def _opening_stock(self, day: date) -> None:
+        """The stock on the shelves when the program started using the service."""
+        for sku, (funding, quantity, cost, shelf) in SUPPLY.items():
+            self.app.receive_stock(site="WH", sku=sku, lot=_lot(sku, day, 0), quantity=quantity,
+                                   expires_on=day + timedelta(days=shelf) if shelf else None,
+                                   funding_source=funding, unit_cost=cost, reference="Opening stock",
+                                   actor=PURCHASING)  # fmt: skip
+            self.summary.receipts += 1
+
+    def _donations(self, day: date) -> None:
+        for sku, quantity, cost, _shelf in self._lines("DONATIONS"):
+            self.app.receive_stock(site="WH", sku=sku, lot=_lot(sku, day, 1), quantity=quantity, expires_on=None,
+                                   funding_source="DONATIONS", unit_cost=cost,
+                                   reference=f"Donation note {day:%Y%m%d}", actor=PURCHASING)  # fmt: skip
+            self.summary.receipts += 1
+
+    def _restock(self, day: date, *, only_short: bool) -> None:
+        """The van run from the warehouse, twice a week: bring each site up to par. On the other days a
+        site below half its par in anything asks for a top-up run that morning (a busy week never turns
+        people away)."""
+        app = self.app
+        for code, _name, kind in SITES[1:]:
+            levels = LEVELS[kind]
+            if only_short and all(app.stock(code, sku)["on_hand"] >= par / 2 for sku, (_, par) in levels.items()):
+                continue
+            lines = []
+            for sku, (_reorder, par) in levels.items():
+                quantity = min(par - app.stock(code, sku)["on_hand"], app.stock("WH", sku)["on_hand"])
+                if quantity > 0:
+                    lines.append({"sku": sku, "quantity": quantity})
+            if not lines:
+                continue
+            self.at(_at(app, day, 8, 0))
+            sent = app.dispatch_transfer(from_site="WH", to_site=code, lines=lines, actor=COORDINATORS["WH"])
+            received: list[dict[str, Any]] | None = None
+            if day.day % 17 == 0:  # now and then a box goes missing on the way
+                received = [dict(line) for line in sent["lines"]]
+                received[0]["quantity"] -= 1
+            # Unloaded at 08:40, before the fixed sites open at 09:00 (visits then draw on it).
+            self.at(_at(app, day, 8, 40))
+            app.receive_transfer(transfer_id=sent["id"], received=received, actor=COORDINATORS[code])
+            self.summary.transfers += 1
+
+    def _visits(self, day: date, add: Callable[[int, int, Action], None]) -> None:
+        rng = self.rng
+        visits = {"FIX-DT": rng.randint(14, 26), "FIX-EAST": rng.randint(8, 16)}
+        if day.weekday() < 5:
+            visits["VAN-1"] = rng.randint(10, 20)
+        bundles, weights = zip(*BUNDLES, strict=True)
+        for code, count in visits.items():
+            opening, hours = (17, 4) if code == "VAN-1" else (9, 8)
+            for number in range(count):
+                bundle = rng.choices(bundles, weights)[0]
+                minute = rng.randint(0, hours * 60 - 1)
+                visit = {
+                    "key": f"demo-{code}-{day.isoformat()}-{number:03d}",
+                    "site": code,
+                    "lines": [{"sku": sku, "quantity": q} for sku, q in bundle.items()],
+                    "participant_code": _participant_code(rng) if rng.random() < 0.3 else None,
+                    "reversals_reported": 1 if rng.random() < 0.04 else 0,
+                    "syringes_collected": rng.choice([0, 0, 5, 10, 20]) if "SYR-1ML" in bundle else 0,
+                    "refill_reason": rng.choice(["used_on_overdose", "lost", "first_kit"])
+                    if "NALOX-4MG" in bundle
+                    else None,
+                    "actor": COORDINATORS[code],
+                }
+                add(opening + minute // 60, minute % 60, partial(self._visit, visit))
+
+    def _visit(self, visit: dict[str, Any]) -> None:
+        try:
+            self.app.record_encounter(**visit)
+            self.summary.encounters += 1
+        except InsufficientStock:
+            self.summary.skipped_for_stock += 1
+
+    def _damage(self, day: date, code: str, reason: str) -> None:
+        stock = self.app.stock(code, "NALOX-4MG")
+        if not stock["lots"]:
+            return
+        self.app.adjust_stock(site=code, sku="NALOX-4MG", lot=stock["lots"][0]["lot"], quantity=-1, reason=reason,
+                              note="Box crushed in transit" if code == "VAN-1" else "",
+                              actor=COORDINATORS[code])  # fmt: skip
+        self.summary.adjustments += 1
+
+    def _month_end_count(self, day: date) -> None:
+        for code in ("FIX-DT", "FIX-EAST", "VAN-1"):
+            for sku in ("NALOX-4MG", "FTS"):
+                for lot in self.app.stock(code, sku)["lots"]:
+                    counted = max(lot["quantity"] + self.rng.choice([0, 0, 0, -1, -2, 1]), 0)
+                    self.app.count_stock(site=code, sku=sku, lot=lot["lot"], counted=counted,
+                                         actor=COORDINATORS[code])  # fmt: skip
+                    self.summary.counts += 1
+
+    # What a real last week holds.
+
+    def _this_week(self, day: date, add: Callable[[int, int, Action], None]) -> None:
+        days_left = (self.end - day).days
+        if days_left == min(20, (self.end - self.start).days - 1):  # three weeks before the end, or day two
+            add(10, 15, lambda: self._short_dated_donation(day))
+        if days_left == 1 and day > self.start:
+            add(9, 10, lambda: self._paper_tally_entered_late(day))
+        if days_left == 0:
+            add(8, 15, lambda: self._wrong_van(day))
+            add(9, 30, lambda: self._typed_1000_for_100(day))
+            add(11, 5, lambda: self._entered_twice(day))
+            add(20, 40, lambda: self._last_strips(day))
+            add(22, 10, lambda: self._count_then_late_visit(day))
+
+    def _short_dated_donation(self, day: date) -> None:
+        """A partner program's short-dated injectable kits: a lot that expires within the alert horizon."""
+        self.app.receive_stock(site="FIX-EAST", sku="NALOX-INJ", lot=f"NXI-DON-{day:%y%m}", quantity=24,
+                               expires_on=self.end + timedelta(days=40), funding_source="DONATIONS",
+                               reference="Donation from a partner program (short-dated)",
+                               actor=COORDINATORS["FIX-EAST"])  # fmt: skip
+        self.summary.receipts += 1
+        self.summary.notes.append("a short-dated donation at FIX-EAST: its lot expires within the alert horizon")
+
+    def _paper_tally_entered_late(self, day: date) -> None:
+        """A street-outreach visit written on paper two days ago, entered this morning (backdated)."""
+        before = self.summary.encounters
+        self._visit({"key": "demo-backdated-outreach-visit", "site": "FIX-DT", "refill_reason": "first_kit",
+                     "lines": [{"sku": "NALOX-4MG", "quantity": 2}], "actor": COORDINATORS["FIX-DT"],
+                     "occurred_at": _at(self.app, day - timedelta(days=1), 15, 0)})  # fmt: skip
+        if self.summary.encounters > before:
+            self.summary.notes.append("a visit written on paper, entered the next morning with its own time")
+
+    def _wrong_van(self, day: date) -> None:
+        app = self.app
+        if app.stock("WH", "FTS")["on_hand"] < 20:
+            return
+        wrong = app.dispatch_transfer(from_site="WH", to_site="VAN-1", lines=[{"sku": "FTS", "quantity": 20}],
+                                      actor=COORDINATORS["WH"])  # fmt: skip
+        self.at(self.now + timedelta(minutes=10))
+        app.void_transfer(transfer_id=wrong["id"], reason="wrong_site", actor=COORDINATORS["WH"])
+        self.summary.transfers += 1
+        self.summary.notes.append("a transfer entered for the wrong van, voided: the strips never left the warehouse")
+
+    def _typed_1000_for_100(self, day: date) -> None:
+        typed = self.app.receive_stock(site="FIX-EAST", sku="SYR-1ML", lot="SYR-DEMO-TYPO", quantity=1000,
+                                       expires_on=None, funding_source="STATE-HR",
+                                       actor=COORDINATORS["FIX-EAST"])  # fmt: skip
+        self.at(self.now + timedelta(minutes=25))
+        self.app.correct_entry(position=typed["position"], quantity=100, reason="wrong_quantity", actor=ADMIN)
+        self.summary.receipts += 1
+        self.summary.notes.append("a delivery typed 1000 for 100, corrected")
+
+    def _entered_twice(self, day: date) -> None:
+        if self.app.stock("FIX-DT", "FTS")["on_hand"] < 5:
+            return
+        twice = self.app.record_encounter(key="demo-entered-twice", site="FIX-DT",
+                                          lines=[{"sku": "FTS", "quantity": 5}],
+                                          actor=COORDINATORS["FIX-DT"])  # fmt: skip
+        self.at(self.now + timedelta(minutes=4))
+        self.app.void_visit(visit_id=twice["id"], reason="entered_twice", actor=COORDINATORS["FIX-DT"])
+        self.summary.notes.append("a visit entered twice and undone")
+
+    def _last_strips(self, day: date) -> None:
+        """A group at the van's last stop takes its last xylazine strips: the van is out until its next run."""
+        left = self.app.stock("VAN-1", "XTS")["on_hand"]
+        if left > 0:
+            self._visit({"key": "demo-van-last-strips", "site": "VAN-1", "lines": [{"sku": "XTS", "quantity": left}],
+                         "actor": COORDINATORS["VAN-1"]})  # fmt: skip
+            self.summary.notes.append("the van handed out its last xylazine strips: out of stock until the next run")
+
+    def _count_then_late_visit(self, day: date) -> None:
+        """The van's end-of-night count, then a visit kept on a phone offline and sent after it: the count
+        is restated and the kits count as handed out."""
+        app = self.app
+        van = app.stock("VAN-1", "NALOX-4MG")
+        lots = [lot for lot in van["lots"] if lot["quantity"] >= 4 and (lot["expires_on"] or day) >= day]
+        if not lots:
+            return
         first = min(lots, key=lambda lot: (lot["expires_on"] or date.max, lot["lot"]))
         app.count_stock(site="VAN-1", sku="NALOX-4MG", lot=first["lot"], counted=first["quantity"] - 2,
-                        actor=COORDINATORS["VAN-1"], occurred_at=_at(app, night, 22, 10))  # fmt: skip
+                        actor=COORDINATORS["VAN-1"])  # fmt: skip
+        self.at(self.now + timedelta(minutes=5))
         app.record_encounter(key="demo-offline-visit-sent-late", site="VAN-1",
                              lines=[{"sku": "NALOX-4MG", "quantity": 2, "lot": first["lot"]}],
-                             actor=COORDINATORS["VAN-1"], occurred_at=_at(app, night, 20, 55))  # fmt: skip
-        summary.counts += 1
-        summary.encounters += 1
-        summary.notes.append("a visit sent from a phone after the count of its lot: the count is restated")
-    twice = app.record_encounter(key="demo-entered-twice", site="FIX-DT", lines=[{"sku": "FTS", "quantity": 5}],
-                                 actor=COORDINATORS["FIX-DT"], occurred_at=_at(app, end, 11, 5))  # fmt: skip
-    app.void_visit(visit_id=twice["id"], reason="entered_twice", actor=COORDINATORS["FIX-DT"])
-    typed = app.receive_stock(site="FIX-EAST", sku="SYR-1ML", lot="SYR-DEMO-TYPO", quantity=1000, expires_on=None,
-                              funding_source="STATE-HR", actor=COORDINATORS["FIX-EAST"],
-                              occurred_at=_at(app, end, 9, 30))  # fmt: skip
-    app.correct_entry(position=typed["position"], quantity=100, reason="wrong_quantity", actor=ADMIN)
-    summary.receipts += 1
-    summary.notes.append("a visit entered twice and undone; a delivery typed 1000 for 100, corrected")
-    if app.stock("WH", "FTS")["on_hand"] >= 20:
-        wrong_van = app.dispatch_transfer(from_site="WH", to_site="VAN-1", lines=[{"sku": "FTS", "quantity": 20}],
-                                          actor=COORDINATORS["WH"], occurred_at=_at(app, end, 8, 15))  # fmt: skip
-        app.void_transfer(transfer_id=wrong_van["id"], reason="wrong_site", actor=COORDINATORS["WH"])
-        summary.transfers += 1
-        summary.notes.append("a transfer entered for the wrong van, voided: the strips never left the warehouse")
+                             actor=COORDINATORS["VAN-1"], occurred_at=_at(app, day, 20, 55))  # fmt: skip
+        self.summary.counts += 1
+        self.summary.encounters += 1
+        self.summary.notes.append("a visit sent from a phone after the count of its lot: the count is restated")
 
 
-def _month_end_count(app: InventoryApplication, rng: random.Random, day: date, summary: DemoSummary) -> None:
-    for code in ("FIX-DT", "FIX-EAST", "VAN-1"):
-        for sku in ("NALOX-4MG", "FTS"):
-            for lot in app.stock(code, sku)["lots"]:
-                counted = max(lot["quantity"] + rng.choice([0, 0, 0, -1, -2, 1]), 0)
-                app.count_stock(
-                    site=code,
-                    sku=sku,
-                    lot=lot["lot"],
-                    counted=counted,
-                    actor=COORDINATORS[code],
-                    occurred_at=_at(app, day, 8, 30),
-                )
-                summary.counts += 1
+def _lot(sku: str, day: date, month: int) -> str:
+    return f"{LOT_PREFIX[sku]}-{day:%y%m}-{month}"

@@ -117,13 +117,16 @@ def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) ->
         if balance < 0 and row["business_date"] not in negative_days:
             negative_days.append(row["business_date"])
         rows.append(row)
-    warnings = [
-        f"The running balance of {sku} at {site} goes below zero on {day_in_words(date.fromisoformat(day))}: "
-        "check for a movement "
-        "entered with the wrong date, or a receipt not yet entered."
-        for day in negative_days
-    ]
+    warnings = [below_zero_warning(site, sku, day) for day in negative_days]
     return StockCard(site, sku, int(opening), rows, balance, warnings)
+
+
+def below_zero_warning(site: str, sku: str, day: str) -> str:
+    """What a stock card says of a day its running balance goes below zero."""
+    return (
+        f"The running balance of {sku} at {site} goes below zero on {day_in_words(date.fromisoformat(day))}: "
+        "check for a movement entered with the wrong date, or a receipt not yet entered."
+    )
 
 
 def daily_totals(store: ReadStore, start: date, end: date, site: str | None = None) -> list[dict[str, Any]]:

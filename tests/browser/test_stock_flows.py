@@ -216,7 +216,8 @@ def test_the_coordinator_counts_a_lot_with_a_difference_and_adjusts_one_with_a_r
     page.get_by_label("Item").select_option("NALOX-4MG")
     page.get_by_label("Lot", exact=True).select_option("VANTEST-N")
     page.get_by_label("Reason").select_option(label="Damaged")
-    page.get_by_label("Change in quantity", exact=True).fill("-2")
+    expect(page.get_by_label("Out: take it off the shelf")).to_be_checked()  # damaged stock goes out
+    page.get_by_label("How many", exact=True).fill("2")
     page.get_by_label("Note (no names or personal details)").fill("Two kits crushed in the van door")
     screen.shot("adjust-form")
     page.get_by_role("button", name="Record the adjustment").click()
@@ -228,15 +229,16 @@ def test_the_coordinator_counts_a_lot_with_a_difference_and_adjusts_one_with_a_r
     assert lot_quantity(screen, "VAN-1", "NALOX-4MG", "VANTEST-N") == before - 2
     assert screen.console_errors == []
 
-    # A damaged lot cannot grow: the refusal sits next to the quantity and the typed values stay.
+    # A damaged lot cannot grow: the refusal sits next to Out or In and the typed values stay.
     page = screen.go("/sites/VAN-1/adjust")
     page.get_by_label("Item").select_option("NALOX-4MG")
     page.get_by_label("Lot", exact=True).select_option("VANTEST-N")
     page.get_by_label("Reason").select_option(label="Damaged")
-    page.get_by_label("Change in quantity", exact=True).fill("3")
+    page.get_by_label("In: add it").check()
+    page.get_by_label("How many", exact=True).fill("3")
     page.get_by_role("button", name="Record the adjustment").click()
-    expect(page.locator("#quantity-error")).to_contain_text("enter a negative number")
-    expect(page.get_by_label("Change in quantity", exact=True)).to_have_value("3")
+    expect(page.locator("#direction-error")).to_contain_text("Damaged stock goes out: choose Out.")
+    expect(page.get_by_label("How many", exact=True)).to_have_value("3")
     screen.shot("adjust-refused")
     assert lot_quantity(screen, "VAN-1", "NALOX-4MG", "VANTEST-N") == before - 2
     # The browser logs the refused form's 422 status; nothing else went wrong.

@@ -66,8 +66,8 @@ texts = st.one_of(short_texts, short_texts, short_texts, long_texts)
 
 def refusable(text: Any) -> bool:
     """Whether the one text rule refuses this text whatever field it is in (ignoring line breaks and tabs,
-    which notes may hold)."""
-    return isinstance(text, str) and bad_character(text, multiline=True) is not None
+    which notes may hold; a note takes a carriage return as the line break a browser sends with it)."""
+    return isinstance(text, str) and bad_character(text.replace("\r", "\n"), multiline=True) is not None
 
 
 def names(fields: dict[str, Any], path: str) -> bool:

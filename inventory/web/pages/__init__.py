@@ -15,6 +15,7 @@ from inventory.web.pages import (
     encounters,
     exports,
     offline,
+    order_receiving,
     purchase_orders,
     receiving,
     stock,
@@ -26,7 +27,7 @@ from inventory.web.pages.common import current_link, day_shown, moment_shown, na
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
-    *(stock, corrections, alerts, audit, exports, admin, purchase_orders, account),
+    *(stock, corrections, alerts, audit, exports, admin, purchase_orders, order_receiving, account),
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.core import Label
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -186,19 +186,23 @@ def count(site: str) -> ResponseReturnValue:
 class AdjustForm(FlaskForm):
     sku = SelectField("Item", default="", validators=[DataRequired("Choose the item.")])
     lot = SelectField("Lot", default="")
-    quantity = WholeNumber(
-        "Change in quantity",
-        validators=[
-            InputRequired("Enter how many to take out (negative) or add."),
-            within(rules.ADJUSTMENT),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
     reason = SelectField(
         "Reason",
         default="",
         choices=[option("", "Choose a reason"), *(option(str(value), label) for value, label in REASONS.items())],
         validators=[DataRequired("Choose the reason.")],
+    )
+    # Out or in, chosen instead of typing a minus sign (a phone's number pad may have none).
+    direction = RadioField(
+        "Stock goes",
+        choices=[option("out", "Out: take it off the shelf"), option("in", "In: add it")],
+        default="",
+        validate_choice=False,
+    )
+    quantity = WholeNumber(
+        "How many",
+        validators=[InputRequired("Enter how many go out or come in."), within(rules.QUANTITY)],
+        render_kw={"autocomplete": "off"},
     )
     note = StringField(
         "Note (no names or personal details)",
@@ -214,16 +218,25 @@ class AdjustForm(FlaskForm):
     expires_on = DayField("Expiry date")
     funding_source = SelectField("Funding source", default="")
 
-    def validate_quantity(self, field: WholeNumber) -> None:
-        if field.errors or field.data is None:
-            return
-        if field.data == 0:
-            raise ValidationError("Enter a change other than 0: negative takes stock out, positive adds.")
-        reason = self.reason.data
-        if reason in OUT_ONLY and field.data > 0:
-            raise ValidationError(f"{REASONS[AdjustmentReason(reason)]} stock goes out: enter a negative number.")
-        if reason in IN_ONLY and field.data < 0:
-            raise ValidationError("Found stock comes in: enter a positive number.")
+    def validate_direction(self, field: RadioField) -> None:
+        if field.data not in ("", None, "out", "in"):
+            raise ValidationError("Choose whether the stock goes out or comes in.")
+        try:
+            reason = AdjustmentReason(self.reason.data)
+        except ValueError:
+            return  # no reason chosen, or one not on the list: the reason's own field says so
+        if reason in OUT_ONLY and field.data == "in":
+            raise ValidationError(f"{REASONS[reason]} stock goes out: choose Out.")
+        if reason in IN_ONLY and field.data == "out":
+            raise ValidationError("Found stock comes in: choose In.")
+        if reason not in OUT_ONLY | IN_ONLY and not field.data:
+            raise ValidationError(f"{REASONS[reason]} can go either way: choose Out or In.")
+
+    def change(self) -> int:
+        """The signed change to the lot: out is negative (damaged, lost and expired always go out, found comes in)."""
+        quantity = self.quantity.data or 0
+        goes_out = self.direction.data == "out" or (not self.direction.data and self.reason.data in OUT_ONLY)
+        return -quantity if goes_out else quantity
 
 
 def _adjust_form(site: str, items: dict[str, dict[str, Any]]) -> tuple[AdjustForm, set[tuple[str, str]]]:
@@ -257,7 +270,7 @@ def _lot_checked(form: AdjustForm, on_hand: set[tuple[str, str]]) -> str | None:
         except InvalidInput as refused:
             form.new_lot.errors = [refused.message]
             return None
-        if form.quantity.data is not None and form.quantity.data < 0:
+        if form.change() < 0:
             form.new_lot.errors = ["Stock can only be added to a new lot; to take stock out, choose a lot above."]
             return None
         if not form.funding_source.data:
@@ -277,7 +290,7 @@ def _adjust_said(site: str, form: AdjustForm, lot: str, item: dict[str, Any]) ->
     left = sum(
         row["quantity"] for row in queries.stock_on_hand(services().store, site, item["sku"]) if row["lot"] == lot
     )
-    quantity = form.quantity.data or 0
+    quantity = form.change()
     reason = REASONS[AdjustmentReason(form.reason.data)].lower()
     return (
         f"Adjusted {item['name']} lot {lot} at {site} by {signed(quantity)} ({reason}). "
@@ -302,7 +315,7 @@ def adjust(site: str) -> ResponseReturnValue:
                     site=site,
                     sku=form.sku.data or "",
                     lot=lot,
-                    quantity=form.quantity.data or 0,
+                    quantity=form.change(),
                     reason=form.reason.data or "",
                     note=form.note.data or "",
                     expires_on=form.expires_on.data if form.new_lot.data else None,

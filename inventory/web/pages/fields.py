@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wtforms import DateField, Field
@@ -53,3 +54,12 @@ class StorableText:
 def within(limit: WholeNumbers) -> NumberRange:
     """An input rule's bounds and message (inventory.application.rules), for a number field."""
     return NumberRange(min=limit.least, max=limit.most, message=limit.message)
+
+
+def typed_price(text: str | None) -> Decimal | None:
+    """A price as people type it ("12.50", "$12.50", "1,200"); None if it is not an amount of 0 or more."""
+    try:
+        amount = Decimal((text or "").strip().replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None

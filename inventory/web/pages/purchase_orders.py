@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,7 +20,7 @@ from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
 from inventory.projections import queries
 from inventory.projections.order_queries import FINISHED, UNFINISHED, purchase_order_row, purchase_orders
 from inventory.web.pages.common import allow, page, principal
-from inventory.web.pages.fields import within
+from inventory.web.pages.fields import typed_price, within
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -108,7 +107,7 @@ class OrderForm(FlaskForm):
             elif row.quantity.data is not None or row.unit_cost.data:
                 row.sku.errors = [*row.sku.errors, "Choose the item, or clear this line."]
                 valid = False
-            if row.unit_cost.data and _price(row.unit_cost.data) is None:
+            if row.unit_cost.data and typed_price(row.unit_cost.data) is None:
                 row.unit_cost.errors = [*row.unit_cost.errors, "Enter a price of 0 or more, like 12.50."]
                 valid = False
         if not filled and not any(entry.form.sku.errors for entry in self.lines):
@@ -125,7 +124,7 @@ class OrderForm(FlaskForm):
                 {
                     "sku": row.sku.data,
                     "quantity": row.quantity.data,
-                    "unit_cost": _price(row.unit_cost.data) if row.unit_cost.data else None,
+                    "unit_cost": typed_price(row.unit_cost.data) if row.unit_cost.data else None,
                 },
             )
             for index, row in ((i, entry.form) for i, entry in enumerate(self.lines))
@@ -144,15 +143,6 @@ class CancelForm(FlaskForm):
         default="",
         validators=[DataRequired("Choose why the order is cancelled.")],
     )
-
-
-def _price(text: str | None) -> Decimal | None:
-    """A unit price typed on the form (None if it is not a number of 0 or more)."""
-    try:
-        amount = Decimal((text or "").replace(",", "").lstrip("$"))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and amount >= 0 else None
 
 
 def _place_error(form: OrderForm, error: InventoryError, rows: list[int]) -> None:

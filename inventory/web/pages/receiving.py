@@ -16,7 +16,7 @@ from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.projections.order_queries import open_purchase_orders
 from inventory.web.pages.common import day_shown, page, principal, today
-from inventory.web.pages.fields import DayField, within
+from inventory.web.pages.fields import DayField, typed_price, within
 from inventory.web.pages.movements import (
     WholeNumber,
     choose_site,
@@ -36,6 +36,7 @@ bp = Blueprint("receiving", __name__)
 
 # Where the verbs' field names go on this form (an order's receipt names its fields per line).
 FIELDS = {"occurred_at": "received_on", "lines": "purchase_order", "lines[0]": "purchase_order"}
+# A line's own fields (lines[0].unit_cost) go to this form's field of the same name.
 
 
 class ReceiveForm(FlaskForm):
@@ -60,12 +61,28 @@ class ReceiveForm(FlaskForm):
     expires_on = DayField("Expiry date")
     funding_source = SelectField("Funding source", default="", validators=[DataRequired("Choose who paid for it.")])
     purchase_order = SelectField("Purchase order", default="", validators=[Optional()])
+    unit_cost = StringField(
+        "Unit cost",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    reference = StringField(
+        "Delivery note or invoice number",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Length(max=80, message="At most 80 characters.")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     received_on = DayField(
         "Date received", default=today, validators=[InputRequired("Enter the day it arrived."), not_in_future]
     )
 
     # Set by the view: the SKUs whose lots carry an expiry date.
     tracking: set[str] = set()
+
+    def validate_unit_cost(self, field: StringField) -> None:
+        if field.data and typed_price(field.data) is None:
+            raise ValidationError("Enter the price of one unit, 0 or more, like 12.50.")
 
     def validate_expires_on(self, field: DayField) -> None:
         # A date that could not be read already says so.
@@ -121,12 +138,18 @@ def _record(site: str, form: ReceiveForm, order: dict[str, Any] | None) -> None:
         "lot": form.lot.data,
         "quantity": form.quantity.data,
         "expires_on": form.expires_on.data,
+        "unit_cost": typed_price(form.unit_cost.data) if form.unit_cost.data else None,
     }
-    if order is not None:
+    if order is not None:  # the order is the reference; without a price typed, the order's applies
         app.receive_purchase_order(order_id=order["id"], lines=[row], actor=actor, occurred_at=when)
     else:
         app.receive_stock(
-            site=site, funding_source=form.funding_source.data or "", actor=actor, occurred_at=when, **row
+            site=site,
+            funding_source=form.funding_source.data or "",
+            reference=form.reference.data or None,
+            actor=actor,
+            occurred_at=when,
+            **row,
         )
 
 
@@ -136,9 +159,11 @@ def _said(site: str, form: ReceiveForm, item: dict[str, Any], order: dict[str, A
     expiry = f", expiring {day_shown(form.expires_on.data)}" if form.expires_on.data else ""
     against = f" against {order['number']}" if order else ""
     dated = f" on {day_shown(form.received_on.data)}" if form.received_on.data != today() else ""
+    price = typed_price(form.unit_cost.data) if form.unit_cost.data else None
+    cost = f" at {price:,.2f} each" if price is not None else ""
     return (
         f"Received {plural(form.quantity.data or 0, item['unit'])} of {item['name']} lot {form.lot.data}{expiry} "
-        f"at {site}{dated}, paid by {form.funding_source.data}{against}. "
+        f"at {site}{dated}{cost}, paid by {form.funding_source.data}{against}. "
         f"{site} now has {plural(on_hand, item['unit'])} of {item['sku']}."
     )
 

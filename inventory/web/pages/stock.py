@@ -15,6 +15,7 @@ from inventory.application.access import Action, Principal
 from inventory.domain.expiry import expired_on, expires_soon
 from inventory.domain.values import VOID_REASONS
 from inventory.projections import queries
+from inventory.projections.card_pages import card_page
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import status_of
 from inventory.web.pages.fields import DayField
@@ -135,7 +136,7 @@ def change_link(row: dict[str, Any], site: str, who: Principal) -> tuple[str, st
 @bp.get("/sites/<site>/stock/<sku>")
 @page(Action.READ_STOCK)
 def card(site: str, sku: str) -> ResponseReturnValue:
-    """Every movement of one item at one site by business date, with its running balance."""
+    """Every movement of one item at one site, newest first with the balance now on top, 50 to a page."""
     sku = sku.upper()
     names = item_names()
     if sku not in names:
@@ -151,7 +152,12 @@ def card(site: str, sku: str) -> ResponseReturnValue:
     if not valid:
         return render_template("pages/stock/card.html", form=form, site=site, sku=sku, names=names, card=None), 422
     form.start.data, form.end.data = start, end
-    found = queries.stock_card(services().store, site, sku, start, end)
+    older = request.args.get("older") or None
+    found = card_page(services().store, site, sku, start, end, older)
+    if found is None:
+        abort(
+            404, description="That page of the stock card is not there: open the card again from its newest movement."
+        )
     who = principal()
     rows = [
         dict(
@@ -163,4 +169,26 @@ def card(site: str, sku: str) -> ResponseReturnValue:
         )
         for row in found.rows
     ]
-    return render_template("pages/stock/card.html", form=form, site=site, sku=sku, names=names, card=found, rows=rows)
+    below_zero = sorted({row["business_date"] for row in rows if row["warning"]})
+    if found.opening is not None and found.opening < 0:
+        below_zero.insert(0, start.isoformat())
+    warnings = [queries.below_zero_warning(site, sku, day) for day in below_zero]
+    first, last = start.isoformat(), end.isoformat()
+    pages = {
+        "older": url_for("stock.card", site=site, sku=sku, start=first, end=last, older=found.older)
+        if found.older
+        else None,
+        "newest": url_for("stock.card", site=site, sku=sku, start=first, end=last) if older else None,
+    }
+    return render_template(
+        "pages/stock/card.html",
+        form=form,
+        site=site,
+        sku=sku,
+        names=names,
+        card=found,
+        rows=rows,
+        warnings=warnings,
+        pages=pages,
+        today=day,
+    )

@@ -41,8 +41,8 @@ Values = Callable[[str], dict[str, str]]
 
 @dataclass(frozen=True)
 class Page:
-    """A form page: where it is (with {transfer} for a fresh transfer in transit, {deactivated} for a fresh
-    deactivated account) and what makes it succeed."""
+    """A form page: where it is (with {transfer} for a fresh transfer in transit, {order} for a fresh
+    submitted purchase order, {deactivated} for a fresh deactivated account) and what makes it succeed."""
 
     path: str
     filled: Values
@@ -80,6 +80,7 @@ PAGES = [
     Page("/purchase-orders/new", lambda n: {"site": "WH", "supplier": "Matrix Supply", "funding_source": "STATE",
                                             "number": f"PO-{n}", "lines-0-sku": "NALOX-4MG",
                                             "lines-0-quantity": "5", "lines-0-unit_cost": "1.25"}),
+    Page("/purchase-orders/{order}/receive", lambda n: {"lines-0-lot": f"L-{n}", "lines-0-expires_on": "2030-01-31"}),
     Page("/exports", lambda n: {"grant-start": "2026-11-01", "grant-end": "2026-11-30"},
          action="/exports/grant-report"),
     Page("/exports", lambda n: {"stock-on": "2026-11-18"}, form=1, action="/exports/stock-report"),
@@ -138,7 +139,10 @@ def test_every_page_form_that_takes_input_is_fuzzed(flask_app: Flask) -> None:
     """A new page form must be listed in PAGES (or say why not), so that the test below covers it."""
     urls = flask_app.url_map.bind("localhost")
     listed = {
-        urls.match((page.action or page.path).format(transfer=uuid4(), deactivated="x@example.org"), method="POST")[0]
+        urls.match(
+            (page.action or page.path).format(transfer=uuid4(), deactivated="x@example.org", order=uuid4()),
+            method="POST",
+        )[0]
         for page in PAGES
     }
     posting = {
@@ -162,6 +166,13 @@ def test_any_text_in_any_field_of_any_page_form_is_taken_or_refused_beside_it(
                                                lines=[{"sku": "NALOX-4MG", "quantity": 1, "lot": "N-WH"}])  # fmt: skip
             projector.catch_up()
             return page.path.format(transfer=sent["id"])
+        if "{order}" in page.path:
+            lines = [{"sku": "NALOX-4MG", "quantity": 10}]
+            order = inventory.raise_purchase_order(supplier="Matrix Supply", site="WH", funding_source="STATE",
+                                                   lines=lines, actor=ADMIN)  # fmt: skip
+            inventory.submit_purchase_order(order_id=order["id"], actor=ADMIN)
+            projector.catch_up()
+            return page.path.format(order=order["id"])
         if "{deactivated}" in page.path:
             email = f"left-{next(counter)}@example.org"
             inventory.register_user(email=email, role="purchasing", actor=ADMIN)

@@ -35,6 +35,7 @@ NEEDS: dict[str, Action] = {
     "tallies.record": Action.RECORD_ENCOUNTER,
     "receiving.choose": Action.RECEIVE_STOCK,
     "receiving.new": Action.RECEIVE_STOCK,
+    "order_receiving.receive": Action.RECEIVE_STOCK,
     "transfers.index": Action.TRANSFER,
     "transfers.new": Action.TRANSFER,
     "transfers.receive": Action.TRANSFER,
@@ -197,6 +198,7 @@ SITE_OF_OBJECT = {
     "alerts.acknowledge": OTHER_SITE,
     "corrections.undo_visit": OWN_SITE,
     "corrections.change_entry": OTHER_SITE,
+    "order_receiving.receive": OTHER_SITE,
     **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "submit", "cancel", "close")},
 }
 

@@ -54,7 +54,7 @@ def counted(naloxone: str, syringes: str = "") -> dict[str, str]:
 
 
 def adjustment(**changes: Any) -> dict[str, Any]:
-    return {"sku": "NALOX-4MG", "lot": "V-1", "reason": "damaged", "quantity": "-2", "note": "", **changes}
+    return {"sku": "NALOX-4MG", "lot": "V-1", "reason": "damaged", "quantity": "2", "note": "", **changes}
 
 
 def test_a_count_with_a_difference_makes_on_hand_the_count_and_shows_the_difference(
@@ -111,21 +111,42 @@ def test_an_adjustment_with_a_reason_changes_on_hand(flask_app: Flask, van: dict
 def test_taking_out_more_than_the_lot_holds_is_refused_next_to_the_quantity(
     flask_app: Flask, van: dict[str, Person]
 ) -> None:
-    response = van["coordinator"].post("/sites/VAN-1/adjust", adjustment(reason="lost", quantity="-50"))
+    response = van["coordinator"].post("/sites/VAN-1/adjust", adjustment(reason="lost", quantity="50"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert field_error(page, "quantity") == "Only 40 kits of NALOX-4MG left at VAN-1 in lot V-1; 50 requested."
-    assert 'value="-50"' in page and '<option selected value="lost">' in page
+    assert 'value="50"' in page and '<option selected value="lost">' in page
     assert lots(flask_app, "VAN-1", "NALOX-4MG") == {"V-1": 40}
 
 
-def test_an_adjustment_checks_its_sign_and_lot(flask_app: Flask, van: dict[str, Person]) -> None:
+def test_an_adjustment_goes_out_or_in_by_choice_never_by_a_typed_sign(flask_app: Flask, van: dict[str, Person]) -> None:
+    """A phone's number pad may have no minus sign: the person chooses Out or In, and types how many."""
     coordinator = van["coordinator"]
-    wrong_way = coordinator.post("/sites/VAN-1/adjust", adjustment(quantity="3"))
+    wrong_way = coordinator.post("/sites/VAN-1/adjust", adjustment(direction="in", quantity="3"))
     assert wrong_way.status_code == 422
+    assert field_error(wrong_way.get_data(as_text=True), "direction") == "Damaged stock goes out: choose Out."
+    either = coordinator.post("/sites/VAN-1/adjust", adjustment(reason="returned", quantity="3"))
+    assert field_error(either.get_data(as_text=True), "direction") == "Returned can go either way: choose Out or In."
+    signed = coordinator.post("/sites/VAN-1/adjust", adjustment(quantity="-2"))
+    assert field_error(signed.get_data(as_text=True), "quantity") == "Enter a whole number from 1 to 10,000,000."
+    form = coordinator.get("/sites/VAN-1/adjust").get_data(as_text=True)
+    assert 'value="out"' in form and 'value="in"' in form and "negative" not in form.lower()
+    assert lots(flask_app, "VAN-1", "NALOX-4MG") == {"V-1": 40}
     assert (
-        field_error(wrong_way.get_data(as_text=True), "quantity") == "Damaged stock goes out: enter a negative number."
+        coordinator.post("/sites/VAN-1/adjust", adjustment(reason="returned", direction="in", quantity="3")).status_code
+        == 302
     )
+    assert (
+        coordinator.post(
+            "/sites/VAN-1/adjust", adjustment(reason="correction", direction="out", quantity="1")
+        ).status_code
+        == 302
+    )
+    assert lots(flask_app, "VAN-1", "NALOX-4MG") == {"V-1": 42}
+
+
+def test_an_adjustment_checks_its_lot(flask_app: Flask, van: dict[str, Person]) -> None:
+    coordinator = van["coordinator"]
     # A lot of another item is not this item's lot (it would open a new lot under the wrong item).
     mixed = coordinator.post("/sites/VAN-1/adjust", adjustment(sku="SYR-1ML", lot="V-1", reason="found", quantity="3"))
     assert mixed.status_code == 422

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as htmlmod
+import re
 from datetime import UTC, date, datetime, time
 from html.parser import HTMLParser
 from typing import Any
@@ -132,17 +134,20 @@ def test_the_stock_card_lists_every_movement_with_its_running_balance(
 
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    # Newest first, with the balance now on top and the opening balance at the foot of the last page.
+    [closing] = table_rows(html, **{"class": "closing"})
+    assert closing[1:] == ["Balance now", "", "45"]
     movements = table_rows(html, **{"class": "movement"})
     assert [(c[0], c[1].split(" Lot ")[0], c[2], c[3]) for c in movements] == [
-        ("Sun 8 Nov", "Received", "+30", "30"),  # day(10): the dates as people read them
-        ("Fri 13 Nov", "Handed out", "-2", "28"),
-        ("Sun 15 Nov", "Received", "+20", "48"),
         ("Tue 17 Nov", "Handed out", "-3", "45"),
+        ("Sun 15 Nov", "Received", "+20", "48"),
+        ("Fri 13 Nov", "Handed out", "-2", "28"),
+        ("Sun 8 Nov", "Received", "+30", "30"),  # day(10): the dates as people read them
     ]
-    assert "Lot N-2" in movements[3][1]  # first expiry, first out
-    [closing] = table_rows(html, **{"class": "closing"})
-    assert closing[-1] == "45"
-    assert "Data-quality warning" not in html and "Below zero" not in html
+    assert "Lot N-2" in movements[0][1]  # first expiry, first out
+    assert table_rows(html, **{"class": "opening"})[0][-1] == "0"
+    assert html.index('class="closing"') < html.index('class="movement"') < html.index('class="opening"')
+    assert "Data-quality warning" not in html and "Below zero" not in html and "Older movements" not in html
 
 
 def test_the_stock_card_defaults_to_90_days_and_takes_a_date_range(
@@ -220,3 +225,38 @@ def test_stock_on_the_page_matches_the_read_model(
     for lot in queries.stock_on_hand(flask_app.extensions["inventory"].store, "WH"):
         [row] = table_rows(html, data_lot=lot["lot"])
         assert row[-1] == f"{lot['quantity']:,}"
+
+
+def test_a_long_stock_card_pages_newest_first_at_50_rows_and_its_balances_run_on_across_pages(
+    flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]
+) -> None:
+    """A van's card after months of visits: a page holds 50 movements, "Older movements" goes on from the
+    last one shown, and each balance is the one after the movement below it plus that movement."""
+    receive(inventory, "VAN-1", "SYR-1ML", "S-1", 5000, occurred_at=at(80, 8))
+    for n in range(119):  # 119 visits over 60 days, two on some days
+        hand_out(inventory, f"paging-{n:04d}", "VAN-1", "SYR-1ML", 1 + n % 7, at(60 - n // 2, 9 + n % 2))
+    catch_up(flask_app)
+    coordinator = people["coordinator"]
+    card = "/sites/VAN-1/stock/SYR-1ML"
+
+    seen: list[list[str]] = []
+    url: str | None = card
+    pages = 0
+    while url:
+        html = coordinator.get(url).get_data(as_text=True)
+        pages += 1
+        rows = table_rows(html, **{"class": "movement"})
+        assert len(rows) == (50 if pages < 3 else 20), (pages, len(rows))
+        seen.extend(rows)
+        found = re.search(r'<a href="([^"]+)" rel="next"', html)
+        url = htmlmod.unescape(found.group(1)) if found else None
+        if pages > 1:
+            assert "Back to the newest" in html and 'class="closing"' not in html
+    assert pages == 3 and 'class="opening"' in html
+    total = 5000 - sum(1 + n % 7 for n in range(119))
+    balances = [int(row[3].replace(",", "")) for row in seen]
+    changes = [int(row[2].replace(",", "").replace("\u2212", "-")) for row in seen]
+    assert balances[0] == total
+    assert all(balances[i + 1] == balances[i] - changes[i] for i in range(len(seen) - 1))
+    assert balances[-1] == 5000 and changes[-1] == 5000
+    assert coordinator.get(card, older="999999-0").status_code == 404

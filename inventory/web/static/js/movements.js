@@ -26,6 +26,18 @@
     filter();
   }
 
+  // Adjust: a reason that only goes one way sets Out or In (damaged, lost, expired out; found in).
+  function wireDirection(form) {
+    var reason = form.querySelector("select[name=reason]");
+    if (!reason) return;
+    var ways = { damaged: "out", lost: "out", expired: "out", found: "in" };
+    reason.addEventListener("change", function () {
+      var way = ways[reason.value];
+      var radio = way && form.querySelector("input[name=direction][value=" + way + "]");
+      if (radio) radio.checked = true;
+    });
+  }
+
   // Receive: choosing an order picks its funding source (the order's funding source applies).
   function wireOrderFunding(form) {
     var order = form.querySelector("select[name=purchase_order]");
@@ -39,6 +51,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-adjust-form]").forEach(wireLotFilter);
+    document.querySelectorAll("form[data-adjust-form]").forEach(wireDirection);
     document.querySelectorAll("form[data-receive-form]").forEach(wireOrderFunding);
   });
 })();
