@@ -35,7 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     moment = config.getoption("--clock-at")
-    if moment:
+    # Under pytest-xdist the controller only hands out tests: each worker (which gets --clock-at too) moves
+    # its own clock. Moving the controller's would put the clock's sitecustomize on the workers' PYTHONPATH,
+    # and time-machine imported before pytest starts makes every worker stop at its first warning.
+    controller = bool(config.getoption("numprocesses", None)) and not hasattr(config, "workerinput")
+    if moment and not controller:
         start_session_clock(moment)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, COORDINATOR, Screen
+from tests.browser.conftest import ADMIN, AUDITOR, COORDINATOR, Screen
+
+PURCHASING = "purchasing@demo.example.org"
+GRANTS = "grants@demo.example.org"
 
 
 def test_sign_in_shows_the_dashboard_with_a_chart(screen: Screen) -> None:
@@ -15,8 +18,11 @@ def test_sign_in_shows_the_dashboard_with_a_chart(screen: Screen) -> None:
     page = screen.page
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator("table.stock-status tbody tr").first).to_be_visible()
-    # The chart was drawn from the embedded figures: Chart.js sized the canvas.
-    assert page.locator("#weekly-chart").evaluate("c => c.width > 0 && c.height > 0")
+    # One chart per category, each drawn from its embedded figures: Chart.js sized every canvas.
+    charts = page.locator("article.weekly canvas")
+    assert charts.count() >= 3  # naloxone kits, syringes, test strips: never stacked on one another
+    assert all(charts.nth(n).evaluate("c => c.width > 0 && c.height > 0") for n in range(charts.count()))
+    expect(page.locator("#weekly-naloxone-heading")).to_contain_text("Naloxone (kits)")
     # A coordinator sees only their own site.
     sites = set(page.locator("table.stock-status tbody tr").evaluate_all("rows => rows.map(r => r.dataset.site)"))
     assert sites == {"VAN-1"}
@@ -53,3 +59,28 @@ def test_sign_in_with_the_keyboard_alone(screen: Screen) -> None:
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Dashboard"
+
+
+def test_every_role_finds_something_to_act_on_at_the_top_of_its_home_page(screen: Screen) -> None:
+    """The demo leaves each role something true to do: the van's out of strips, purchasing's draft order,
+    the auditor's corrections to look over, the grant manager's alerts and report."""
+    for email, kinds in (
+        (COORDINATOR, {"alerts"}),
+        (PURCHASING, {"alerts", "orders"}),
+        (GRANTS, {"alerts"}),
+        (AUDITOR, {"alerts", "corrections"}),
+        (ADMIN, {"alerts", "orders", "corrections"}),
+    ):
+        screen.page.context.clear_cookies()
+        screen.sign_in(email)
+        section = screen.page.get_by_role("region", name="Needs your attention")
+        expect(section).to_be_visible()
+        shown = set(section.locator("li[data-attention]").evaluate_all("items => items.map(i => i.dataset.attention)"))
+        assert kinds <= shown, (email, shown)
+        # Each item links to where it is dealt with, and that page opens.
+        first = section.locator("li[data-attention] a").first
+        href = first.get_attribute("href")
+        assert href and screen.page.request.get(screen.base + href).status == 200, (email, href)
+        screen.shot(email.split("@")[0] + "-home")
+    assert screen.axe() == []
+    assert screen.console_errors == []

@@ -101,9 +101,9 @@ def needs_attention(who: Principal, store: ReadStore, sites: list[str], today: d
             found.append(
                 Attention(
                     "corrections",
-                    f"{int(count):,} {'entry' if count == 1 else 'entries'} put right since "
-                    f"{day_shown(since.date())} (voided, corrected or a count restated): each says what it "
-                    "changed and who did it.",
+                    f"{int(count):,} {'entry' if count == 1 else 'entries'} in the log since "
+                    f"{day_shown(since.date())} put earlier ones right (undone, voided, corrected, or a count "
+                    "restated): each says what it changed and who did it.",
                     url_for("audit.index", start=since.date().isoformat()),
                     "Review them",
                 )

@@ -10,14 +10,22 @@ from flask import Blueprint, render_template, request
 
 from inventory.application.access import Action
 from inventory.domain.expiry import SOON_DAYS, expired_on, expires_soon
+from inventory.domain.values import Category
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
+from inventory.web.pages.admin import CATEGORY_LABELS
+from inventory.web.pages.attention import needs_attention
 from inventory.web.pages.common import allow, page, principal, today, visible_sites
+from inventory.web.pages.movements import unit_word
 from inventory.web.services import services
 
 bp = Blueprint("dashboard", __name__)
 
 WEEKS = 12
+TILE_DAYS = 7  # the tiles compare the last seven days with the seven before
+# Charts in the order programs report them; other categories follow by name.
+CHART_ORDER = ("naloxone", "syringe", "test_strip", "sharps")
+KNOWN = {str(category) for category in Category}
 
 
 def status_of(row: dict[str, Any]) -> str:
@@ -34,22 +42,78 @@ def status_of(row: dict[str, Any]) -> str:
     return "ok"
 
 
-def weekly_distribution(rows: list[dict[str, Any]], first_day: date, names: dict[str, str]) -> dict[str, Any]:
-    """Units handed out per week (Monday-start) and item, as labels and one series per item."""
+def weekly_by_category(
+    rows: list[dict[str, Any]], first_day: date, today: date, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One chart per category of item, each in its own units (naloxone kits are never stacked on
+    syringes): units handed out per week (Monday-start) and item, the current week marked as partial."""
+    about = {item["sku"]: item for item in items}
     weeks = [first_day + timedelta(weeks=n) for n in range(WEEKS)]
-    totals: dict[str, list[int]] = defaultdict(lambda: [0] * WEEKS)
-    on_tallies: dict[str, int] = defaultdict(int)
+    labels = [f"{w:%d %b}" for w in weeks]
+    labels[-1] = f"{labels[-1]} (so far)"
+    per_item: dict[str, list[int]] = defaultdict(lambda: [0] * WEEKS)
     for row in rows:
         index = (date.fromisoformat(row["date"]) - first_day).days // 7
         if 0 <= index < WEEKS:
-            totals[row["sku"]][index] += int(row["quantity"])
-            on_tallies[row["sku"]] += int(row.get("from_tallies") or 0)
-    return {
-        "labels": [f"{w:%d %b}" for w in weeks],
-        "series": [{"label": names.get(sku, sku), "data": data} for sku, data in sorted(totals.items())],
-        # What of it was recorded on shift tallies rather than visit by visit, by item name.
-        "from_tallies": {names.get(sku, sku): n for sku, n in sorted(on_tallies.items()) if n},
-    }
+            per_item[row["sku"]][index] += int(row["quantity"])
+    categories: dict[str, list[str]] = defaultdict(list)
+    for sku in sorted(per_item):
+        categories[str(about.get(sku, {}).get("category") or "other")].append(sku)
+    charts = []
+    for category in sorted(categories, key=lambda c: (CHART_ORDER.index(c) if c in CHART_ORDER else 99, c)):
+        skus = categories[category]
+        units = {str(about.get(sku, {}).get("unit") or "unit") for sku in skus}
+        unit = unit_word(2, units.pop()) if len(units) == 1 else "units"
+        charts.append(
+            {
+                "id": f"weekly-{category}",
+                "title": CATEGORY_LABELS.get(Category(category), category) if category in KNOWN else category,
+                "unit": unit,
+                "labels": labels,
+                "partial": WEEKS - 1,
+                "partial_days": (today - weeks[-1]).days + 1,
+                "series": [{"label": about.get(sku, {}).get("name", sku), "data": per_item[sku]} for sku in skus],
+            }
+        )
+    return charts
+
+
+def from_tallies(rows: list[dict[str, Any]], first_day: date, names: dict[str, str]) -> dict[str, int]:
+    """What of the weeks' figures was recorded on shift tallies rather than visit by visit, by item name."""
+    counted: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if date.fromisoformat(row["date"]) >= first_day:
+            counted[row["sku"]] += int(row.get("from_tallies") or 0)
+    return {names.get(sku, sku): n for sku, n in sorted(counted.items()) if n}
+
+
+def tiles(store: Any, today: date, site: str | None, shown: list[str]) -> list[dict[str, Any]]:
+    """The week's figures beside the week before's: visits, overdose reversals reported, syringes collected
+    and the return rate (syringes collected for each one handed out)."""
+    start = today - timedelta(days=2 * TILE_DAYS - 1)
+    this_week: dict[str, int] = defaultdict(int)
+    week_before: dict[str, int] = defaultdict(int)
+    for row in queries.daily_encounters(store, start, today, site):
+        if row["site"] not in shown:
+            continue
+        bucket = this_week if date.fromisoformat(row["date"]) > today - timedelta(days=TILE_DAYS) else week_before
+        for key in ("encounters", "reversals_reported", "syringes_collected", "syringes_distributed"):
+            bucket[key] += int(row[key] or 0)
+
+    def rate(figures: dict[str, int]) -> str:
+        handed = figures["syringes_distributed"]
+        return f"{figures['syringes_collected'] / handed:.0%}" if handed else "—"
+
+    return [
+        {"name": "visits", "label": "Visits", "now": f"{this_week['encounters']:,}",
+         "before": f"{week_before['encounters']:,}"},
+        {"name": "reversals", "label": "Overdose reversals reported", "now": f"{this_week['reversals_reported']:,}",
+         "before": f"{week_before['reversals_reported']:,}"},
+        {"name": "collected", "label": "Syringes collected", "now": f"{this_week['syringes_collected']:,}",
+         "before": f"{week_before['syringes_collected']:,}"},
+        {"name": "return-rate", "label": "Return rate (collected per syringe handed out)", "now": rate(this_week),
+         "before": rate(week_before)},
+    ]  # fmt: skip
 
 
 @bp.get("/")
@@ -63,7 +127,8 @@ def home() -> str:
     if chosen:
         allow(Action.READ_STOCK, chosen)
     shown = [chosen] if chosen else codes
-    names = {i["sku"]: i["name"] for i in queries.items(store)}
+    catalog = queries.items(store)
+    names = {i["sku"]: i["name"] for i in catalog}
     levels = [dict(row, status=status_of(row)) for row in queries.stock_levels(store, chosen) if row["site"] in shown]
     day = today()
     expiring = [
@@ -84,6 +149,9 @@ def home() -> str:
         expiring=expiring,
         soon_days=SOON_DAYS,
         alerts=alerts,
-        chart=weekly_distribution(totals, first, names),
+        charts=weekly_by_category(totals, first, day, catalog),
+        from_tallies=from_tallies(totals, first, names),
+        tiles=tiles(store, day, chosen, shown),
+        attention=needs_attention(who, store, shown, day, services().app.zone),
         today=day,
     )

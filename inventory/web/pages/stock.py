@@ -72,7 +72,9 @@ def site(site: str) -> str:
     lots: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for lot in queries.stock_on_hand(store, site):
         lots[lot["sku"]].append(dict(lot, expiry=expiry_label(lot["expires_on"], day)))
-    levels = [dict(row, status=status_of(row)) for row in queries.stock_levels(store, site)]
+    # How long each item lasts at the last four weeks' use (days it was in stock only).
+    use = {row["sku"]: row for row in queries.consumption(store, day, site=site)}
+    levels = [dict(row, status=status_of(row), use=use.get(row["sku"])) for row in queries.stock_levels(store, site)]
     about = next(s for s in queries.sites(store) if s["code"] == site)
     return render_template(
         "pages/stock/site.html", place=about, levels=levels, lots=lots, names=item_names(), today=day

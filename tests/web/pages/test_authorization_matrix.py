@@ -97,7 +97,10 @@ SIGNED_IN = {"account.index", "account.end_session_of", "account.end_other_sessi
 
 # Routes anyone may reach, signed in or not.
 # The service worker is a script like those under /static: it holds no data.
-PUBLIC = {"static", "health.healthz", "health.readyz", "auth.sign_in", "auth.sign_out", "offline.service_worker"}
+PUBLIC = {
+    *("static", "health.healthz", "health.readyz", "auth.sign_in", "auth.sign_out"),
+    *("offline.service_worker", "offline.manifest"),
+}
 OWN_SITE, OTHER_SITE = "VAN-1", "WH"
 # Words of the code, not of a coordinator: none may be read on any page (tags, attributes and scripts
 # are not read, only the text shown).

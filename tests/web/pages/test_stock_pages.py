@@ -106,6 +106,12 @@ def test_the_site_page_shows_each_lot_received_with_its_quantity_and_flags_the_o
     assert n1 == ["N-1 SOR", "Wed 18 Oct 2028", "28"]  # FAR and SOON as people read them
     assert n2 == ["N-2 STATE", "Fri 18 Dec Expires soon", "17"]
     assert "/sites/VAN-1/stock/NALOX-4MG" in html  # the item's stock card
+    # 5 kits handed out over the 10 days in stock (from the morning after the first delivery): 45 last 90 days.
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert 'data-days-of-supply="90.0"' in html
+    assert "Lasts about 90 days at 0.5 a day, the average of the last four weeks' days in stock" in htmlmod.unescape(
+        text
+    )
 
 
 def test_the_stock_overview_shows_on_hand_per_site_and_links_each_site(

@@ -45,27 +45,38 @@
     });
   }
 
-  function drawWeeklyChart() {
-    var data = document.getElementById("weekly-data");
-    var canvas = document.getElementById("weekly-chart");
-    if (!data || !canvas || typeof Chart === "undefined") return;
-    var chart = JSON.parse(data.textContent);
+  // The dashboard's charts, one per category in its own units; the week still running is drawn lighter.
+  function drawWeeklyCharts() {
+    if (typeof Chart === "undefined") return;
     var palette = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#4e342e", "#ad1457"];
-    new Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: chart.labels,
-        datasets: chart.series.map(function (s, i) {
-          return { label: s.label, data: s.data, backgroundColor: palette[i % palette.length] };
-        })
-      },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: "units" } } },
-        plugins: { legend: { position: "bottom" } }
-      }
+    document.querySelectorAll("script[data-weekly-chart]").forEach(function (data) {
+      var canvas = document.getElementById(data.dataset.weeklyChart);
+      if (!canvas) return;
+      var chart = JSON.parse(data.textContent);
+      new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: chart.labels,
+          datasets: chart.series.map(function (s, i) {
+            var colour = palette[i % palette.length];
+            return {
+              label: s.label,
+              data: s.data,
+              backgroundColor: s.data.map(function (_, week) { return week === chart.partial ? colour + "55" : colour; }),
+              borderColor: colour,
+              borderWidth: s.data.map(function (_, week) { return week === chart.partial ? 2 : 0; }),
+              borderDash: [4, 3]
+            };
+          })
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: chart.unit } } },
+          plugins: { legend: { position: "bottom" } }
+        }
+      });
     });
   }
 
@@ -145,7 +156,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     offlineVisits();
     init(document);
-    drawWeeklyChart();
+    drawWeeklyCharts();
     keepVisitPagesOffline();
   });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
