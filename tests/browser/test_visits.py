@@ -55,3 +55,22 @@ def test_a_double_tap_on_record_visit_records_one_visit(screen: Screen) -> None:
     expect(page.locator(".flash-success")).to_contain_text("Visit recorded")
     after = dashboard_on_hand(screen, "VAN-1")
     assert before["NALOX-4MG"] - after["NALOX-4MG"] == 1
+
+
+def test_a_refused_visit_shows_what_to_fix_in_view_above_the_record_bar(screen: Screen) -> None:
+    """On a phone the Record visit bar sticks to the bottom of the screen: the refusal beside its field is
+    scrolled clear of it, not left under it or below the fold."""
+    screen.sign_in(COORDINATOR)
+    before = dashboard_on_hand(screen, "VAN-1")
+    page = screen.go("/sites/VAN-1/encounters/new")
+    page.locator("input[name='qty_SYR-1ML']").fill("9999999")
+    page.get_by_role("button", name="Record visit", exact=True).last.click()
+    refusal = page.locator("#qty_SYR-1ML-error")
+    expect(refusal).to_contain_text("syringes of SYR-1ML left at VAN-1")
+    expect(refusal).to_be_in_viewport()
+    shown = refusal.bounding_box()
+    bar = page.locator(".record-bar").bounding_box()
+    assert shown is not None and bar is not None
+    assert shown["y"] >= 0 and shown["y"] + shown["height"] <= bar["y"], (shown, bar)
+    screen.shot("refused-in-view")
+    assert dashboard_on_hand(screen, "VAN-1") == before  # nothing recorded

@@ -315,7 +315,10 @@
   };
 
   OfflineVisits.prototype.say = function (element, text) {
-    if (element && element.textContent !== text) element.textContent = text;
+    if (element && element.textContent !== text) {
+      element.textContent = text;
+      if (text) showClearOfTheBar(element);
+    }
   };
 
   OfflineVisits.prototype.render = function () {
@@ -600,7 +603,19 @@
     });
   }
 
+  // A refusal is scrolled to the middle of the screen, clear of the sticky Record visit bar at the bottom
+  // (on a phone the bar would otherwise cover the words that say what to fix).
+  function showClearOfTheBar(element) {
+    var bar = document.querySelector(".record-bar");
+    var box = element.getBoundingClientRect();
+    var covered = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+    if (box.top < 0 || box.bottom > covered) element.scrollIntoView({ block: "center" });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    // Sent back refused: the first refusal beside its field, in view above the bar.
+    var refusal = document.querySelector("#visit-form .field-error:not(:empty)");
+    if (refusal) showClearOfTheBar(refusal);
     var controlled = "serviceWorker" in navigator && !!navigator.serviceWorker.controller;
     registerServiceWorker().then(function (registration) {
       if (!registration) return;
