@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from inventory.application.access import Action, Principal
 from inventory.application.alert_conditions import HORIZON_DAYS, WINDOW_DAYS, Condition, current_conditions, standing
 from inventory.application.core import InventoryCore
 from inventory.domain.alerts import Alert, AlertKind, Digest, digest_id
 from inventory.domain.errors import InvalidInput, InvalidState, NotFound
+from inventory.domain.time_words import day_in_words
+from inventory.domain.users import User, user_id
 from inventory.projections.alerts import open_alert_ids, open_alerts
 from inventory.projections.store import ReadStore
 
+# How far ahead an alert may be snoozed: longer than that, it is better resolved (or its levels changed).
+SNOOZE_DAYS = 30
 # The alerts a change of stock starts or ends (the others wait for time: expiry, days of supply).
 STOCK_LEVEL_KINDS = frozenset({AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT})
 
@@ -51,6 +56,9 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "resolved_at": alert.resolved_at,
         "acknowledged_by": alert.acknowledged_by,
         "notified": [dict(entry) for entry in alert.notified],
+        # (an Alert restored from a snapshot taken before release 0.3 has neither)
+        "snoozed_until": getattr(alert, "snoozed_until", None),
+        "assigned_to": getattr(alert, "assigned_to", None),
     }
 
 
@@ -180,6 +188,73 @@ class AlertVerbs(InventoryCore):
             return alert_view(alert)
 
         return self._retrying([found.id], attempt)
+
+    def _open_episode(self, alert_id: UUID | str, episode: int, what: str) -> Alert:
+        alert = self._alert(alert_id)
+        if episode != alert.episode or not alert.open:
+            raise InvalidState(
+                f"This {alert.kind.replace('_', ' ')} alert for {alert.sku} at {alert.site} has been resolved "
+                f"since you saw it; there is nothing to {what}.",
+                field="episode",
+            )
+        return alert
+
+    def snooze_alert(
+        self, *, alert_id: UUID | str, episode: int, until: date, actor: str, occurred_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Take an open episode off the open list until a day after today (at most SNOOZE_DAYS ahead); it comes
+        back on that day if the condition still holds, and a new episode is never snoozed."""
+        moment = _utc(occurred_at)
+        today = self.business_day(moment)
+        if not isinstance(until, date) or isinstance(until, datetime):
+            raise InvalidInput("until must be a date.", field="until")
+        if until <= today:
+            raise InvalidInput(f"Snooze it until a day after today ({day_in_words(today, today.year)}).", field="until")
+        latest = today + timedelta(days=SNOOZE_DAYS)
+        if until > latest:
+            raise InvalidInput(
+                f"Snooze it for at most {SNOOZE_DAYS} days, until {day_in_words(latest, today.year)} at the latest; "
+                "an alert left longer is better resolved.",
+                field="until",
+            )
+        found = self._alert(alert_id)
+
+        def attempt() -> dict[str, Any]:
+            alert = self._open_episode(found.id, episode, "snooze")
+            alert.snooze(episode=episode, until=until, actor=actor, occurred_at=moment)
+            self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([found.id], attempt)
+
+    def assign_alert(
+        self, *, alert_id: UUID | str, episode: int, to: str, actor: str, occurred_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Say who is dealing with an open episode: an active account that may see alerts at its site."""
+        moment = _utc(occurred_at)
+        found = self._alert(alert_id)
+        email = str(to or "").strip().lower()
+        person = self._get(User, user_id(email)) if email else None
+        if person is None:
+            raise InvalidInput(f"There is no account {email or '(none given)'}.", field="to")
+        who = Principal(person.email, person.role, frozenset(person.sites))
+        if not person.active or not who.can(Action.READ_ALERTS, found.site):
+            raise InvalidInput(f"{person.email} does not see alerts at {found.site}: choose someone who does.",
+                               field="to")  # fmt: skip
+
+        def attempt() -> dict[str, Any]:
+            alert = self._open_episode(found.id, episode, "assign")
+            if getattr(alert, "assigned_to", None) != person.email:
+                alert.assign(episode=episode, to=person.email, actor=actor, occurred_at=moment)
+                self.save(alert)
+            return alert_view(alert)
+
+        return self._retrying([found.id], attempt)
+
+    def alert_history(self, alert_id: UUID | str) -> list[Any]:
+        """Every event of an alert, oldest first: each episode raised, told, seen, snoozed, assigned, ended."""
+        found = self._alert(alert_id)
+        return list(self.repository.event_store.get(found.id))
 
     def record_notification(
         self,

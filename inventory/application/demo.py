@@ -291,7 +291,7 @@ class Story:
             lines=[
                 {"sku": sku, "quantity": quantity, "unit_cost": cost} for sku, quantity, cost, _ in self._lines(funding)
             ],
-            number=f"PO-{day:%y%m}-{funding}",
+            number=f"PO-{day:%y%m%d}-{funding}",  # raised on different days: never the same number twice
             actor=PURCHASING,
         )
         self.orders[(delivery, funding)] = order["id"]
@@ -435,7 +435,7 @@ class Story:
         self.summary.notes.append("a short-dated donation at FIX-EAST: its lot expires within the alert horizon")
 
     def _paper_tally_entered_late(self, day: date) -> None:
-        """A street-outreach visit written on paper two days ago, entered this morning (backdated)."""
+        """A street-outreach visit written on paper yesterday afternoon, entered this morning (backdated)."""
         before = self.summary.encounters
         self._visit({"key": "demo-backdated-outreach-visit", "site": "FIX-DT", "refill_reason": "first_kit",
                      "lines": [{"sku": "NALOX-4MG", "quantity": 2}], "actor": COORDINATORS["FIX-DT"],
@@ -501,5 +501,6 @@ class Story:
         self.summary.notes.append("a visit sent from a phone after the count of its lot: the count is restated")
 
 
-def _lot(sku: str, day: date, month: int) -> str:
-    return f"{LOT_PREFIX[sku]}-{day:%y%m}-{month}"
+def _lot(sku: str, day: date, batch: int) -> str:
+    """A lot number as the manufacturer prints it: prefix, year and month, and the delivery's batch."""
+    return f"{LOT_PREFIX[sku]}-{day:%y%m}-{batch}"

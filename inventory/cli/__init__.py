@@ -14,7 +14,7 @@ import click
 
 from inventory.adapters.logs import configure_logging
 from inventory.adapters.scheduler import build_scheduler, check_alerts_job
-from inventory.application.demo import DEMO_PASSWORD, DEMO_USERS, already_loaded, seed_demo
+from inventory.application.demo import COORDINATORS, DEMO_PASSWORD, DEMO_USERS, PURCHASING, already_loaded, seed_demo
 from inventory.bootstrap import create_schema
 from inventory.cli.audit import audit
 from inventory.cli.backups import backup_command, restore_command
@@ -81,6 +81,12 @@ def demo_command(days: int, seed: int) -> None:
     with click.progressbar(length=summary.events, label="Building read models") as bar:
         found.projector.catch_up(progress=bar.update)
     check_alerts_job(found)
+    # Purchasing has already given each stock-out to the coordinator of its site, to ask for a top-up run.
+    for row in open_alerts(found.store, kind="out_of_stock"):
+        if row["site"] in COORDINATORS:
+            found.app.assign_alert(alert_id=row["id"], episode=row["episode"], to=COORDINATORS[row["site"]],
+                                   actor=PURCHASING)  # fmt: skip
+    found.projector.catch_up()
     click.echo(f"Alert check done: {len(open_alerts(found.store))} alerts open.")
     click.echo(
         f"Demo sign-in: {DEMO_USERS[0][0]} / {DEMO_PASSWORD} (admin); coordinators, purchasing, grants and "

@@ -1,5 +1,6 @@
 """Alerts as episodes: a condition (kind, site, item, lot) is raised once when it starts and resolved
-when it ends; each episode's raising, notification, acknowledgement and resolution is an event.
+when it ends; each episode's raising, notification, acknowledgement, snoozing, assignment and resolution
+is an event.
 
 One aggregate per condition, named by its key, so two workers that see the same shortage at the
 same moment both try to append the same next event and only one succeeds (the other's save
@@ -67,6 +68,18 @@ class Alert(Aggregate):
         details: dict[str, Any]
         occurred_at: datetime
 
+    class Snoozed(Aggregate.Event):
+        episode: int
+        until: date
+        actor: str
+        occurred_at: datetime
+
+    class Assigned(Aggregate.Event):
+        episode: int
+        to: str
+        actor: str
+        occurred_at: datetime
+
     # ----- command bodies: they run again on every replay ----------------------------------
 
     @event(Started)
@@ -82,6 +95,8 @@ class Alert(Aggregate):
         self.resolved_at: datetime | None = None
         self.acknowledged_by: str | None = None
         self.notified: list[dict[str, Any]] = []  # this episode's deliveries: channel, recipients, at
+        self.snoozed_until: date | None = None
+        self.assigned_to: str | None = None
 
     @event(Raised)
     def raise_episode(self, details: dict[str, Any], occurred_at: datetime) -> None:
@@ -95,6 +110,8 @@ class Alert(Aggregate):
         self.resolved_at = None
         self.acknowledged_by = None
         self.notified = []
+        self.snoozed_until = None
+        self.assigned_to = None
 
     @event(Notified)
     def record_notification(self, episode: int, channel: str, recipients: list[str], occurred_at: datetime) -> None:
@@ -105,6 +122,16 @@ class Alert(Aggregate):
     def acknowledge(self, episode: int, actor: str, occurred_at: datetime) -> None:
         """Someone in purchasing has seen it (it stays raised until the condition ends)."""
         self.acknowledged_by = actor
+
+    @event(Snoozed)
+    def snooze(self, episode: int, until: date, actor: str, occurred_at: datetime) -> None:
+        """Out of the open list until `until` (a business date): it comes back that day if still going on."""
+        self.snoozed_until = until
+
+    @event(Assigned)
+    def assign(self, episode: int, to: str, actor: str, occurred_at: datetime) -> None:
+        """Who is dealing with this episode."""
+        self.assigned_to = to
 
     @event(Resolved)
     def resolve(self, details: dict[str, Any], occurred_at: datetime) -> None:

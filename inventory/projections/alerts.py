@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from inventory.projections.store import ReadStore, Tx
 
 class Alerts(Projection):
     name = "alerts"
+    version = 2  # 2: snoozed until, assigned to
     tables = ("alert_keys", "alerts")
     ddl = (
         """CREATE TABLE IF NOT EXISTS alert_keys (
@@ -22,7 +24,8 @@ class Alerts(Projection):
             id TEXT NOT NULL, episode INTEGER NOT NULL, kind TEXT NOT NULL, site TEXT NOT NULL,
             sku TEXT NOT NULL, lot TEXT, is_open INTEGER NOT NULL, raised_at TEXT NOT NULL, resolved_at TEXT,
             details TEXT NOT NULL, acknowledged_by TEXT, acknowledged_at TEXT,
-            notified TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (id, episode))""",
+            notified TEXT NOT NULL DEFAULT '[]', snoozed_until TEXT, assigned_to TEXT,
+            PRIMARY KEY (id, episode))""",
         "CREATE INDEX IF NOT EXISTS alerts_open ON alerts (is_open, site)",
         "CREATE INDEX IF NOT EXISTS alerts_resolved ON alerts (resolved_at)",
     )
@@ -80,12 +83,28 @@ def _notified(event: Any, tx: Tx) -> None:
         )
 
 
+def _snoozed(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "UPDATE alerts SET snoozed_until = ? WHERE id = ? AND episode = ?",
+        (event.until.isoformat(), str(event.originator_id), event.episode),
+    )
+
+
+def _assigned(event: Any, tx: Tx) -> None:
+    tx.execute(
+        "UPDATE alerts SET assigned_to = ? WHERE id = ? AND episode = ?",
+        (event.to, str(event.originator_id), event.episode),
+    )
+
+
 _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
     Alert.Started: _started,
     Alert.Raised: _raised,
     Alert.Resolved: _resolved,
     Alert.Acknowledged: _acknowledged,
     Alert.Notified: _notified,
+    Alert.Snoozed: _snoozed,
+    Alert.Assigned: _assigned,
 }
 
 _COLUMNS = (
@@ -102,6 +121,8 @@ _COLUMNS = (
     "acknowledged_by",
     "acknowledged_at",
     "notified",
+    "snoozed_until",
+    "assigned_to",
 )
 
 
@@ -131,10 +152,23 @@ def _filters(sites: Iterable[str] | None, kind: str | None) -> tuple[str, list[A
     return " AND ".join(parts) or "1 = 1", params
 
 
-def open_alerts(store: ReadStore, sites: Iterable[str] | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Open episodes (at `sites`, of `kind`), newest first, then by site, item, kind and lot."""
+def open_alerts(
+    store: ReadStore, sites: Iterable[str] | None = None, kind: str | None = None, *, awake_on: date | None = None
+) -> list[dict[str, Any]]:
+    """Open episodes (at `sites`, of `kind`), newest first, then by site, item, kind and lot; with `awake_on`,
+    only those not snoozed past that business date (a snoozed alert is back on the day it was snoozed until)."""
     where, params = _filters(sites, kind)
+    if awake_on is not None:
+        where += " AND (snoozed_until IS NULL OR snoozed_until <= ?)"
+        params.append(awake_on.isoformat())
     return _rows(store, f"is_open = 1 AND {where}", params, "raised_at DESC, site, sku, kind, lot, id")
+
+
+def snoozed_alerts(store: ReadStore, today: date, sites: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Open episodes snoozed past `today`, the soonest back first."""
+    where, params = _filters(sites, None)
+    return _rows(store, f"is_open = 1 AND snoozed_until > ? AND {where}", [today.isoformat(), *params],
+                 "snoozed_until, site, sku, kind, id")  # fmt: skip
 
 
 def sentence(alert: dict[str, Any]) -> str:

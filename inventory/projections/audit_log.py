@@ -179,6 +179,8 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     Alert.Notified: lambda e: f"Alert (episode {e.episode}) sent by {e.channel} to {', '.join(e.recipients)}",
     Alert.Acknowledged: lambda e: f"Alert (episode {e.episode}) acknowledged",
     Alert.Resolved: lambda e: "Alert resolved" + _figures(e.details),
+    Alert.Snoozed: lambda e: f"Alert (episode {e.episode}) snoozed until {day_in_words(e.until)}",
+    Alert.Assigned: lambda e: f"Alert (episode {e.episode}) assigned to {e.to}",
     Digest.Prepared: lambda e: (
         f"Daily digest for {e.day} prepared: {len(e.alert_ids)} open alert(s) for {len(e.recipients)} people"
     ),

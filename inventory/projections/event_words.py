@@ -9,6 +9,8 @@ EVENT_WORDS = {
     "Alert.Notified": "Alert emailed",
     "Alert.Raised": "Alert raised",
     "Alert.Resolved": "Alert resolved",
+    "Alert.Snoozed": "Alert snoozed",
+    "Alert.Assigned": "Alert assigned",
     "Alert.Started": "Alert first raised",
     "DiscardedVisit.Discarded": "Queued visit discarded",
     "Encounter.Recorded": "Visit recorded",

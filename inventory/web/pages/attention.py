@@ -44,7 +44,7 @@ def _plural(count: int, word: str) -> str:
 def needs_attention(who: Principal, store: ReadStore, sites: list[str], today: date, zone: Any) -> list[Attention]:
     found: list[Attention] = []
     if who.can(Action.READ_ALERTS):
-        alerts = open_alerts(store, sites)
+        alerts = open_alerts(store, sites, awake_on=today)
         if alerts:
             found.append(
                 Attention(

@@ -136,7 +136,7 @@ def home() -> str:
         for lot in queries.stock_on_hand(store, chosen)
         if lot["site"] in shown and (expired_on(lot["expires_on"], day) or expires_soon(lot["expires_on"], day))
     ]
-    alerts = [dict(a, message=sentence(a)) for a in open_alerts(store, shown)]
+    alerts = [dict(a, message=sentence(a)) for a in open_alerts(store, shown, awake_on=day)]
     monday = day - timedelta(days=day.weekday())
     first = monday - timedelta(weeks=WEEKS - 1)
     totals = [row for row in queries.daily_totals(store, first, day, chosen) if row["site"] in shown]

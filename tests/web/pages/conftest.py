@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from inventory.application import InventoryApplication
 from inventory.application.users import UserVerbs
-from tests.web.conftest import STAFF, Caller
+from tests.web.conftest import ADMIN, STAFF, Caller, check_alerts
 
 PASSWORD = "pages-test-password"
 HTTPS = "https://localhost"
@@ -82,3 +83,25 @@ def people(flask_app: Flask, inventory: InventoryApplication, staff: dict[str, C
     for email in STAFF.values():
         inventory.set_password(email=email, password=PASSWORD, actor="cli")
     return {role: person(flask_app, email) for role, email in STAFF.items()}
+
+
+@pytest.fixture
+def alerting(flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]) -> dict[str, Person]:
+    """3 kits at the van against a reorder point of 10; syringe levels at WH and no syringes."""
+    inventory.set_stock_level(
+        site="VAN-1", sku="NALOX-4MG", reorder_point=10, par_level=30, lead_time_days=3, actor=ADMIN
+    )
+    inventory.set_stock_level(
+        site="WH", sku="SYR-1ML", reorder_point=200, par_level=900, lead_time_days=14, actor=ADMIN
+    )
+    inventory.receive_stock(
+        site="VAN-1",
+        sku="NALOX-4MG",
+        lot="VANLOT-3",
+        quantity=3,
+        expires_on=date.today() + timedelta(days=300),
+        funding_source="STATE",
+        actor=ADMIN,
+    )
+    check_alerts(flask_app)
+    return people
