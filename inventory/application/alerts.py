@@ -253,8 +253,14 @@ class AlertVerbs(InventoryCore):
 
     def alert_history(self, alert_id: UUID | str) -> list[Any]:
         """Every event of an alert, oldest first: each episode raised, told, seen, snoozed, assigned, ended."""
-        found = self._alert(alert_id)
-        return list(self.repository.event_store.get(found.id))
+        try:
+            the_id = alert_id if isinstance(alert_id, UUID) else UUID(str(alert_id))
+        except ValueError:
+            raise UnknownAlert(f"There is no alert {alert_id}.", field="alert_id") from None
+        events = list(self.repository.event_store.get(the_id))
+        if not events or not isinstance(events[0], Alert.Started):
+            raise UnknownAlert(f"There is no alert {alert_id}.", field="alert_id")
+        return events
 
     def record_notification(
         self,

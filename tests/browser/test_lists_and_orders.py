@@ -160,4 +160,7 @@ def test_a_snoozed_alert_comes_back_on_its_day(screen: Screen, live: Live, clock
     expect(returned).to_have_count(1)
     expect(returned).to_contain_text("back from snooze since")
     screen.shot("back")
+    returned.get_by_role("link", name="What happened").click()
+    expect(page.locator("li[data-event=Snoozed]")).to_contain_text("Snoozed until")
+    assert screen.axe() == []
     assert screen.console_errors == []

@@ -51,14 +51,16 @@ class AssignForm(AcknowledgeForm):
                      validators=[InputRequired("Choose who deals with it.")])  # fmt: skip
 
 
-def _staff_for(site: str) -> list[tuple[str, str]]:
-    """Who may be given an alert at `site`: active accounts that see alerts there."""
-    people = []
-    for user in staff_accounts(services().store):
-        who = Principal(user["email"], user["role"], frozenset(user["sites"]))
-        if user["active"] and who.can(Action.READ_ALERTS, site):
-            people.append((user["email"], user["email"]))
-    return sorted(people)
+def _staff_for(sites: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Who may be given an alert at each of `sites`: active accounts that see alerts there (read once)."""
+    people = [
+        Principal(user["email"], user["role"], frozenset(user["sites"]))
+        for user in staff_accounts(services().store)
+        if user["active"]
+    ]
+    return {
+        site: sorted((who.email, who.email) for who in people if who.can(Action.READ_ALERTS, site)) for site in sites
+    }
 
 
 def _order_link(row: dict[str, Any]) -> str | None:
@@ -85,7 +87,7 @@ def _render(status: int = 200, problem: str | None = None) -> ResponseReturnValu
     day = today()
     current = [dict(row, order_link=_order_link(row)) for row in open_alerts(store, shown, kind, awake_on=day)]
     can_act = who.can(Action.ACKNOWLEDGE_ALERTS)
-    staff = {row["site"]: _staff_for(row["site"]) for row in current} if can_act else {}
+    staff = _staff_for({row["site"] for row in current}) if can_act else {}
     return render_template(
         "pages/alerts/index.html",
         sites=sites,

@@ -102,7 +102,8 @@ def detail(row: dict[str, Any]) -> str:
     if reason.startswith("corrected:"):
         return f"Correction ({row['reference'].replace(' to ', ' → ')}): {VOID_REASONS.get(reason[10:], reason[10:])}"
     if kind == "received":
-        return f"PO {row['reference']}" if row["reference"] else ""
+        # The order's number for a receipt against one, else the delivery note or invoice number typed.
+        return f"Reference: {row['reference']}" if row["reference"] else ""
     if kind == "distributed":
         return "Visit"
     if kind == "transfer_out":

@@ -142,3 +142,5 @@ def test_a_delivery_without_an_order_keeps_its_unit_cost_and_paperwork_reference
     assert done.status_code == 302
     assert receipts(flask_app, "WH") == [("NALOX-4MG", "N-DN-1", 12, "12.50", "DN-4471")]
     assert "at 12.50 each" in admin.get("/sites/WH/receive").get_data(as_text=True)
+    # The stock card names the paperwork for what it is (not as an order number).
+    assert "Reference: DN-4471" in admin.get("/sites/WH/stock/NALOX-4MG").get_data(as_text=True)
