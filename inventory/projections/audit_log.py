@@ -35,9 +35,15 @@ class AuditLog(Projection):
             position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, actor TEXT NOT NULL,
             aggregate_id TEXT NOT NULL, aggregate_type TEXT NOT NULL, event_type TEXT NOT NULL,
             site TEXT, business_date TEXT, summary TEXT NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS audit_log_recorded ON audit_log (recorded_at)",
+        # The history a page at a time, led by the filter given (queries.audit_page): newest first by position,
+        # or, within days of recording, newest recorded first.
         "CREATE INDEX IF NOT EXISTS audit_log_site ON audit_log (site, position)",
         "CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, position)",
+        "CREATE INDEX IF NOT EXISTS audit_log_event ON audit_log (event_type, position)",
+        "CREATE INDEX IF NOT EXISTS audit_log_when ON audit_log (recorded_at, position)",
+        "CREATE INDEX IF NOT EXISTS audit_log_actor_when ON audit_log (actor, recorded_at, position)",
+        "CREATE INDEX IF NOT EXISTS audit_log_event_when ON audit_log (event_type, recorded_at, position)",
+        "CREATE INDEX IF NOT EXISTS audit_log_site_when ON audit_log (site, recorded_at, position)",
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:

@@ -40,12 +40,19 @@ class CardPage:
     sku: str
     closing: int | None  # the balance at the end of the last day asked for (on the newest page)
     opening: int | None  # the balance before the first day asked for (on the last page)
-    rows: list[dict[str, Any]]  # newest first, each with `balance` (after it) and `warning` (below zero)
-    older: str | None  # the cursor of the next (older) page, None on the last page
+    rows: list[dict[str, Any]]  # in the order asked, each with `balance` (after it) and `warning` (below zero)
+    older: str | None  # the cursor of the next page (older ones, when newest first), None on the last page
 
     @property
     def last_page(self) -> bool:
         return self.older is None
+
+    def below_zero_days(self, start: date) -> list[str]:
+        """The days on this page the running balance is below zero (`start` first when it opens below)."""
+        days = sorted({row["business_date"] for row in self.rows if row["warning"]})
+        if self.opening is not None and self.opening < 0:
+            days.insert(0, start.isoformat())
+        return days
 
 
 def _balance_before_day(store: ReadStore, site: str, sku: str, day: str) -> int:
@@ -70,14 +77,22 @@ def _cursor_row(store: ReadStore, site: str, sku: str, cursor: str) -> tuple[str
 
 
 def card_page(
-    store: ReadStore, site: str, sku: str, start: date, end: date, older_than: str | None = None, limit: int = PAGE_ROWS
+    store: ReadStore,
+    site: str,
+    sku: str,
+    start: date,
+    end: date,
+    older_than: str | None = None,
+    limit: int = PAGE_ROWS,
+    *,
+    newest_first: bool = True,
 ) -> CardPage | None:
-    """One page of the card from `end` back to `start`, starting after the movement `older_than` names
-    (None: from the newest). None if `older_than` names no movement of this card."""
+    """One page of the card between `start` and `end`, from the newest movement back (or, not
+    `newest_first`, from the oldest on), starting after the movement the cursor `older_than` names (None:
+    from the first). None if the cursor names no movement of this card in the range."""
     first, last = start.isoformat(), end.isoformat()
-    # The balance at the end is shown above the newest page only; the opening balance below the last.
-    after_end = date.fromordinal(end.toordinal() + 1).isoformat()
-    closing = _balance_before_day(store, site, sku, after_end) if older_than is None else None
+    # Which end of the range the cursor replaces: the newest (reading back) or the oldest (reading on).
+    sign, direction, skipped, bound = ("<=", "DESC", ">=", ">=") if newest_first else (">=", "ASC", "<=", "<=")
     if older_than is None:
         where = "site = ? AND sku = ? AND business_date BETWEEN ? AND ?"
         params: list[Any] = [site, sku, first, last]
@@ -85,21 +100,24 @@ def card_page(
         key = _cursor_row(store, site, sku, older_than)
         if key is None or not first <= key[0] <= last:
             return None
-        # The cursor is the upper end of a row-value range on the card index (site, sku, business_date,
-        # occurred_at, position): the page starts where the last one stopped, never reading newer rows.
+        # The cursor is one end of a row-value range on the card index (site, sku, business_date,
+        # occurred_at, position): the page starts where the last one stopped, never reading the rows before.
         day, occurred, position, seq = key
-        where = """site = ? AND sku = ? AND business_date >= ? AND (business_date, occurred_at, position) <= (?, ?, ?)
-                   AND NOT (position = ? AND seq >= ?)"""
-        params = [site, sku, first, day, occurred, position, position, seq]
+        where = f"""site = ? AND sku = ? AND business_date {bound} ?
+                    AND (business_date, occurred_at, position) {sign} (?, ?, ?)
+                    AND NOT (position = ? AND seq {skipped} ?)"""
+        params = [site, sku, first if newest_first else last, day, occurred, position, position, seq]
     found = store.fetchall(
         f"""SELECT {", ".join(COLUMNS)} FROM stock_movements WHERE {where}
-            ORDER BY business_date DESC, occurred_at DESC, position DESC, seq DESC LIMIT ?""",
+            ORDER BY business_date {direction}, occurred_at {direction}, position {direction}, seq {direction}
+            LIMIT ?""",
         [*params, limit + 1],
     )
     rows = [dict(zip(COLUMNS, row, strict=True)) for row in found[:limit]]
-    older = f"{rows[-1]['position']}-{rows[-1]['seq']}" if len(found) > limit else None
-    if rows:
-        oldest = rows[-1]
+    more = f"{rows[-1]['position']}-{rows[-1]['seq']}" if len(found) > limit else None
+    in_time = rows if not newest_first else list(reversed(rows))
+    if in_time:
+        oldest = in_time[0]
         [(earlier_that_day,)] = store.fetchall(
             """SELECT COALESCE(SUM(quantity), 0) FROM stock_movements
                WHERE site = ? AND sku = ? AND business_date = ? AND (occurred_at, position) <= (?, ?)
@@ -108,9 +126,15 @@ def card_page(
              oldest["position"], oldest["seq"]),
         )  # fmt: skip
         balance = _balance_before_day(store, site, sku, oldest["business_date"]) + int(earlier_that_day)
-        for row in reversed(rows):
+        for row in in_time:
             balance += int(row["quantity"])
             row["balance"] = balance
             row["warning"] = balance < 0
-    opening = _balance_before_day(store, site, sku, first) if older is None else None
-    return CardPage(site, sku, closing, opening, rows, older)
+    # The balance at the end is shown with the newest movement, the opening balance with the oldest.
+    newest_page, oldest_page = (
+        (older_than is None, more is None) if newest_first else (more is None, older_than is None)
+    )
+    after_end = date.fromordinal(end.toordinal() + 1).isoformat()
+    closing = _balance_before_day(store, site, sku, after_end) if newest_page else None
+    opening = _balance_before_day(store, site, sku, first) if oldest_page else None
+    return CardPage(site, sku, closing, opening, rows, more)

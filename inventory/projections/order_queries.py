@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
+from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
 from inventory.projections.store import ReadStore
 
 # Orders stock can still be received against.
@@ -62,19 +64,52 @@ def _order(row: tuple[Any, ...]) -> dict[str, Any]:
 _COLUMNS = "id, number, supplier, site, funding_source, status, raised_at, raised_by, updated_at, lines"
 
 
-def purchase_orders(store: ReadStore, statuses: tuple[str, ...], limit: int | None = None) -> list[dict[str, Any]]:
-    """Orders in `statuses` at every site, most recently changed first (at most `limit`)."""
-    marks = ", ".join("?" for _ in statuses)
-    tail = " LIMIT ?" if limit is not None else ""
-    params: list[Any] = [*statuses, *([limit] if limit is not None else [])]
-    rows = store.fetchall(
-        f"SELECT {_COLUMNS} FROM purchase_orders WHERE status IN ({marks}) ORDER BY updated_at DESC, number{tail}",
-        params,
-    )
-    return [_order(row) for row in rows]
-
-
 def purchase_order_row(store: ReadStore, order_id: str) -> dict[str, Any] | None:
     """One order as the read model holds it (None if it has not been seen)."""
     rows = store.fetchall(f"SELECT {_COLUMNS} FROM purchase_orders WHERE id = ?", (order_id,))
     return _order(rows[0]) if rows else None
+
+
+def order_page(
+    store: ReadStore,
+    *,
+    statuses: tuple[str, ...],
+    sites: Collection[str] | None,
+    number: str | None = None,
+    raised_from: str | None = None,
+    raised_before: str | None = None,
+    newest_first: bool = True,
+    after: str | None = None,
+    limit: int = PAGE_ROWS,
+) -> Page:
+    """A page of orders in `statuses` at `sites` (None: every site), by when they were raised; or, given an
+    order `number` (or its start), by number. `raised_from` and `raised_before` are UTC moments."""
+    columns = [column.strip() for column in _COLUMNS.split(",")]
+    key = ("number", "id") if number else ("raised_at", "id")
+    if sites is None:
+        parts = [Part("status = ?", (status,)) for status in statuses]
+    else:
+        parts = [Part("site = ? AND status = ?", (site, status)) for site in sorted(sites) for status in statuses]
+    where, params = ["1 = 1"], []
+    if number:
+        where.append("number >= ? AND number < ?")
+        params += [number, number[:-1] + chr(ord(number[-1]) + 1)]  # every number that starts so
+    if raised_from:
+        where.append("raised_at >= ?")
+        params.append(raised_from)
+    if raised_before:
+        where.append("raised_at < ?")
+        params.append(raised_before)
+    found = keyset_page(
+        store,
+        select=f"SELECT {_COLUMNS} FROM purchase_orders",
+        columns=columns,
+        key=key,
+        parts=parts,
+        where=" AND ".join(where),
+        params=params,
+        newest_first=newest_first,
+        after=after,
+        limit=limit,
+    )
+    return Page([_order(tuple(row[c] for c in columns)) for row in found.rows], found.next)

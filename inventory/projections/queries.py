@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from inventory.domain.time_words import day_in_words
+from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
 from inventory.projections.store import ReadStore
 
 
@@ -216,7 +217,10 @@ def consumption(
     return results
 
 
-def audit_log(
+AUDIT_COLUMNS = ("position", "recorded_at", "actor", "aggregate_type", "event_type", "site", "business_date", "summary")
+
+
+def audit_page(
     store: ReadStore,
     *,
     site: str | None = None,
@@ -224,35 +228,53 @@ def audit_log(
     event_type: str | None = None,
     start: date | None = None,
     end: date | None = None,
-    before: int | None = None,
-    limit: int = 100,
+    after: str | None = None,
+    limit: int = PAGE_ROWS,
     zone: ZoneInfo | None = None,
-) -> list[dict[str, Any]]:
-    """The newest events first, filtered; page with `before` (a position).
+) -> Page:
+    """The newest entries first, filtered, a page at a time.
 
-    `start` and `end` are days of recording: in `zone` when given (midnight to midnight there),
-    otherwise UTC days.
+    `start` and `end` are days of recording: in `zone` when given (midnight to midnight there), otherwise
+    UTC days. Without them the entries are in the log's order (by position); within them, by when they
+    were recorded (events saved together may carry moments a few microseconds out of their positions'
+    order). The most selective filter given leads (person, then event, then site) and each has its index
+    on (it, position) and (it, recorded_at, position), so a page reads about its own rows whatever the
+    length of the log.
     """
-    where, params = _where({"site": site, "actor": actor, "event_type": event_type})
-    if start:
+    filters = {"actor": actor, "event_type": event_type, "site": site}
+    leading = next((name for name, value in filters.items() if value is not None), None)
+    part = Part(f"{leading} = ?", (filters[leading],)) if leading else Part("1 = 1")
+    where, params = _where({name: value for name, value in filters.items() if name != leading})
+    recorded_from, recorded_before = days_as_moments(start, end, zone)
+    if recorded_from:
         where += " AND recorded_at >= ?"
-        params.append(_midnight(start, zone))
-    if end:
+        params.append(recorded_from)
+    if recorded_before:
         where += " AND recorded_at < ?"
-        params.append(_midnight(end + timedelta(days=1), zone))
-    if before:
-        where += " AND position < ?"
-        params.append(before)
-    rows = store.fetchall(
-        f"""SELECT position, recorded_at, actor, aggregate_type, event_type, site, business_date, summary
-            FROM audit_log WHERE {where} ORDER BY position DESC LIMIT ?""",
-        [*params, limit],
+        params.append(recorded_before)
+    return keyset_page(
+        store,
+        select=f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log",
+        columns=AUDIT_COLUMNS,
+        key=("recorded_at", "position") if start or end else ("position",),
+        parts=[part],
+        where=where,
+        params=params,
+        after=after,
+        limit=limit,
     )
-    keys = ("position", "recorded_at", "actor", "aggregate_type", "event_type", "site", "business_date", "summary")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def _midnight(day: date, zone: ZoneInfo | None) -> str:
+def days_as_moments(start: date | None, end: date | None, zone: ZoneInfo | None) -> tuple[str | None, str | None]:
+    """Business days `start` to `end` (either may be open) as recorded moments: from midnight of the first
+    day to midnight after the last, in `zone`."""
+    return (
+        midnight_utc(start, zone) if start is not None else None,
+        midnight_utc(end + timedelta(days=1), zone) if end is not None else None,
+    )
+
+
+def midnight_utc(day: date, zone: ZoneInfo | None) -> str:
     """The start of `day` in `zone`, as recorded times are stored (ISO 8601, UTC); the bare date without a zone."""
     if zone is None:
         return day.isoformat()

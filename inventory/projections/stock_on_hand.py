@@ -31,10 +31,19 @@ class StockOnHand(Projection):
             dispatched_at TEXT NOT NULL, dispatched_by TEXT NOT NULL, closed_at TEXT, lines TEXT NOT NULL,
             received TEXT NOT NULL DEFAULT '[]', shortfall TEXT NOT NULL DEFAULT '[]')""",
         "CREATE INDEX IF NOT EXISTS transfers_to_site ON transfers (to_site, status)",
+        # The transfers list, a page at a time (inventory.projections.paging): by status, from or to a site.
+        "CREATE INDEX IF NOT EXISTS transfers_page ON transfers (status, dispatched_at, id)",
+        "CREATE INDEX IF NOT EXISTS transfers_from_page ON transfers (from_site, status, dispatched_at, id)",
+        "CREATE INDEX IF NOT EXISTS transfers_to_page ON transfers (to_site, status, dispatched_at, id)",
         """CREATE TABLE IF NOT EXISTS purchase_orders (
             id TEXT PRIMARY KEY, number TEXT NOT NULL, supplier TEXT NOT NULL, site TEXT NOT NULL,
             funding_source TEXT NOT NULL, status TEXT NOT NULL, raised_at TEXT NOT NULL,
             raised_by TEXT NOT NULL, updated_at TEXT NOT NULL, lines TEXT NOT NULL)""",
+        # The purchase orders list, a page at a time: by status, at a site; and found by number.
+        "CREATE INDEX IF NOT EXISTS purchase_orders_page ON purchase_orders (status, raised_at, id)",
+        "CREATE INDEX IF NOT EXISTS purchase_orders_site_page ON purchase_orders (site, status, raised_at, id)",
+        "CREATE INDEX IF NOT EXISTS purchase_orders_number ON purchase_orders (status, number, id)",
+        "CREATE INDEX IF NOT EXISTS purchase_orders_site_number ON purchase_orders (site, status, number, id)",
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
+from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
 from inventory.projections.store import ReadStore, Row
 
 _COLUMNS = (
@@ -24,7 +25,10 @@ _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM transfers"
 
 
 def _row(row: Row) -> dict[str, Any]:
-    found = dict(zip(_COLUMNS, row, strict=True))
+    return _decoded(dict(zip(_COLUMNS, row, strict=True)))
+
+
+def _decoded(found: dict[str, Any]) -> dict[str, Any]:
     for key in ("lines", "received", "shortfall"):
         found[key] = json.loads(found[key] or "[]")
     found["units"] = sum(int(line["quantity"]) for line in found["lines"])
@@ -62,3 +66,50 @@ def transfer(store: ReadStore, transfer_id: str) -> dict[str, Any] | None:
     """One transfer by id, or None when the read model has no such transfer."""
     rows = store.fetchall(f"{_SELECT} WHERE id = ?", (transfer_id,))
     return _row(rows[0]) if rows else None
+
+
+STATUSES = ("in_transit", "received", "cancelled", "voided")
+
+
+def transfer_page(
+    store: ReadStore,
+    *,
+    sites: Collection[str] | None,
+    statuses: tuple[str, ...] = STATUSES,
+    sent_from: str | None = None,
+    sent_before: str | None = None,
+    newest_first: bool = True,
+    after: str | None = None,
+    limit: int = PAGE_ROWS,
+) -> Page:
+    """A page of transfers from or to any of `sites` (None: every site) in `statuses`, by when they were
+    sent; `sent_from` and `sent_before` are UTC moments."""
+    if sites is None:
+        parts = [Part("status = ?", (status,)) for status in statuses]
+    else:
+        parts = [
+            Part(f"{end} = ? AND status = ?", (site, status))
+            for site in sorted(sites)
+            for end in ("from_site", "to_site")
+            for status in statuses
+        ]
+    where, params = ["1 = 1"], []
+    if sent_from:
+        where.append("dispatched_at >= ?")
+        params.append(sent_from)
+    if sent_before:
+        where.append("dispatched_at < ?")
+        params.append(sent_before)
+    found = keyset_page(
+        store,
+        select=_SELECT,
+        columns=_COLUMNS,
+        key=("dispatched_at", "id"),
+        parts=parts,
+        where=" AND ".join(where),
+        params=params,
+        newest_first=newest_first,
+        after=after,
+        limit=limit,
+    )
+    return Page([_decoded(row) for row in found.rows], found.next)

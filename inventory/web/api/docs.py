@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
+from inventory.projections.paging import BAD_CURSOR, CursorError, Page
 from inventory.web.api.schemas import ErrorResponse
 
 # alt_response only writes documentation onto the view; any blueprint instance can do that.
@@ -38,3 +39,17 @@ def documented(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., A
         return view
 
     return decorate
+
+
+def bad_cursor() -> NoReturn:
+    """The 422 that says a cursor is not one of ours."""
+    abort(422, message=BAD_CURSOR, errors={"cursor": [BAD_CURSOR]})
+    raise AssertionError("abort raises")
+
+
+def paged(read: Callable[[], Page]) -> Page:
+    """A page of a list, or the 422 of a cursor that is not one of ours."""
+    try:
+        return read()
+    except CursorError:
+        bad_cursor()

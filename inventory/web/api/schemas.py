@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -23,6 +24,7 @@ from inventory.domain.text import (
 )
 from inventory.domain.users import Role
 from inventory.domain.values import AdjustmentReason, Category, SiteKind, VoidReason
+from inventory.projections.paging import MOST_ROWS, PAGE_ROWS
 
 
 class Text(fields.String):
@@ -127,6 +129,13 @@ def money() -> fields.Decimal:
         validate=validate.Range(min=0, max=1_000_000),
         metadata={"minimum": 0, "maximum": 1_000_000},
     )
+
+
+def dated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Read-model rows carry expiry dates as ISO strings; the schemas speak dates."""
+    return [
+        dict(row, expires_on=date.fromisoformat(row["expires_on"]) if row.get("expires_on") else None) for row in rows
+    ]
 
 
 class Strict(Schema):
@@ -417,6 +426,31 @@ class CountIn(Strict):
     occurred_at = moment()
 
 
+# ----- lists, a page at a time ------------------------------------------------------------------
+
+
+class PageQuery(Strict):
+    """Every list pages the same way: `limit` rows (50 unless asked), then the `next_cursor` of the answer
+    as `cursor` for the next page, until `next_cursor` is null."""
+
+    limit = fields.Integer(
+        load_default=PAGE_ROWS,
+        validate=validate.Range(min=1, max=MOST_ROWS, error=f"Ask for 1 to {MOST_ROWS} rows."),
+        metadata={"description": f"Rows on the page, 1 to {MOST_ROWS} (default {PAGE_ROWS})."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=400),
+        metadata={"description": "The previous page's `next_cursor`; leave out for the first page."},
+    )
+
+
+class Paged(Schema):
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "The cursor of the next page; null on the last."}
+    )
+
+
 class StockQuery(Strict):
     site = Code(load_default=None)
     sku = Code(load_default=None)
@@ -428,11 +462,16 @@ class StockRowOut(LotOut):
     sku = fields.String(required=True)
 
 
-class StockCardQuery(Strict):
+class StockCardQuery(PageQuery):
     site = Code(required=True)
     sku = Code(required=True)
     from_ = Day(required=True, data_key="from")
     to = Day(required=True)
+    order = fields.String(
+        load_default="oldest",
+        validate=validate.OneOf(["oldest", "newest"]),
+        metadata={"description": "oldest: from `from` on (the default); newest: from `to` back, as the page shows."},
+    )
 
 
 class MovementOut(Schema):
@@ -453,12 +492,16 @@ class MovementOut(Schema):
     warning = fields.Boolean(required=True)
 
 
-class StockCardOut(Schema):
+class StockCardOut(Paged):
     site = fields.String(required=True)
     sku = fields.String(required=True)
-    opening = fields.Integer(required=True)
+    opening = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The balance before `from`, on the page it begins."}
+    )
     rows = fields.List(fields.Nested(MovementOut), required=True)
-    closing = fields.Integer(required=True)
+    closing = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The balance at the end of `to`, on its page."}
+    )
     warnings = fields.List(fields.String(), required=True)
 
 
@@ -507,6 +550,34 @@ class TransferOut(Schema):
     received = fields.List(fields.Nested(TransferLineOut), required=True)
     shortfall = fields.List(fields.Nested(TransferLineOut), required=True)
     voided = fields.String(allow_none=True, metadata={"description": "Why the transfer was voided; null if it stands"})
+
+
+TRANSFER_STATUSES = ("in_transit", "received", "cancelled", "voided")
+
+
+class TransferQuery(PageQuery):
+    site = Code(load_default=None, metadata={"description": "Transfers from or to this site."})
+    status = fields.String(load_default=None, validate=validate.OneOf(TRANSFER_STATUSES))
+    sent_from = Day(load_default=None, metadata={"description": "Sent on or after this day (program time)."})
+    sent_to = Day(load_default=None, metadata={"description": "Sent on or before this day (program time)."})
+    order = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+
+
+class TransferRowOut(Schema):
+    id = fields.String(required=True)
+    from_site = fields.String(required=True)
+    to_site = fields.String(required=True)
+    status = fields.String(required=True)
+    dispatched_at = fields.String(required=True)
+    dispatched_by = fields.String(required=True)
+    closed_at = fields.String(required=True, allow_none=True)
+    lines = fields.List(fields.Nested(TransferLineOut), required=True)
+    received = fields.List(fields.Nested(TransferLineOut), required=True)
+    shortfall = fields.List(fields.Nested(TransferLineOut), required=True)
+
+
+class TransferPageOut(Paged):
+    transfers = fields.List(fields.Nested(TransferRowOut), required=True)
 
 
 class OrderLineIn(Strict):
@@ -558,6 +629,32 @@ class PurchaseOrderOut(Schema):
     funding_source = fields.String(required=True)
     status = fields.String(required=True)
     lines = fields.List(fields.Nested(OrderLineOut), required=True)
+
+
+ORDER_STATUSES = ("draft", "submitted", "partly_received", "received", "closed", "cancelled")
+
+
+class PurchaseOrderQuery(PageQuery):
+    site = Code(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
+    number = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "An order number, or how it starts; the page is then in number order."},
+    )
+    raised_from = Day(load_default=None, metadata={"description": "Raised on or after this day (program time)."})
+    raised_to = Day(load_default=None, metadata={"description": "Raised on or before this day (program time)."})
+    order = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+
+
+class PurchaseOrderRowOut(PurchaseOrderOut):
+    raised_at = fields.String(required=True)
+    raised_by = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class PurchaseOrderPageOut(Paged):
+    purchase_orders = fields.List(fields.Nested(PurchaseOrderRowOut), required=True)
 
 
 # ----- alerts, audit and tokens -------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -12,10 +11,11 @@ from marshmallow import RAISE
 from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
+from inventory.projections.card_pages import card_page
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command, request_key
-from inventory.web.api.docs import ERRORS, documented
+from inventory.web.api.docs import ERRORS, bad_cursor, documented
 from inventory.web.services import services
 
 blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
@@ -34,11 +34,6 @@ def key_names_it(description: str) -> dict[str, Any]:
 
 def _upper(code: str | None) -> str | None:
     return code.upper() if code else None
-
-
-def _dated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Read-model rows carry ISO strings; the schemas speak dates."""
-    return [dict(row, expires_on=date.fromisoformat(row["expires_on"]) if row["expires_on"] else None) for row in rows]
 
 
 @blp.route("/receipts")
@@ -145,7 +140,7 @@ class Stock(MethodView):
         rows = queries.stock_as_of(store, as_of, site, sku) if as_of else queries.stock_on_hand(store, site, sku)
         if not principal.all_sites:
             rows = [row for row in rows if row["site"] in principal.sites]
-        return _dated(rows)
+        return s.dated(rows)
 
 
 @blp.route("/stock-card")
@@ -159,8 +154,22 @@ class StockCard(MethodView):
         require(Action.READ_STOCK, site)
         if query["to"] < query["from_"]:
             abort(422, message="'to' must not be before 'from'.", errors={"to": ["must not be before 'from'"]})
-        card = queries.stock_card(services().store, site, sku, query["from_"], query["to"])
-        return vars(card)
+        store = services().store
+        found = card_page(
+            store, site, sku, query["from_"], query["to"], query["cursor"], query["limit"],
+            newest_first=query["order"] == "newest",
+        )  # fmt: skip
+        if found is None:
+            bad_cursor()
+        return {
+            "site": site,
+            "sku": sku,
+            "opening": found.opening,
+            "rows": found.rows,
+            "closing": found.closing,
+            "warnings": [queries.below_zero_warning(site, sku, day) for day in found.below_zero_days(query["from_"])],
+            "next_cursor": found.older,
+        }
 
 
 @blp.route("/alerts")

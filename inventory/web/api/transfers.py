@@ -6,12 +6,16 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from inventory.application.access import Action
+from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page
+from inventory.projections.queries import days_as_moments
+from inventory.projections.transfer_queries import STATUSES, transfer_page
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command
-from inventory.web.api.docs import ERRORS, documented
+from inventory.web.api.docs import ERRORS, documented, paged
 from inventory.web.services import services
 
 blp = Blueprint("api_transfers", __name__, url_prefix="/api/v1", description="Transfers and purchase orders")
@@ -19,6 +23,32 @@ blp = Blueprint("api_transfers", __name__, url_prefix="/api/v1", description="Tr
 
 @blp.route("/transfers")
 class Transfers(MethodView):
+    @blp.arguments(s.TransferQuery, location="query", unknown=RAISE)
+    @blp.response(200, s.TransferPageOut)
+    @documented(401, 403, 422)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Transfers from or to the caller's sites (or `site`), newest sent first unless `order=oldest`,
+        a page at a time."""
+        site = query["site"].upper() if query["site"] else None
+        principal = require(Action.READ_STOCK, site)
+        sent_from, sent_before = days_as_moments(query["sent_from"], query["sent_to"], services().app.zone)
+        found = paged(
+            lambda: transfer_page(
+                services().store,
+                sites=[site] if site else (None if principal.all_sites else sorted(principal.sites)),
+                statuses=(query["status"],) if query["status"] else STATUSES,
+                sent_from=sent_from,
+                sent_before=sent_before,
+                newest_first=query["order"] == "newest",
+                after=query["cursor"],
+                limit=query["limit"],
+            )
+        )
+        rows = [
+            {**row, **{part: s.dated(row[part]) for part in ("lines", "received", "shortfall")}} for row in found.rows
+        ]
+        return {"transfers": rows, "next_cursor": found.next}
+
     @command
     @blp.arguments(s.TransferIn)
     @blp.response(201, s.TransferOut)
@@ -70,6 +100,30 @@ class TransferCancel(MethodView):
 
 @blp.route("/purchase-orders")
 class PurchaseOrders(MethodView):
+    @blp.arguments(s.PurchaseOrderQuery, location="query", unknown=RAISE)
+    @blp.response(200, s.PurchaseOrderPageOut)
+    @documented(401, 403, 422)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Purchase orders at the caller's sites (or `site`), newest raised first unless `order=oldest`; given a
+        `number` (or its start), in number order. A page at a time."""
+        site = query["site"].upper() if query["site"] else None
+        principal = require(Action.READ_STOCK, site)
+        raised_from, raised_before = days_as_moments(query["raised_from"], query["raised_to"], services().app.zone)
+        found = paged(
+            lambda: order_page(
+                services().store,
+                statuses=(query["status"],) if query["status"] else UNFINISHED + FINISHED,
+                sites=[site] if site else (None if principal.all_sites else sorted(principal.sites)),
+                number=query["number"].strip().upper() if query["number"] else None,
+                raised_from=raised_from,
+                raised_before=raised_before,
+                newest_first=query["order"] == "newest",
+                after=query["cursor"],
+                limit=query["limit"],
+            )
+        )
+        return {"purchase_orders": found.rows, "next_cursor": found.next}
+
     @command
     @blp.arguments(s.PurchaseOrderIn)
     @blp.response(201, s.PurchaseOrderOut)

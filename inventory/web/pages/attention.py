@@ -12,7 +12,7 @@ from flask import url_for
 from inventory.application.access import Action, Principal
 from inventory.projections import queries
 from inventory.projections.alerts import open_alerts, sentence
-from inventory.projections.order_queries import purchase_orders
+from inventory.projections.order_queries import order_page
 from inventory.projections.store import ReadStore
 from inventory.projections.transfer_queries import transfers_in_transit
 from inventory.web.pages.common import day_shown
@@ -27,6 +27,7 @@ CORRECTIONS = (
     "StockLedger.CountRestated",
 )
 REVIEW_DAYS = 7
+SHOWN = 10  # orders named at most, of each kind
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,17 @@ def needs_attention(who: Principal, store: ReadStore, sites: list[str], today: d
                 )
             )
     if who.can(Action.PURCHASE):
-        unfinished = purchase_orders(store, ("draft", "partly_received"))
-        drafts = [o for o in unfinished if o["status"] == "draft"]
-        partly = [o for o in unfinished if o["status"] == "partly_received"]
+        buying = None if who.all_sites else sorted(site for site in sites if who.can(Action.PURCHASE, site))
+        drafts = order_page(store, statuses=("draft",), sites=buying, limit=SHOWN).rows
+        partly = order_page(store, statuses=("partly_received",), sites=buying, limit=SHOWN).rows
         if drafts:
+            more = len(drafts) == SHOWN
             found.append(
                 Attention(
                     "orders",
-                    f"{_plural(len(drafts), 'purchase order')} drafted and not yet sent: "
-                    f"{', '.join(o['number'] for o in drafts)}.",
-                    url_for("purchase_orders.index"),
+                    f"{'At least ' if more else ''}{_plural(len(drafts), 'purchase order')} drafted and not yet sent: "
+                    f"{', '.join(o['number'] for o in drafts)}{', …' if more else ''}.",
+                    url_for("purchase_orders.index", status="draft"),
                     "See the orders",
                 )
             )

@@ -17,10 +17,12 @@ from inventory import domain
 from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.event_words import event_in_words
+from inventory.projections.paging import CursorError
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
 from inventory.web.pages.common import allow, moment_shown, now, page, principal, visible_sites
 from inventory.web.pages.fields import DayField
+from inventory.web.pages.lists import QueryForm, chosen, pager
 from inventory.web.services import services
 
 bp = Blueprint("audit", __name__)
@@ -59,33 +61,12 @@ def site_choices(blank: str) -> list[tuple[str, str]]:
     return [("", blank), *((s["code"], f"{s['code']} · {s['name']}") for s in visible_sites(principal()))]
 
 
-class QueryForm(FlaskForm):
-    """A GET form: it only reads, so it carries no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-
 class HistoryFilter(QueryForm):
     start = DayField("Recorded from", validators=[Optional()])
     end = DayField("Recorded to", validators=[Optional()])
     site = SelectField("Site", validate_choice=False)
     actor = StringField("Who (email)", validators=[Optional(), Length(max=200)], render_kw={"autocapitalize": "none"})
     event = SelectField("Event", validate_choice=False)
-
-
-def chosen(field: Any, what: str) -> str | None:
-    """The value of a select, checked against its choices (with a message that says what to do)."""
-    value = (field.data or "").strip()
-    if value and value not in {code for code, _ in field.choices}:
-        field.errors = [*field.errors, f"Choose {what} from the list."]
-        return None
-    return value or None
-
-
-def position_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 @bp.get("/audit")
@@ -103,7 +84,7 @@ def index() -> ResponseReturnValue:
     if form.start.data and form.end.data and form.end.data < form.start.data:
         form.end.errors = [*form.end.errors, "Choose a date on or after the start date."]
     if not valid or form.errors:
-        return render_template("pages/audit/index.html", form=form, rows=[], older=None, filters={}), 422
+        return render_template("pages/audit/index.html", form=form, rows=[], page_links={}, filters={}), 422
     if site:
         allow(Action.READ_AUDIT, site)
     filters = {
@@ -113,30 +94,31 @@ def index() -> ResponseReturnValue:
         "actor": (form.actor.data or "").strip().lower() or None,
         "event": event,
     }
-    before = position_arg("before")
-    rows = queries.audit_log(
-        services().store,
-        site=site,
-        actor=filters["actor"],
-        event_type=event,
-        start=form.start.data,
-        end=form.end.data,
-        before=before,
-        limit=PAGE_SIZE + 1,
-        zone=services().app.zone,
-    )
-    older = rows[PAGE_SIZE - 1]["position"] if len(rows) > PAGE_SIZE else None
+    after = request.args.get("after") or None
+    try:
+        found = queries.audit_page(
+            services().store,
+            site=site,
+            actor=filters["actor"],
+            event_type=event,
+            start=form.start.data,
+            end=form.end.data,
+            after=after,
+            zone=services().app.zone,
+        )
+    except CursorError as error:
+        form.form_errors.append(str(error))
+        return render_template("pages/audit/index.html", form=form, rows=[], page_links={}, filters={}), 422
     shown = [
         dict(row, recorded=moment_shown(row["recorded_at"], seconds=True), event=event_in_words(row["event_type"]))
-        for row in rows[:PAGE_SIZE]
+        for row in found.rows
     ]
     kept = {key: value for key, value in filters.items() if value}
     return render_template(
         "pages/audit/index.html",
         form=form,
         rows=shown,
-        older=older,
-        before=before,
+        page_links=pager("audit.index", kept, found),
         filters=kept,
         zone_name=str(services().app.zone),
     )

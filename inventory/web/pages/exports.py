@@ -18,9 +18,10 @@ from inventory.bootstrap import Services
 from inventory.domain.errors import InventoryError
 from inventory.projections import queries
 from inventory.stores.export_jobs import DONE, ExportJob, ExportJobs, Work
-from inventory.web.pages.audit import PositionField, QueryForm
+from inventory.web.pages.audit import PositionField
 from inventory.web.pages.common import page, principal, today
 from inventory.web.pages.fields import DayField
+from inventory.web.pages.lists import QueryForm
 from inventory.web.services import services
 
 bp = Blueprint("exports", __name__)

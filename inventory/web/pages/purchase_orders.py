@@ -18,9 +18,11 @@ from inventory.application.access import Action
 from inventory.application.suggested_order import Suggestion, suggest_quantity
 from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
 from inventory.projections import queries
-from inventory.projections.order_queries import FINISHED, UNFINISHED, purchase_order_row, purchase_orders
+from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page, purchase_order_row
+from inventory.projections.paging import CursorError
 from inventory.web.pages.common import allow, page, principal
 from inventory.web.pages.fields import typed_price, within
+from inventory.web.pages.lists import ListFilter, chosen, kept, pager
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -205,27 +207,81 @@ def _prefill(form: OrderForm, site: str | None, item: dict[str, Any] | None, sug
             form.lines[0].form.quantity.data = suggested.quantity
 
 
+OPEN, DONE, ANY = "open", "finished", "any"
+STATUS_CHOICES = {
+    OPEN: UNFINISHED,
+    **{code: (code,) for code in STATUS_WORDS},
+    DONE: FINISHED,
+    ANY: UNFINISHED + FINISHED,
+}
+
+
+class OrderFilter(ListFilter):
+    number = StringField(
+        "Order number (or how it starts)",
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocapitalize": "characters", "spellcheck": "false"},
+    )
+    site = SelectField("Site", validate_choice=False)
+    status = SelectField("Status", validate_choice=False)
+
+
 @bp.get("/purchase-orders")
 @page(Action.PURCHASE)
 def index() -> ResponseReturnValue:
-    """Open orders (draft, submitted, partly received) by site, and the most recently finished ones."""
+    """Open orders first (found by number, site, status and when raised), a page at a time; then the latest
+    finished ones."""
     who = principal()
+    mine = sites_for(Action.PURCHASE)
+    form = OrderFilter(request.args)
+    form.site.choices = [
+        option("", "All sites" if who.all_sites else "All your sites"),
+        *(option(s["code"], f"{s['code']} · {s['name']}") for s in mine),
+    ]
+    form.status.choices = [
+        option(OPEN, "Open: drafted, submitted or partly received"),
+        *(option(code, words) for code, words in STATUS_WORDS.items()),
+        option(DONE, "Finished: received, closed or cancelled"),
+        option(ANY, "Any status"),
+    ]
+    form.start.label.text, form.end.label.text = "Raised from", "Raised to"
+    form.status.data = form.status.data or OPEN
+    valid = form.checked()
+    site, status = chosen(form.site, "a site"), chosen(form.status, "a status") or OPEN
+    filters = kept(form, "number", "site", "status", "start", "end", "sort")
+    if filters.get("status") == OPEN:
+        del filters["status"]
     store = services().store
-    mine = [o for o in purchase_orders(store, UNFINISHED) if who.can(Action.PURCHASE, o["site"])]
-    by_site: dict[str, list[dict[str, Any]]] = {}
-    for order in sorted(mine, key=lambda o: (o["site"], o["raised_at"], o["number"])):
-        by_site.setdefault(order["site"], []).append(order)
-    recent = [o for o in purchase_orders(store, FINISHED, RECENT * 3) if who.can(Action.PURCHASE, o["site"])][:RECENT]
-    names = {s["code"]: s["name"] for s in queries.sites(store)}
+    sites = [site] if site else (None if who.all_sites else [s["code"] for s in mine])
+    found = None
+    if valid and not form.errors:
+        raised_from, raised_before = form.moments()
+        try:
+            found = order_page(
+                store,
+                statuses=STATUS_CHOICES[status],
+                sites=sites,
+                number=(form.number.data or "").strip().upper() or None,
+                raised_from=raised_from,
+                raised_before=raised_before,
+                newest_first=form.newest_first,
+                after=request.args.get("after") or None,
+            )
+        except CursorError as error:
+            form.form_errors.append(str(error))
+    first_view = not filters and not request.args.get("after")
+    recent = order_page(store, statuses=FINISHED, sites=sites, limit=RECENT) if first_view else None
     return render_template(
         "pages/purchase_orders/index.html",
-        by_site=by_site,
+        form=form,
+        filters=filters,
+        found=found,
         recent=recent,
-        names=names,
+        page_links=pager("purchase_orders.index", filters, found) if found else {},
         items=items_by_sku(),
         words=STATUS_WORDS,
         units=plural,
-    )
+    ), (200 if found else 422)
 
 
 @bp.route("/purchase-orders/new", methods=["GET", "POST"])

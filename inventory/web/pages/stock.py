@@ -172,10 +172,7 @@ def card(site: str, sku: str) -> ResponseReturnValue:
         )
         for row in found.rows
     ]
-    below_zero = sorted({row["business_date"] for row in rows if row["warning"]})
-    if found.opening is not None and found.opening < 0:
-        below_zero.insert(0, start.isoformat())
-    warnings = [queries.below_zero_warning(site, sku, day) for day in below_zero]
+    warnings = [queries.below_zero_warning(site, sku, day) for day in found.below_zero_days(start)]
     first, last = start.isoformat(), end.isoformat()
     pages = {
         "older": url_for("stock.card", site=site, sku=sku, start=first, end=last, older=found.older)

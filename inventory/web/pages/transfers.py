@@ -16,8 +16,10 @@ from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.expiry import expired_on
 from inventory.projections import queries, transfer_queries
-from inventory.web.pages.common import allow, day_shown, page, principal, today
+from inventory.projections.paging import CursorError
+from inventory.web.pages.common import allow, day_shown, page, principal, today, visible_sites
 from inventory.web.pages.fields import within
+from inventory.web.pages.lists import ListFilter, chosen, kept, pager
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -137,22 +139,74 @@ def _indexed(field: str | None, prefix: str) -> tuple[int, str] | None:
 # ----- the list ------------------------------------------------------------------------------
 
 
+STATUS_WORDS = {"in_transit": "In transit", "received": "Received", "cancelled": "Cancelled", "voided": "Voided"}
+DONE = "done"  # received, cancelled or voided: what the first view lists under those in transit
+IN_TRANSIT_SHOWN = 20
+
+
+class TransferFilter(ListFilter):
+    site = SelectField("Site (sending or receiving)", validate_choice=False)
+    status = SelectField("Status", validate_choice=False)
+
+
 @bp.get("/transfers")
 @page(Action.TRANSFER)
 def index() -> ResponseReturnValue:
-    """Transfers on their way from or to the person's sites, and the latest ones done."""
+    """What is on its way, then every transfer from or to the person's sites, filtered, a page at a time."""
     who = principal()
-    sites = None if who.all_sites else who.sites
+    form = TransferFilter(request.args)
+    form.site.choices = [
+        option("", "All sites" if who.all_sites else "All your sites"),
+        *(option(s["code"], f"{s['code']} · {s['name']}") for s in visible_sites(who)),
+    ]
+    form.status.choices = [
+        option("", "Any status"),
+        *(option(code, words) for code, words in STATUS_WORDS.items()),
+        option(DONE, "Received, cancelled or voided"),
+    ]
+    form.start.label.text, form.end.label.text = "Sent from", "Sent to"
+    valid = form.checked()
+    site, status = chosen(form.site, "a site"), chosen(form.status, "a status")
+    filters = kept(form, "site", "status", "start", "end", "sort")
+    first_view = not filters and not request.args.get("after")
+    if first_view or status == DONE:
+        statuses = tuple(code for code in transfer_queries.STATUSES if code != "in_transit")
+    else:
+        statuses = (status,) if status else transfer_queries.STATUSES
     store = services().store
+    sites = [site] if site else (None if who.all_sites else sorted(who.sites))
+    found = None
+    if valid and not form.errors:
+        sent_from, sent_before = form.moments()
+        try:
+            found = transfer_queries.transfer_page(
+                store,
+                sites=sites,
+                statuses=statuses,
+                sent_from=sent_from,
+                sent_before=sent_before,
+                newest_first=form.newest_first,
+                after=request.args.get("after") or None,
+            )
+        except CursorError as error:
+            form.form_errors.append(str(error))
+    in_transit = None
+    if first_view:  # what waits to be received comes first
+        in_transit = transfer_queries.transfer_page(
+            store, sites=sites, statuses=("in_transit",), newest_first=False, limit=IN_TRANSIT_SHOWN
+        )
     return render_template(
         "pages/transfers/index.html",
-        in_transit=transfer_queries.transfers_in_transit(store, sites),
-        recent=transfer_queries.recent_transfers(store, sites),
+        form=form,
+        filters=filters,
+        in_transit=in_transit,
+        found=found,
+        page_links=pager("transfers.index", filters or {"status": DONE}, found) if found else {},
         senders=sites_for(Action.TRANSFER),
         items=items_by_sku(),
-        may=lambda site: who.can(Action.TRANSFER, site),
+        may=lambda code: who.can(Action.TRANSFER, code),
         units=plural,
-    )
+    ), (200 if found else 422)
 
 
 # ----- dispatch ------------------------------------------------------------------------------
