@@ -17,6 +17,7 @@ from dotenv import load_dotenv
 from inventory.adapters.locks import LOCK_WAIT_SECONDS
 from inventory.adapters.persistence import default_database_url
 from inventory.domain.errors import InvalidInput
+from inventory.domain.money import DEFAULT_CURRENCY, check_currency
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class Settings:
     export_participant_codes: bool = True
     # How many proxies in front of the web workers to believe about the client's address and scheme.
     trusted_proxies: int = 0
+    # The program's currency (ISO 4217): unit costs, order totals and report values are in it.
+    currency: str = DEFAULT_CURRENCY
 
     @property
     def development(self) -> bool:
@@ -85,6 +88,7 @@ def load_settings(overrides: dict[str, str] | None = None) -> Settings:
         lock_wait_seconds=_number(values, "INVENTORY_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS),
         export_participant_codes=_yes_no(values, "INVENTORY_EXPORT_PARTICIPANT_CODES", True),
         trusted_proxies=_proxies(values.get("INVENTORY_TRUSTED_PROXIES")),
+        currency=check_currency(values.get("INVENTORY_CURRENCY") or DEFAULT_CURRENCY),
         **_notify(values),
     )
 

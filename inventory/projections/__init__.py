@@ -14,6 +14,7 @@ from inventory.projections.seal import Seal
 from inventory.projections.staff import Staff
 from inventory.projections.stock_card import StockCard
 from inventory.projections.stock_on_hand import StockOnHand
+from inventory.projections.suppliers import Suppliers
 
 
 def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
@@ -22,6 +23,7 @@ def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
         Catalog(zone),
         Staff(zone),
         StockOnHand(zone),
+        Suppliers(zone),
         StockCard(zone),
         Distribution(zone),
         Alerts(zone),

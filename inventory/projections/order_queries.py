@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Any
 
 from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
@@ -113,3 +114,18 @@ def order_page(
         limit=limit,
     )
     return Page([_order(tuple(row[c] for c in columns)) for row in found.rows], found.next)
+
+
+def priced(order: dict[str, Any]) -> dict[str, Any]:
+    """An order's lines each with its total (quantity times unit cost, None without a price), the total of the
+    priced lines, and how many lines have no price yet."""
+    lines, total, unpriced = [], Decimal(0), 0
+    for line in order["lines"]:
+        cost = line.get("unit_cost")
+        amount = Decimal(str(cost)) * int(line["quantity"]) if cost not in (None, "") else None
+        if amount is None:
+            unpriced += 1
+        else:
+            total += amount
+        lines.append(dict(line, total=amount))
+    return {"lines": lines, "total": total, "unpriced": unpriced}

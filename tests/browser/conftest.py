@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
@@ -48,6 +49,7 @@ class Live:
 
     url: str
     services: Services
+    app: Flask
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +85,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", found)
+        yield Live(f"http://127.0.0.1:{server.server_port}", found, app)
     finally:
         server.shutdown()
         stop.set()

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from playwright.sync_api import expect
 
 from inventory.domain.alerts import alert_id
+from inventory.domain.money import money_shown
 from inventory.projections.order_queries import open_purchase_orders
+from inventory.projections.suppliers import suppliers
 from tests.browser.conftest import AUDITOR, COORDINATOR, Live, Screen
 from tests.clock import Clock
 
@@ -164,3 +167,26 @@ def test_a_snoozed_alert_comes_back_on_its_day(screen: Screen, live: Live, clock
     expect(page.locator("li[data-event=Snoozed]")).to_contain_text("Snoozed until")
     assert screen.axe() == []
     assert screen.console_errors == []
+
+
+def test_a_new_order_offers_the_suppliers_last_price_and_prints_with_its_total(screen: Screen, live: Live) -> None:
+    known = suppliers(live.services.store)
+    supplier = next(s for s in known if s["prices"])
+    sku, last = next(iter(supplier["prices"].items()))
+    screen.sign_in(PURCHASING)
+    page = screen.go("/purchase-orders/new")
+    page.get_by_label("Deliver to").select_option("WH")
+    page.get_by_label("Supplier").fill(supplier["name"].upper())  # typed another way: the same supplier
+    line = page.locator("fieldset.line").first
+    line.locator("select[name='lines-0-sku']").select_option(sku)
+    expect(line.locator("input[name='lines-0-unit_cost']")).to_have_value(last["unit_cost"])
+    expect(line.locator("[data-last-price]")).to_contain_text(f"Last ordered from this supplier at {last['unit_cost']}")
+    line.locator("input[name='lines-0-quantity']").fill("4")
+    page.get_by_label("Funding source").select_option(index=1)
+    page.get_by_role("button", name="Save the draft order").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.get_by_role("link", name="Printable order, with prices and total").click()
+    expect(page.get_by_role("button", name="Print this order")).to_be_visible()  # shown once the script runs
+    total = money_shown(Decimal(last["unit_cost"]) * 4, live.services.settings.currency)
+    expect(page.locator("[data-order-total]")).to_have_text(total)
+    screen.shot("printable-order")

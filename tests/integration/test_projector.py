@@ -24,7 +24,18 @@ from tests.conftest import ADMIN, seed_catalog
 KEY = b"projector-tests"
 OUTREACH = "outreach@example.org"
 EXPIRY = date(2031, 1, 31)
-NAMES = ["catalog", "staff", "stock_on_hand", "stock_card", "distribution", "alerts", "deliveries", "audit_log", "seal"]
+NAMES = [
+    "catalog",
+    "staff",
+    "stock_on_hand",
+    "suppliers",
+    "stock_card",
+    "distribution",
+    "alerts",
+    "deliveries",
+    "audit_log",
+    "seal",
+]
 
 
 class StockCardV2(StockCard):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from inventory.domain.money import money_shown
 from inventory.web.pages import (
     account,
     admin,
@@ -24,6 +25,7 @@ from inventory.web.pages import (
 )
 from inventory.web.pages.auth import init_auth
 from inventory.web.pages.common import current_link, day_shown, moment_shown, nav_links
+from inventory.web.services import services
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
@@ -41,3 +43,6 @@ def register_pages(app: Flask) -> None:
     # the one formatter (inventory.domain.time_words), for dates, datetimes and a read model's ISO text.
     app.jinja_env.filters["day_words"] = day_shown
     app.jinja_env.filters["moment_words"] = moment_shown
+    # Amounts in the program's currency ("$1,234.50"), and its code for labels ("Unit cost (USD)").
+    app.jinja_env.filters["money"] = lambda amount: money_shown(amount, services().settings.currency)
+    app.jinja_env.globals["currency"] = lambda: services().settings.currency

@@ -134,6 +134,7 @@ def change_entry(position: int) -> ResponseReturnValue:
     site = _site_of(kind, position)
     who = allow(RIGHTS[kind], site)
     void, correct = VoidForm(), CorrectForm()
+    void.reason.id = "void-reason"  # both forms post `reason`; on the page each has its own label
     correct.quantity.validators = [InputRequired("Enter the right figure."), within(BOUNDS[kind])]
     status = 200
     chosen = request.form.get("do")

@@ -3,8 +3,10 @@ receive page."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,9 +19,11 @@ from inventory.application import rules
 from inventory.application.access import Action
 from inventory.application.suggested_order import Suggestion, suggest_quantity
 from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
+from inventory.domain.time_words import day_in_words
 from inventory.projections import queries
-from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page, purchase_order_row
+from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page, priced, purchase_order_row
 from inventory.projections.paging import CursorError
+from inventory.projections.suppliers import supplier_key, suppliers
 from inventory.web.pages.common import allow, page, principal
 from inventory.web.pages.fields import typed_price, within
 from inventory.web.pages.lists import ListFilter, chosen, kept, pager
@@ -85,6 +89,7 @@ class OrderForm(FlaskForm):
         "Supplier",
         filters=[_strip],
         validators=[DataRequired("Enter the supplier's name."), Length(max=80, message="At most 80 characters.")],
+        render_kw={"list": "known-suppliers", "autocomplete": "off"},
     )
     funding_source = SelectField("Funding source", default="", validators=[DataRequired("Choose who pays for it.")])
     number = StringField(
@@ -334,6 +339,10 @@ def new() -> ResponseReturnValue:
             suggested=suggested,
             level=level,
             units=plural,
+            known_suppliers=(known := suppliers(services().store)),
+            last_prices=json.dumps(
+                {supplier_key(s["name"]): {sku: p["unit_cost"] for sku, p in s["prices"].items()} for s in known}
+            ),
         ),
         status,
     )
@@ -381,6 +390,38 @@ def _show(order: dict[str, Any], status: int = 200, **forms: FlaskForm) -> Respo
 def show(order_id: str) -> ResponseReturnValue:
     """One order: its lines ordered, received and outstanding, and what can be done with it now."""
     return _show(_order(order_id))
+
+
+@bp.get("/purchase-orders/<order_id>/print")
+@page(Action.PURCHASE)
+def printable(order_id: str) -> ResponseReturnValue:
+    """The order as it goes to the supplier: who orders, where to deliver, who pays, each line with its
+    price and total, and the order's total; a page that prints on A4 or Letter as it is."""
+    order = _order(order_id)
+    known = purchase_order_row(services().store, order["id"]) or {}
+    sites = {site["code"]: site for site in queries.sites(services().store)}
+    raised = known.get("raised_at")
+    return render_template(
+        "pages/purchase_orders/print.html",
+        order=order,
+        # A document's date says its year, and is the day it was raised here (not in UTC).
+        raised_on=day_in_words(datetime.fromisoformat(raised).astimezone(services().app.zone).date())
+        if raised
+        else None,
+        priced=priced(order),
+        site=sites.get(order["site"]),
+        items=items_by_sku(),
+        words=STATUS_WORDS,
+    )
+
+
+@bp.get("/suppliers")
+@page(Action.PURCHASE)
+def suppliers_page() -> ResponseReturnValue:
+    """Every supplier ordered from, with the last unit cost of each item ordered from it."""
+    return render_template(
+        "pages/purchase_orders/suppliers.html", suppliers=suppliers(services().store), items=items_by_sku()
+    )
 
 
 def _act(

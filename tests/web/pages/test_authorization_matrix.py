@@ -86,6 +86,8 @@ NEEDS: dict[str, Action] = {
     "purchase_orders.index": Action.PURCHASE,
     "purchase_orders.new": Action.PURCHASE,
     "purchase_orders.show": Action.PURCHASE,
+    "purchase_orders.printable": Action.PURCHASE,
+    "purchase_orders.suppliers_page": Action.PURCHASE,
     "purchase_orders.submit": Action.PURCHASE,
     "purchase_orders.cancel": Action.PURCHASE,
     "purchase_orders.close": Action.PURCHASE,
@@ -208,7 +210,7 @@ SITE_OF_OBJECT = {
     "corrections.undo_visit": OWN_SITE,
     "corrections.change_entry": OTHER_SITE,
     "order_receiving.receive": OTHER_SITE,
-    **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "submit", "cancel", "close")},
+    **{f"purchase_orders.{name}": OTHER_SITE for name in ("show", "printable", "submit", "cancel", "close")},
 }
 
 

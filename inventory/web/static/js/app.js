@@ -92,11 +92,47 @@
     });
   }
 
+  // A printable page's Print button (hidden without script: the browser's own Print does the same).
+  function wirePrint(root) {
+    root.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // Raising an order: once the supplier and an item are chosen, the price last ordered at is offered (filled
+  // in when the unit cost is empty, and said under it). Suppliers match however their name was typed.
+  function supplierKey(name) {
+    return name.toLowerCase().replace(/[.,]/g, " ").split(/\s+/).filter(Boolean).join(" ");
+  }
+  function wireLastPrices(root) {
+    root.querySelectorAll("form[data-last-prices]").forEach(function (form) {
+      var prices = JSON.parse(form.getAttribute("data-last-prices") || "{}");
+      var supplier = form.querySelector("input[name=supplier]");
+      function offer() {
+        var known = prices[supplierKey(supplier ? supplier.value : "")] || {};
+        form.querySelectorAll("fieldset.line").forEach(function (line) {
+          var sku = line.querySelector("select[name$='-sku']");
+          var cost = line.querySelector("input[name$='-unit_cost']");
+          var said = line.querySelector("[data-last-price]");
+          if (!sku || !cost || !said) return;
+          var price = known[sku.value];
+          said.textContent = price ? "Last ordered from this supplier at " + price + " each." : "";
+          if (price && !cost.value) cost.value = price;
+        });
+      }
+      form.addEventListener("change", offer);
+      if (supplier) supplier.addEventListener("input", offer);
+    });
+  }
+
   function init(root) {
     focusableScrollers(root);
     wireSteppers(root);
     wireBundles(root);
     wireOnce(root);
+    wirePrint(root);
+    wireLastPrices(root);
   }
 
   // A person who records visits: keep Record a visit on this device as soon as they are signed in
