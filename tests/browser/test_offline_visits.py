@@ -19,9 +19,10 @@ from inventory.application.demo import DEMO_PASSWORD
 from tests.browser.conftest import ADMIN, COORDINATOR, VIEWPORTS, Live, Screen
 
 FORM = "/sites/VAN-1/encounters/new"
+GRANT_MANAGER = "grants@demo.example.org"
 # Read without opening a cache that does not exist yet (an open from the page would make one, racing the
 # worker's own).
-PAGES = "caches.has('visit-pages-v1').then(made => made ? caches.open('visit-pages-v1') : null)"
+PAGES = "caches.has('visit-pages-v2').then(made => made ? caches.open('visit-pages-v2') : null)"
 KEPT_PAGE = f"{PAGES}.then(c => c && c.match('{FORM}')).then(Boolean)"
 QUEUE = "() => VisitQueue.all()"
 # How many visits the device keeps, read straight from IndexedDB (on any page of the site).
@@ -377,7 +378,7 @@ def test_signing_out_asks_before_it_deletes_visits_still_waiting(van: Screen, li
     page.get_by_role("button", name="Sign out and delete it").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate(KEPT_COUNT) == 0
-    assert page.evaluate("caches.has('visit-pages-v1')") is False
+    assert page.evaluate("caches.has('visit-pages-v2')") is False
 
 
 def test_a_form_sent_while_the_phone_thinks_it_is_online_but_nothing_gets_through_is_kept(
@@ -546,3 +547,35 @@ def test_a_refused_visit_sent_from_another_page_is_kept_and_points_to_the_choice
     expect(banner.get_by_role("link", name="Open Record a visit")).to_be_visible()
     [kept] = other.evaluate(QUEUE)
     assert kept["state"] == "attention" and "Only 1" in kept["reason"]
+
+
+def test_the_home_and_stock_pages_open_offline_with_their_last_figures_and_when_they_were_read(
+    chromium: Browser, live: Live
+) -> None:
+    """A grant manager (who records nothing) reads the stock at the office, then opens it again with no signal."""
+    context = chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    try:
+        screen = Screen(context.new_page(), live.url, "phone", "read_pages_offline", [])
+        screen.sign_in(GRANT_MANAGER)  # the home page, read online
+        page = screen.page
+        worker_ready(page)
+        page.goto(live.url + "/sites/VAN-1/stock")  # now read through the worker, and kept
+        online = page.locator("main table").first.inner_text()
+        page.wait_for_function(f"() => {PAGES}.then(c => c && c.match('/sites/VAN-1/stock')).then(Boolean)")
+        page.goto(live.url + "/")
+        page.wait_for_function(f"() => {PAGES}.then(c => c && c.match('/')).then(Boolean)")
+        context.set_offline(True)
+        for path, heading in (("/sites/VAN-1/stock", "Stock at VAN-1"), ("/", "Dashboard")):
+            opened = page.goto(live.url + path)
+            assert opened is not None and opened.headers.get("x-offline-copy") == "kept on this device"
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+            expect(page.locator(".offline-copy")).to_contain_text("Offline. These figures were read on")
+            if path != "/":
+                assert page.locator("main table").first.inner_text() == online  # the figures as they were read
+        screen.shot("stock-offline")
+        # A page never read here is not made up.
+        never = page.goto(live.url + "/sites/WH/stock")
+        assert never is not None
+        expect(page.get_by_role("heading", level=1)).to_have_text("You are offline")
+    finally:
+        context.close()

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms.validators import Optional
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from inventory.application.access import Action, Principal
 from inventory.domain.expiry import expired_on, expires_soon
@@ -19,6 +20,8 @@ from inventory.projections.card_pages import card_page
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import status_of
 from inventory.web.pages.fields import DayField
+from inventory.web.pages.lists import QueryForm, chosen, kept
+from inventory.web.pages.movements import option
 from inventory.web.services import services
 
 bp = Blueprint("stock", __name__)
@@ -50,17 +53,61 @@ def expiry_label(expires_on: str | None, day: date) -> str | None:
     return None
 
 
+STATUS_FILTERS = {
+    "short": ("Needs ordering: out or below reorder", ("out", "low")),
+    "out": ("Out", ("out",)),
+    "low": ("Below reorder", ("low",)),
+    "ok": ("OK", ("ok",)),
+    "over": ("Above par", ("over",)),
+    "unset": ("No levels set", ("unset",)),
+}
+
+
+class StockFilter(QueryForm):
+    site = SelectField("Site", validate_choice=False)
+    item = StringField("Item (name or code)", validators=[Optional(), Length(max=80)])
+    status = SelectField("Status", validate_choice=False)
+    sort = SelectField(
+        "Order", choices=[option("item", "By item"), option("on_hand", "Least on hand first")], validate_choice=False
+    )
+
+
 @bp.get("/stock")
 @page(Action.READ_STOCK)
-def index() -> str:
-    """Every site this person may see, each with its items' on hand against reorder point and par."""
+def index() -> ResponseReturnValue:
+    """Every site this person may see, each with its items' on hand against reorder point and par; found by
+    site, item and status."""
     sites = visible_sites(principal())
-    codes = {s["code"] for s in sites}
+    form = StockFilter(request.args)
+    form.site.choices = [option("", "All sites"), *(option(s["code"], f"{s['code']} · {s['name']}") for s in sites)]
+    form.status.choices = [option("", "Any status"), *(option(k, words) for k, (words, _) in STATUS_FILTERS.items())]
+    form.validate()
+    site, status = chosen(form.site, "a site"), chosen(form.status, "a status")
+    chosen(form.sort, "an order")
+    if form.errors:
+        return render_template("pages/stock/index.html", form=form, filters={}, sites=[], levels={}, names={}), 422
+    names = item_names()
+    wanted = (form.item.data or "").strip().casefold()
+    statuses = STATUS_FILTERS[status][1] if status else None
+    codes = {s["code"] for s in sites if site in (None, s["code"])}
     levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in queries.stock_levels(services().store):
-        if row["site"] in codes:
-            levels[row["site"]].append(dict(row, status=status_of(row)))
-    return render_template("pages/stock/index.html", sites=sites, levels=levels, names=item_names())
+        found = dict(row, status=status_of(row))
+        if row["site"] not in codes or (statuses and found["status"] not in statuses):
+            continue
+        if wanted and wanted not in row["sku"].casefold() and wanted not in names.get(row["sku"], "").casefold():
+            continue
+        levels[row["site"]].append(found)
+    if form.sort.data == "on_hand":
+        for rows in levels.values():
+            rows.sort(key=lambda row: (row["on_hand"], row["sku"]))
+    filters = kept(form, "site", "item", "status", "sort")
+    if filters.get("sort") == "item":  # the usual order
+        del filters["sort"]
+    shown = [s for s in sites if s["code"] in codes and (not filters or levels.get(s["code"]))]
+    return render_template(
+        "pages/stock/index.html", form=form, filters=filters, sites=shown, levels=levels, names=names
+    )
 
 
 @bp.get("/sites/<site>/stock")

@@ -148,3 +148,40 @@ def test_purchase_orders_are_found_by_number_status_and_site_and_paged(
     assert sorted(at_the_van) == sorted(numbers[f"PO-{100 + n}"] for n in range(1, 53, 2))
     nothing = buyer.get("/purchase-orders?number=PO-9")
     assert nothing.status_code == 200 and "No order matches these filters." in nothing.get_data(as_text=True)
+
+
+def test_the_stock_overview_is_found_by_site_item_and_status(
+    people: dict[str, Person], flask_app: Flask, inventory: InventoryApplication
+) -> None:
+    inventory.set_stock_level(
+        site="VAN-1", sku="NALOX-4MG", reorder_point=10, par_level=30, lead_time_days=3, actor=ADMIN
+    )
+    for site, sku, quantity in (("VAN-1", "NALOX-4MG", 4), ("VAN-1", "SYR-1ML", 200), ("WH", "NALOX-4MG", 50)):
+        inventory.receive_stock(
+            site=site, sku=sku, lot=f"{site}-{sku}", quantity=quantity, expires_on="2030-01-31" if "NALOX" in sku
+            else None, funding_source="STATE", actor=ADMIN,
+        )  # fmt: skip
+    catch_up(flask_app)
+    admin = people["admin"]
+
+    def shown(**query: str) -> list[tuple[str, str]]:
+        page = admin.get("/stock", **query)
+        assert page.status_code == 200, page.get_data(as_text=True)[:300]
+        body = page.get_data(as_text=True)
+        found = []
+        for section in body.split('<section class="report-site"')[1:]:
+            site = re.search(r'data-site="([^"]+)"', section)
+            assert site is not None
+            found += [(site.group(1), sku) for sku in re.findall(r'<tr class="status-\w+" data-sku="([^"]+)"', section)]
+        return found
+
+    assert shown() == [("VAN-1", "NALOX-4MG"), ("VAN-1", "SYR-1ML"), ("WH", "NALOX-4MG")]
+    assert shown(site="WH") == [("WH", "NALOX-4MG")]
+    assert shown(item="syringe") == [("VAN-1", "SYR-1ML")]  # by name, whatever the case
+    assert shown(item="nalox") == [("VAN-1", "NALOX-4MG"), ("WH", "NALOX-4MG")]  # by code
+    assert shown(status="short") == [("VAN-1", "NALOX-4MG")]  # 4 against a reorder point of 10
+    assert shown(site="VAN-1", sort="on_hand") == [("VAN-1", "NALOX-4MG"), ("VAN-1", "SYR-1ML")]
+    assert "Nothing matches these filters." in admin.get("/stock", item="cooker").get_data(as_text=True)
+    wrong = people["coordinator"].get("/stock", site="WH")  # not one of the coordinator's sites
+    assert wrong.status_code == 422
+    assert field_error(wrong.get_data(as_text=True), "site") == "Choose a site from the list."

@@ -135,16 +135,18 @@
     wireLastPrices(root);
   }
 
-  // A person who records visits: keep Record a visit on this device as soon as they are signed in
-  // online (the service worker, sw.js, fetches and keeps their sites' forms), so that it opens in a van
-  // without signal even if they never opened it before leaving.
-  function keepVisitPagesOffline() {
+  // Anyone signed in: the service worker (sw.js) keeps the home and stock pages as last read, to open
+  // offline with their figures. A person who records visits: it also keeps Record a visit on this device
+  // as soon as they are signed in online (it fetches and keeps their sites' forms), so that it opens in a
+  // van without signal even if they never opened it before leaving.
+  function keepPagesOffline() {
+    var signedIn = document.querySelector("form.sign-out");
+    if (!signedIn || !navigator.onLine || !("serviceWorker" in navigator) || !window.isSecureContext) return;
     var link = document.querySelector("header a[href='/encounters']");
-    if (!link || !navigator.onLine || !("serviceWorker" in navigator) || !window.isSecureContext) return;
     navigator.serviceWorker.register("/sw.js").then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
-      if (registration.active) registration.active.postMessage({ type: "keep-visit-pages" });
+      if (link && registration.active) registration.active.postMessage({ type: "keep-visit-pages" });
     }).catch(function () {});
   }
 
@@ -193,7 +195,7 @@
     offlineVisits();
     init(document);
     drawWeeklyCharts();
-    keepVisitPagesOffline();
+    keepPagesOffline();
   });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

@@ -1,18 +1,21 @@
 // The service worker (served at /sw.js, so that it covers the whole site).
 //
 // Once a coordinator has signed in online, Record a visit (the site choice and each of their sites'
-// forms) and its scripts and styles are kept on the device, so the page opens without a network. A visit sent while the
+// forms) and its scripts and styles are kept on the device, so the page opens without a network. The home
+// page and the stock pages are kept as last read: offline they open with their figures and the time they
+// were read. A visit sent while the
 // network is down is kept on the device (offline-queue.js) and the page sends it when it returns.
 // Signing out asks first when visits are still waiting, and forgets the kept pages.
 importScripts("/static/js/offline-queue.js");
 
-var VERSION = "v1";
+var VERSION = "v2"; // v2: the home and stock pages, as last read
 var SHELL = "visit-shell-" + VERSION; // scripts, styles, icon
 var PAGES = "visit-pages-" + VERSION; // the encounter pages: the coordinator's sites, items and quick picks
 var ASSETS = [
   "/static/vendor/pico/pico.min.css",
   "/static/css/app.css",
   "/static/css/encounters.css",
+  "/static/css/reports.css",
   "/static/vendor/htmx/htmx.min.js",
   "/static/js/app.js",
   "/static/js/encounters.js",
@@ -96,6 +99,7 @@ function keep(path, response) {
 }
 
 function isVisitForm(path) { return /^\/sites\/[^/]+\/encounters\/new$/.test(path); }
+function isReadPage(path) { return path === "/" || path === "/stock" || /^\/sites\/[^/]+\/stock$/.test(path); }
 function isVisitPage(path) { return path === "/encounters" || isVisitForm(path); }
 
 self.addEventListener("fetch", function (event) {
@@ -110,8 +114,49 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(networkFirst(request, url));
   } else if (request.method === "GET" && isVisitPage(url.pathname)) {
     event.respondWith(visitPage(request, url));
+  } else if (request.method === "GET" && request.mode === "navigate" && isReadPage(url.pathname) && !url.search) {
+    event.respondWith(readPage(request, url));
   }
 });
+
+// The home page and the stock pages: from the server when it answers (and kept, with the time it was read);
+// offline, the copy last read, saying when that was.
+function readPage(request, url) {
+  return fetch(request).then(function (response) {
+    if (response.ok && response.type === "basic" && !response.redirected) keepRead(url.pathname, response.clone());
+    return response;
+  }).catch(function () {
+    return pages().then(function (cache) { return cache.match(url.pathname); }).then(function (found) {
+      if (!found) return offlinePage();
+      var readAt = Number(found.headers.get("X-Read-At")) || 0;
+      return found.text().then(function (html) {
+        html = html.replace(/<p class="flash [^"]*"[^>]*>[\s\S]*?<\/p>/g, "");
+        html = html.replace(/(<main[^>]*>)/, "$1" + readAtNote(readAt));
+        var headers = pageHeaders();
+        headers["X-Offline-Copy"] = "kept on this device";
+        return new Response(html, { status: 200, headers: headers });
+      });
+    });
+  });
+}
+
+function keepRead(path, response) {
+  return response.blob().then(function (body) {
+    var headers = new Headers(response.headers);
+    headers.set("X-Read-At", String(Date.now()));
+    return pages().then(function (cache) {
+      return cache.put(path, new Response(body, { status: response.status, headers: headers }));
+    });
+  }).catch(function () { return null; });
+}
+
+function readAtNote(readAt) {
+  var when = new Date(readAt);
+  var words = when.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" }) + " at " +
+    when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  return "<p class=\"offline-copy\" role=\"status\" data-read-at=\"" + readAt + "\"><strong>Offline.</strong> " +
+    "These figures were read on " + escapeHtml(words) + " and may have changed since.</p>";
+}
 
 // Scripts and styles: fresh from the server when it answers, the kept copy when it does not.
 function networkFirst(request, url) {
