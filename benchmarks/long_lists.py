@@ -5,7 +5,7 @@ seconds this way, rather than the hour recording a million events would), and ea
 A log of `events` events is taken to hold, besides its audit entries, a transfer and a purchase order for
 every 5 events, across 10 sites (more than a program makes, so that every status at every site fills whole
 pages); 30 transfers still on their way, 12 orders still open; alert episodes (one in 100 events) all over
-but 40.
+but 40; a lot received for every 10 events, all used up but 300.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from inventory.projections.alerts import Alerts, open_alerts
+from inventory.projections.alerts import Alerts, open_alert_page, open_alerts
 from inventory.projections.audit_log import AuditLog
 from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page
 from inventory.projections.paging import Page, encode_cursor
-from inventory.projections.queries import audit_page
+from inventory.projections.queries import audit_page, stock_page
 from inventory.projections.stock_on_hand import StockOnHand
 from inventory.projections.store import SqliteReadStore
 from inventory.projections.transfer_queries import transfer_page
@@ -75,7 +75,15 @@ def fill(store: SqliteReadStore, events: int) -> None:
         alerts.append((f"alert-{k % 4000}", k // 4000 + 1, "below_reorder_point", SITES[k % 10], f"SKU-{k % 400}",
                        None, 1 if still_open else 0, moment(k * 100), None if still_open else moment(k * 100 + 50),
                        None, None, "{}", None, None))  # fmt: skip
+    # Lots ever received, one in 10 events: all used up but the last 300, 30 at each site.
+    lots = [(SITES[k % 10], f"SKU-{k % 40}", f"LOT-{k:07d}", None, "STATE", 0 if k < events // 10 - 300 else 5)
+            for k in range(events // 10)]  # fmt: skip
     with store.transaction() as tx:
+        tx.executemany(
+            """INSERT INTO stock_on_hand (site, sku, lot, expires_on, funding_source, quantity)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            lots,
+        )
         tx.executemany(
             """INSERT INTO audit_log (position, recorded_at, actor, aggregate_id, aggregate_type, event_type, site,
                business_date, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -140,4 +148,8 @@ def pages(events: int) -> dict[str, Callable[[SqliteReadStore], Any]]:
         "orders: one site, finished": orders(sites=[SITES[2]], statuses=FINISHED),
         "alerts: open": lambda store: open_alerts(store, None),
         "alerts: open at one site": lambda store: open_alerts(store, [SITES[5]]),
+        "api alerts: a page": lambda store: open_alert_page(store, None, limit=20),
+        "api alerts: two sites": lambda store: open_alert_page(store, SITES[:2]),
+        "api stock: every site": lambda store: stock_page(store, None),
+        "api stock: two sites, an item": lambda store: stock_page(store, SITES[:2], "SKU-1"),
     }

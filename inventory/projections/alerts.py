@@ -10,6 +10,7 @@ from uuid import UUID
 
 from inventory.domain.alerts import Alert
 from inventory.projections.base import Projection, Recorded, to_json
+from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
 from inventory.projections.store import ReadStore, Tx
 
 
@@ -27,6 +28,9 @@ class Alerts(Projection):
             notified TEXT NOT NULL DEFAULT '[]', snoozed_until TEXT, assigned_to TEXT,
             PRIMARY KEY (id, episode))""",
         "CREATE INDEX IF NOT EXISTS alerts_open ON alerts (is_open, site)",
+        # The API's list of open episodes, a page at a time (open_alert_page).
+        "CREATE INDEX IF NOT EXISTS alerts_open_page ON alerts (is_open, site, raised_at, id, episode)",
+        "CREATE INDEX IF NOT EXISTS alerts_open_raised ON alerts (is_open, raised_at, id, episode)",
         "CREATE INDEX IF NOT EXISTS alerts_resolved ON alerts (resolved_at)",
     )
 
@@ -128,14 +132,41 @@ _COLUMNS = (
 
 def _rows(store: ReadStore, where: str, params: list[Any], order: str) -> list[dict[str, Any]]:
     rows = store.fetchall(f"SELECT {', '.join(_COLUMNS)} FROM alerts WHERE {where} ORDER BY {order}", params)
-    found = []
-    for row in rows:
-        record = dict(zip(_COLUMNS, row, strict=True))
-        record["open"] = bool(record.pop("is_open"))
-        record["details"] = json.loads(record["details"])
-        record["notified"] = json.loads(record["notified"])
-        found.append(record)
-    return found
+    return [_decoded(dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+
+
+def _decoded(record: dict[str, Any]) -> dict[str, Any]:
+    record["open"] = bool(record.pop("is_open"))
+    record["details"] = json.loads(record["details"])
+    record["notified"] = json.loads(record["notified"])
+    return record
+
+
+def open_alert_page(
+    store: ReadStore,
+    sites: Iterable[str] | None = None,
+    kind: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int = PAGE_ROWS,
+) -> Page:
+    """Open episodes (at `sites`, of `kind`), newest raised first, a page at a time (the API's list)."""
+    if sites is None:
+        parts = [Part("is_open = 1")]
+    else:
+        parts = [Part("is_open = 1 AND site = ?", (site,)) for site in sorted(set(sites))]
+    found = keyset_page(
+        store,
+        select=f"SELECT {', '.join(_COLUMNS)} FROM alerts",
+        columns=_COLUMNS,
+        key=("raised_at", "id", "episode"),
+        parts=parts,
+        where="kind = ?" if kind else "1 = 1",
+        params=[kind] if kind else [],
+        after=after,
+        limit=limit,
+    )
+    return Page([_decoded(row) for row in found.rows], found.next)
 
 
 def _filters(sites: Iterable[str] | None, kind: str | None) -> tuple[str, list[Any]]:

@@ -107,3 +107,17 @@ def keyset_page(
     page = [record for _, record in ordered[:limit]]
     more = len(ordered) > limit
     return Page(page, encode_cursor(ordered[limit - 1][0]) if more else None)
+
+
+def list_page(
+    rows: Sequence[dict[str, Any]], *, key: Sequence[str], after: str | None = None, limit: int = PAGE_ROWS
+) -> Page:
+    """A page of a list already read whole (in `key` order), after the row the cursor `after` names: the
+    same pages and cursors as `keyset_page`, for an answer that is computed rather than read from an index."""
+    found = sorted(rows, key=lambda row: tuple(row[column] for column in key))
+    if after is not None:
+        start = decode_cursor(after, len(key))
+        found = [row for row in found if tuple(row[column] for column in key) > start]
+    more = len(found) > limit
+    page = list(found[:limit])
+    return Page(page, encode_cursor([page[-1][column] for column in key]) if more else None)

@@ -31,6 +31,42 @@ def stock_on_hand(store: ReadStore, site: str | None = None, sku: str | None = N
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+LOT_COLUMNS = ("site", "sku", "lot", "expires_on", "funding_source", "quantity")
+# Lots in the order people pick them: by site and item, the first to expire first (those that never do last).
+EXPIRY_ORDER = "COALESCE(expires_on, '9999-12-31')"
+LOT_KEY = ("site", "sku", EXPIRY_ORDER, "lot")
+
+
+def stock_page(
+    store: ReadStore,
+    sites: list[str] | None,
+    sku: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int = PAGE_ROWS,
+) -> Page:
+    """Lots on hand now at `sites` (None: every site), a page at a time (the API's list), through the index
+    of lots with stock (empty lots, however many, are never read)."""
+    parts = [Part("site = ?", (site,)) for site in sorted(set(sites))] if sites is not None else [Part("1 = 1")]
+    return keyset_page(
+        store,
+        select=f"SELECT {', '.join(LOT_COLUMNS)}, {EXPIRY_ORDER} FROM stock_on_hand",
+        columns=(*LOT_COLUMNS, EXPIRY_ORDER),
+        key=LOT_KEY,
+        parts=parts,
+        where="quantity <> 0" + (" AND sku = ?" if sku else ""),
+        params=[sku] if sku else [],
+        newest_first=False,
+        after=after,
+        limit=limit,
+    )
+
+
+def in_lot_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of lots (read whole) with the sort key `stock_page` pages them by."""
+    return [dict(row, **{EXPIRY_ORDER: row["expires_on"] or "9999-12-31"}) for row in rows]
+
+
 def stock_levels(store: ReadStore, site: str | None = None, sku: str | None = None) -> list[dict[str, Any]]:
     """Per site and item: on hand, on order, in transit, and the reorder point and par level."""
     where, params = _where({"k.site": site, "k.sku": sku})

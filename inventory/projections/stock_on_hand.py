@@ -23,6 +23,9 @@ class StockOnHand(Projection):
             site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, expires_on TEXT,
             funding_source TEXT, quantity BIGINT NOT NULL, PRIMARY KEY (site, sku, lot))""",
         "CREATE INDEX IF NOT EXISTS stock_on_hand_expiry ON stock_on_hand (expires_on)",
+        # The API's list of lots on hand, a page at a time: only lots with stock (queries.stock_page).
+        """CREATE INDEX IF NOT EXISTS stock_on_hand_live ON stock_on_hand
+           (site, sku, (COALESCE(expires_on, '9999-12-31')), lot) WHERE quantity <> 0""",
         """CREATE TABLE IF NOT EXISTS stock_pipeline (
             site TEXT NOT NULL, sku TEXT NOT NULL, on_order BIGINT NOT NULL DEFAULT 0,
             in_transit BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (site, sku))""",

@@ -82,8 +82,8 @@ def page_work(store: SqliteReadStore, read: Callable[[SqliteReadStore], Any]) ->
 
 @pytest.mark.slow
 def test_every_list_reads_about_a_page_whatever_the_length_of_the_log(tmp_path: Path) -> None:
-    """The audit history, transfers, purchase orders and open alerts (the lists behind the pages and the API's
-    list routes), each with its filters, at a log of 30,000 and of 300,000 events."""
+    """The audit history, transfers, purchase orders, open alerts and lots on hand (the lists behind the pages
+    and the API's list routes), each with its filters, at a log of 30,000 and of 300,000 events."""
     costs: dict[int, dict[str, tuple[int, int]]] = {}
     for size in (30_000, 300_000):
         store = SqliteReadStore(str(tmp_path / f"lists-{size}.db"))
@@ -102,3 +102,4 @@ def test_every_list_reads_about_a_page_whatever_the_length_of_the_log(tmp_path: 
     rows = {name: found for name, (_, found) in costs[300_000].items()}
     assert rows["audit: one person in a month"] == rows["transfers: two sites"] == rows["orders: by number"] == 50
     assert rows["audit: a rare event"] == 10 and rows["transfers: in transit"] == 30 and rows["alerts: open"] == 40
+    assert rows["api stock: every site"] == 50 and rows["api alerts: a page"] == 20

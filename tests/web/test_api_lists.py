@@ -9,7 +9,7 @@ from flask import Flask
 
 from inventory.application import InventoryApplication
 from inventory.projections.paging import BAD_CURSOR
-from tests.web.conftest import ADMIN, Caller, day, error, ok
+from tests.web.conftest import ADMIN, Caller, check_alerts, day, error, ok
 
 
 def every_page(caller: Caller, path: str, rows: str, **query: Any) -> list[list[dict[str, Any]]]:
@@ -114,3 +114,57 @@ def test_the_openapi_document_says_how_lists_page(client: Any) -> None:
     for path in ("/api/v1/transfers", "/api/v1/purchase-orders", "/api/v1/stock-card"):
         names = {parameter["name"] for parameter in document["paths"][path]["get"]["parameters"]}
         assert {"limit", "cursor"} <= names, path
+
+
+def test_lots_on_hand_and_open_alerts_page_with_a_link_to_the_next_page(
+    flask_app: Flask, inventory: InventoryApplication, staff: dict[str, Caller]
+) -> None:
+    for n in range(7):
+        inventory.receive_stock(
+            site="VAN-1" if n % 2 else "WH", sku="SYR-1ML", lot=f"S-{n}", quantity=10, expires_on=None,
+            funding_source="STATE", actor=ADMIN,
+        )  # fmt: skip
+    inventory.adjust_stock(site="WH", sku="SYR-1ML", lot="S-2", quantity=-10, reason="damaged", actor=ADMIN)
+    catch_up(flask_app)
+    admin = staff["admin"]
+    lots, path = [], "/api/v1/stock?limit=2"
+    while path:
+        answer = admin.client.get(path, headers=admin.headers())
+        assert answer.status_code == 200
+        lots.append([(row["site"], row["lot"]) for row in answer.get_json()])
+        link = answer.headers.get("Link")
+        assert (link is None) == (answer.headers.get("X-Next-Cursor") is None)
+        path = link.split(";")[0].strip("<>").removeprefix("http://localhost") if link else ""
+    # By site, item and lot; the used-up lot is not listed.
+    assert lots == [
+        [("VAN-1", "S-1"), ("VAN-1", "S-3")],
+        [("VAN-1", "S-5"), ("WH", "S-0")],
+        [("WH", "S-4"), ("WH", "S-6")],
+    ]
+    theirs = ok(staff["coordinator"].get("/api/v1/stock", limit=50), 200)
+    assert [row["lot"] for row in theirs] == ["S-1", "S-3", "S-5"]
+    as_of = ok(admin.get("/api/v1/stock", as_of=day(0).isoformat(), limit=4), 200)
+    assert [row["lot"] for row in as_of] == ["S-1", "S-3", "S-5", "S-0"]
+    error(admin.get("/api/v1/stock", cursor="bm90IG91cnM"), 422)
+
+    # Three shortages: a page of one at a time, each once, newest raised first as the whole list has them.
+    for site, sku in (("VAN-1", "SYR-1ML"), ("VAN-1", "NALOX-4MG"), ("WH", "NALOX-4MG")):
+        inventory.set_stock_level(site=site, sku=sku, reorder_point=100, par_level=200, lead_time_days=7, actor=ADMIN)
+    check_alerts(flask_app)
+    whole = ok(admin.get("/api/v1/alerts", limit=200), 200)
+    assert len(whole) >= 3
+    one_by_one, cursor = [], None
+    while True:
+        answer = admin.get("/api/v1/alerts", limit=1, **({"cursor": cursor} if cursor else {}))
+        one_by_one += ok(answer, 200)
+        if (cursor := answer.headers.get("X-Next-Cursor")) is None:
+            break
+    assert [(a["id"], a["episode"]) for a in one_by_one] == [(a["id"], a["episode"]) for a in whole]
+
+
+def test_the_openapi_document_says_how_array_lists_page(client: Any) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/stock", "/api/v1/alerts"):
+        operation = document["paths"][path]["get"]
+        assert {"limit", "cursor"} <= {parameter["name"] for parameter in operation["parameters"]}, path
+        assert {"Link", "X-Next-Cursor"} <= set(operation["responses"]["200"]["headers"]), path

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
+from flask import request
 from flask_smorest import Blueprint, abort
 
 from inventory.projections.paging import BAD_CURSOR, CursorError, Page
@@ -53,3 +55,24 @@ def paged(read: Callable[[], Page]) -> Page:
         return read()
     except CursorError:
         bad_cursor()
+
+
+# A list answered as a JSON array pages with headers, so that its body keeps its shape.
+PAGE_HEADERS = {
+    "Link": {
+        "description": 'The next page, as `<url>; rel="next"` (RFC 8288); absent on the last page.',
+        "schema": {"type": "string"},
+    },
+    "X-Next-Cursor": {
+        "description": "The cursor of the next page (pass it as `cursor`); absent on the last page.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def page_headers(found: Page) -> dict[str, str]:
+    """The headers that point to the next page of a list answered as an array."""
+    if found.next is None:
+        return {}
+    query = urlencode({**request.args.to_dict(), "cursor": found.next})
+    return {"Link": f'<{request.base_url}?{query}>; rel="next"', "X-Next-Cursor": found.next}

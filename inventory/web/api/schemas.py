@@ -451,7 +451,7 @@ class Paged(Schema):
     )
 
 
-class StockQuery(Strict):
+class StockQuery(PageQuery):
     site = Code(load_default=None)
     sku = Code(load_default=None)
     as_of = Day(load_default=None, metadata={"description": "Stock at the end of this business day."})
@@ -660,7 +660,7 @@ class PurchaseOrderPageOut(Paged):
 # ----- alerts, audit and tokens -------------------------------------------------------------------
 
 
-class AlertQuery(Strict):
+class AlertQuery(PageQuery):
     site = Code(load_default=None)
     kind = fields.String(
         load_default=None,

@@ -10,12 +10,13 @@ from marshmallow import RAISE
 
 from inventory.application.access import Action
 from inventory.projections import queries
-from inventory.projections.alerts import open_alerts, sentence
+from inventory.projections.alerts import open_alert_page, sentence
 from inventory.projections.card_pages import card_page
+from inventory.projections.paging import list_page
 from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command, request_key
-from inventory.web.api.docs import ERRORS, bad_cursor, documented
+from inventory.web.api.docs import ERRORS, PAGE_HEADERS, bad_cursor, documented, page_headers, paged
 from inventory.web.services import services
 
 blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
@@ -130,17 +131,22 @@ class Counts(MethodView):
 @blp.route("/stock")
 class Stock(MethodView):
     @blp.arguments(s.StockQuery, location="query", unknown=RAISE)
-    @blp.response(200, s.StockRowOut(many=True))
+    @blp.response(200, s.StockRowOut(many=True), headers=PAGE_HEADERS)
     @documented(401, 403, 422)
-    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        """Lots on hand by site, item and lot; with as_of, at the end of that business day."""
+    def get(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+        """Lots on hand by site and item, the first to expire first, a page at a time (the next page's
+        address in `Link`); with as_of, at the end of that business day."""
         site, sku, as_of = _upper(query["site"]), _upper(query["sku"]), query["as_of"]
         principal = require(Action.READ_STOCK, site)
         store = services().store
-        rows = queries.stock_as_of(store, as_of, site, sku) if as_of else queries.stock_on_hand(store, site, sku)
-        if not principal.all_sites:
-            rows = [row for row in rows if row["site"] in principal.sites]
-        return s.dated(rows)
+        sites = [site] if site else (None if principal.all_sites else sorted(principal.sites))
+        if as_of:  # summed from the daily totals up to that day, then paged
+            rows = queries.stock_as_of(store, as_of, site, sku)
+            rows = queries.in_lot_order([row for row in rows if sites is None or row["site"] in sites])
+            found = paged(lambda: list_page(rows, key=queries.LOT_KEY, after=query["cursor"], limit=query["limit"]))
+        else:
+            found = paged(lambda: queries.stock_page(store, sites, sku, after=query["cursor"], limit=query["limit"]))
+        return s.dated(found.rows), 200, page_headers(found)
 
 
 @blp.route("/stock-card")
@@ -175,15 +181,19 @@ class StockCard(MethodView):
 @blp.route("/alerts")
 class Alerts(MethodView):
     @blp.arguments(s.AlertQuery, location="query", unknown=RAISE)
-    @blp.response(200, s.AlertOut(many=True))
+    @blp.response(200, s.AlertOut(many=True), headers=PAGE_HEADERS)
     @documented(401, 403, 422)
-    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, query: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
         """Open alert episodes: out of stock, below the reorder point, running out within the lead time,
-        expiring within the horizon or expired on hand, newest first (raised by the worker's alert check)."""
+        expiring within the horizon or expired on hand, newest first (raised by the worker's alert check),
+        a page at a time (the next page's address in `Link`)."""
         site = query["site"].upper() if query["site"] else None
         principal = require(Action.READ_ALERTS, site)
         sites = [site] if site else (None if principal.all_sites else principal.sites)
-        return [episode_out(alert) for alert in open_alerts(services().store, sites, query["kind"])]
+        found = paged(
+            lambda: open_alert_page(services().store, sites, query["kind"], after=query["cursor"], limit=query["limit"])
+        )
+        return [episode_out(alert) for alert in found.rows], 200, page_headers(found)
 
 
 def episode_out(alert: dict[str, Any]) -> dict[str, Any]:

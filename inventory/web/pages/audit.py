@@ -22,7 +22,7 @@ from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
 from inventory.web.pages.common import allow, moment_shown, now, page, principal, visible_sites
 from inventory.web.pages.fields import DayField
-from inventory.web.pages.lists import QueryForm, chosen, pager
+from inventory.web.pages.lists import QueryForm, chosen, pager, site_options
 from inventory.web.services import services
 
 bp = Blueprint("audit", __name__)
@@ -57,10 +57,6 @@ def event_types() -> list[str]:
     return sorted(names)
 
 
-def site_choices(blank: str) -> list[tuple[str, str]]:
-    return [("", blank), *((s["code"], f"{s['code']} · {s['name']}") for s in visible_sites(principal()))]
-
-
 class HistoryFilter(QueryForm):
     start = DayField("Recorded from", validators=[Optional()])
     end = DayField("Recorded to", validators=[Optional()])
@@ -74,7 +70,7 @@ class HistoryFilter(QueryForm):
 def index() -> ResponseReturnValue:
     """Who did what and when, newest first, filtered, a page at a time (older pages by position)."""
     form = HistoryFilter(request.args)
-    form.site.choices = site_choices("All sites")
+    form.site.choices = site_options(visible_sites(principal()), True)
     form.event.choices = [
         ("", "All events"),
         *sorted(((name, event_in_words(name)) for name in event_types()), key=lambda choice: choice[1]),
@@ -184,7 +180,7 @@ def stock_at() -> ResponseReturnValue:
     """Stock at the end of a business day as known now, and/or as the log knew it at a past position."""
     found = services()
     form = StockAtForm(request.args)
-    form.site.choices = site_choices("All sites")
+    form.site.choices = site_options(visible_sites(principal()), True)
     head = found.projector.head()
     answer: dict[str, Any] = {"now_rows": None, "then_rows": None, "differences": None, "seconds": None}
     ok, position = understood(form, head)

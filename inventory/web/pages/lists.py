@@ -62,6 +62,14 @@ class ListFilter(QueryForm):
         return days_as_moments(self.start.data, self.end.data, services().app.zone)
 
 
+def site_options(sites: list[dict[str, Any]], everywhere: bool) -> list[Any]:
+    """A filter's choice of site: all of them (the person's own, or every site), or one."""
+    return [
+        option("", "All sites" if everywhere else "All your sites"),
+        *(option(site["code"], f"{site['code']} · {site['name']}") for site in sites),
+    ]
+
+
 def kept(form: QueryForm, *names: str) -> dict[str, str]:
     """The filters that are set, as they go in the address."""
     found = {}

@@ -26,7 +26,7 @@ from inventory.projections.paging import CursorError
 from inventory.projections.suppliers import supplier_key, suppliers
 from inventory.web.pages.common import allow, page, principal
 from inventory.web.pages.fields import typed_price, within
-from inventory.web.pages.lists import ListFilter, chosen, kept, pager
+from inventory.web.pages.lists import ListFilter, chosen, kept, pager, site_options
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -239,10 +239,7 @@ def index() -> ResponseReturnValue:
     who = principal()
     mine = sites_for(Action.PURCHASE)
     form = OrderFilter(request.args)
-    form.site.choices = [
-        option("", "All sites" if who.all_sites else "All your sites"),
-        *(option(s["code"], f"{s['code']} · {s['name']}") for s in mine),
-    ]
+    form.site.choices = site_options(mine, who.all_sites)
     form.status.choices = [
         option(OPEN, "Open: drafted, submitted or partly received"),
         *(option(code, words) for code, words in STATUS_WORDS.items()),

@@ -20,7 +20,7 @@ from inventory.projections.card_pages import card_page
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import status_of
 from inventory.web.pages.fields import DayField
-from inventory.web.pages.lists import QueryForm, chosen, kept
+from inventory.web.pages.lists import QueryForm, chosen, kept, site_options
 from inventory.web.pages.movements import option
 from inventory.web.services import services
 
@@ -79,7 +79,7 @@ def index() -> ResponseReturnValue:
     site, item and status."""
     sites = visible_sites(principal())
     form = StockFilter(request.args)
-    form.site.choices = [option("", "All sites"), *(option(s["code"], f"{s['code']} · {s['name']}") for s in sites)]
+    form.site.choices = site_options(sites, principal().all_sites)
     form.status.choices = [option("", "Any status"), *(option(k, words) for k, (words, _) in STATUS_FILTERS.items())]
     form.validate()
     site, status = chosen(form.site, "a site"), chosen(form.status, "a status")

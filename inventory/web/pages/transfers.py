@@ -19,7 +19,7 @@ from inventory.projections import queries, transfer_queries
 from inventory.projections.paging import CursorError
 from inventory.web.pages.common import allow, day_shown, page, principal, today, visible_sites
 from inventory.web.pages.fields import within
-from inventory.web.pages.lists import ListFilter, chosen, kept, pager
+from inventory.web.pages.lists import ListFilter, chosen, kept, pager, site_options
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -155,10 +155,7 @@ def index() -> ResponseReturnValue:
     """What is on its way, then every transfer from or to the person's sites, filtered, a page at a time."""
     who = principal()
     form = TransferFilter(request.args)
-    form.site.choices = [
-        option("", "All sites" if who.all_sites else "All your sites"),
-        *(option(s["code"], f"{s['code']} · {s['name']}") for s in visible_sites(who)),
-    ]
+    form.site.choices = site_options(visible_sites(who), who.all_sites)
     form.status.choices = [
         option("", "Any status"),
         *(option(code, words) for code, words in STATUS_WORDS.items()),
