@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from inventory.domain.time_words import day_in_words
+from inventory.projections.card_pages import card_page
 from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
 from inventory.projections.store import ReadStore
 
@@ -112,50 +113,19 @@ class StockCard:
 
 
 def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) -> StockCard:
-    """Every movement from `start` to `end` by business date, with the running balance.
+    """Every movement from `start` to `end` by business date, with the running balance: the whole range as
+    one page of the stock card (the pages and the API read it a page at a time, `card_pages.card_page`).
 
     A date on which the running balance goes below zero (a backdated issue before the receipt it
     came from was entered, say) is flagged as a data-quality warning, not refused.
     """
-    [(opening,)] = store.fetchall(
-        "SELECT COALESCE(SUM(net), 0) FROM stock_daily WHERE site = ? AND sku = ? AND business_date < ?",
-        (site, sku, start.isoformat()),
-    )
-    movements = store.fetchall(
-        """SELECT position, business_date, occurred_at, recorded_at, kind, lot, funding_source, expires_on,
-                  quantity, reason, reference, other_site, actor
-           FROM stock_movements WHERE site = ? AND sku = ? AND business_date BETWEEN ? AND ?
-           ORDER BY business_date, occurred_at, position, seq""",
-        (site, sku, start.isoformat(), end.isoformat()),
-    )
-    keys = (
-        "position",
-        "business_date",
-        "occurred_at",
-        "recorded_at",
-        "kind",
-        "lot",
-        "funding_source",
-        "expires_on",
-        "quantity",
-        "reason",
-        "reference",
-        "other_site",
-        "actor",
-    )
-    balance = int(opening)
-    rows: list[dict[str, Any]] = []
-    negative_days = [start.isoformat()] if balance < 0 else []
-    for movement in movements:
-        row = dict(zip(keys, movement, strict=True))
-        balance += int(row["quantity"])
-        row["balance"] = balance
-        row["warning"] = balance < 0
-        if balance < 0 and row["business_date"] not in negative_days:
-            negative_days.append(row["business_date"])
-        rows.append(row)
-    warnings = [below_zero_warning(site, sku, day) for day in negative_days]
-    return StockCard(site, sku, int(opening), rows, balance, warnings)
+    whole = card_page(store, site, sku, start, end, limit=WHOLE_CARD, newest_first=False)
+    assert whole is not None and whole.opening is not None and whole.closing is not None  # one page: both ends
+    warnings = [below_zero_warning(site, sku, day) for day in whole.below_zero_days(start)]
+    return StockCard(site, sku, whole.opening, whole.rows, whole.closing, warnings)
+
+
+WHOLE_CARD = 2**62  # rows: more than any card holds
 
 
 def below_zero_warning(site: str, sku: str, day: str) -> str:
