@@ -7,37 +7,11 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
+from inventory.projections.paging import PAGE_ROWS, Page, Part, between, keyset_page
 from inventory.projections.store import ReadStore
 
 # Orders stock can still be received against.
 OPEN = ("submitted", "partly_received")
-
-
-def open_purchase_orders(store: ReadStore, site: str) -> list[dict[str, Any]]:
-    """Orders for `site` still awaiting stock, oldest first, each line with what is outstanding."""
-    rows = store.fetchall(
-        """SELECT id, number, supplier, funding_source, status, raised_at, lines FROM purchase_orders
-           WHERE site = ? AND status IN (?, ?) ORDER BY raised_at, number""",
-        (site, *OPEN),
-    )
-    orders = []
-    for the_id, number, supplier, funding, status, raised_at, raw in rows:
-        lines = [
-            dict(line, outstanding=max(int(line["quantity"]) - int(line["received"]), 0)) for line in json.loads(raw)
-        ]
-        orders.append(
-            {
-                "id": the_id,
-                "number": number,
-                "supplier": supplier,
-                "funding_source": funding,
-                "status": status,
-                "raised_at": raised_at,
-                "lines": lines,
-            }
-        )
-    return orders
 
 
 # Orders still in play (a draft may yet be submitted), and those that are finished.
@@ -45,24 +19,41 @@ UNFINISHED = ("draft", "submitted", "partly_received")
 FINISHED = ("received", "closed", "cancelled")
 
 
+_NAMES = (
+    "id",
+    "number",
+    "supplier",
+    "site",
+    "funding_source",
+    "status",
+    "raised_at",
+    "raised_by",
+    "updated_at",
+    "lines",
+)
+_COLUMNS = ", ".join(_NAMES)
+
+
 def _order(row: tuple[Any, ...]) -> dict[str, Any]:
-    the_id, number, supplier, site, funding, status, raised_at, raised_by, updated_at, raw = row
-    lines = [dict(line, outstanding=max(int(line["quantity"]) - int(line["received"]), 0)) for line in json.loads(raw)]
-    return {
-        "id": the_id,
-        "number": number,
-        "supplier": supplier,
-        "site": site,
-        "funding_source": funding,
-        "status": status,
-        "raised_at": raised_at,
-        "raised_by": raised_by,
-        "updated_at": updated_at,
-        "lines": lines,
-    }
+    return _decoded(dict(zip(_NAMES, row, strict=True)))
 
 
-_COLUMNS = "id, number, supplier, site, funding_source, status, raised_at, raised_by, updated_at, lines"
+def _decoded(order: dict[str, Any]) -> dict[str, Any]:
+    """An order's lines from their JSON, each with what is still outstanding."""
+    lines = json.loads(order["lines"])
+    return dict(
+        order, lines=[dict(line, outstanding=max(int(line["quantity"]) - int(line["received"]), 0)) for line in lines]
+    )
+
+
+def open_purchase_orders(store: ReadStore, site: str) -> list[dict[str, Any]]:
+    """Orders for `site` still awaiting stock, oldest first, each line with what is outstanding."""
+    rows = store.fetchall(
+        f"""SELECT {_COLUMNS} FROM purchase_orders WHERE site = ? AND status IN (?, ?)
+            ORDER BY raised_at, number""",
+        (site, *OPEN),
+    )
+    return [_order(row) for row in rows]
 
 
 def purchase_order_row(store: ReadStore, order_id: str) -> dict[str, Any] | None:
@@ -85,35 +76,28 @@ def order_page(
 ) -> Page:
     """A page of orders in `statuses` at `sites` (None: every site), by when they were raised; or, given an
     order `number` (or its start), by number. `raised_from` and `raised_before` are UTC moments."""
-    columns = [column.strip() for column in _COLUMNS.split(",")]
     key = ("number", "id") if number else ("raised_at", "id")
     if sites is None:
         parts = [Part("status = ?", (status,)) for status in statuses]
     else:
         parts = [Part("site = ? AND status = ?", (site, status)) for site in sorted(sites) for status in statuses]
-    where, params = ["1 = 1"], []
+    where, params = between("raised_at", raised_from, raised_before)
     if number:
-        where.append("number >= ? AND number < ?")
+        where += " AND number >= ? AND number < ?"
         params += [number, number[:-1] + chr(ord(number[-1]) + 1)]  # every number that starts so
-    if raised_from:
-        where.append("raised_at >= ?")
-        params.append(raised_from)
-    if raised_before:
-        where.append("raised_at < ?")
-        params.append(raised_before)
     found = keyset_page(
         store,
         select=f"SELECT {_COLUMNS} FROM purchase_orders",
-        columns=columns,
+        columns=_NAMES,
         key=key,
         parts=parts,
-        where=" AND ".join(where),
+        where=where,
         params=params,
         newest_first=newest_first,
         after=after,
         limit=limit,
     )
-    return Page([_order(tuple(row[c] for c in columns)) for row in found.rows], found.next)
+    return Page([_decoded(row) for row in found.rows], found.next)
 
 
 def priced(order: dict[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,18 @@ class Page:
     next: str | None  # the cursor of the next page; None on the last
 
 
+def between(column: str, start: str | None, before: str | None) -> tuple[str, list[Any]]:
+    """A condition on `column` from `start` (inclusive) to `before` (exclusive), either end open."""
+    where, params = ["1 = 1"], []
+    if start:
+        where.append(f"{column} >= ?")
+        params.append(start)
+    if before:
+        where.append(f"{column} < ?")
+        params.append(before)
+    return " AND ".join(where), params
+
+
 def keyset_page(
     store: ReadStore,
     *,

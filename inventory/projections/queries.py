@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from inventory.domain.time_words import day_in_words
 from inventory.projections.card_pages import card_page
-from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
+from inventory.projections.paging import PAGE_ROWS, Page, Part, between, keyset_page
 from inventory.projections.store import ReadStore
 
 
@@ -120,7 +120,8 @@ def stock_card(store: ReadStore, site: str, sku: str, start: date, end: date) ->
     came from was entered, say) is flagged as a data-quality warning, not refused.
     """
     whole = card_page(store, site, sku, start, end, limit=WHOLE_CARD, newest_first=False)
-    assert whole is not None and whole.opening is not None and whole.closing is not None  # one page: both ends
+    if whole is None or whole.opening is None or whole.closing is None:  # one page from no cursor: both ends
+        raise AssertionError("the whole card is one page, with its opening and closing balances")
     warnings = [below_zero_warning(site, sku, day) for day in whole.below_zero_days(start)]
     return StockCard(site, sku, whole.opening, whole.rows, whole.closing, warnings)
 
@@ -251,13 +252,8 @@ def audit_page(
     leading = next((name for name, value in filters.items() if value is not None), None)
     part = Part(f"{leading} = ?", (filters[leading],)) if leading else Part("1 = 1")
     where, params = _where({name: value for name, value in filters.items() if name != leading})
-    recorded_from, recorded_before = days_as_moments(start, end, zone)
-    if recorded_from:
-        where += " AND recorded_at >= ?"
-        params.append(recorded_from)
-    if recorded_before:
-        where += " AND recorded_at < ?"
-        params.append(recorded_before)
+    recorded, recorded_params = between("recorded_at", *days_as_moments(start, end, zone))
+    where, params = f"{where} AND {recorded}", [*params, *recorded_params]
     return keyset_page(
         store,
         select=f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log",

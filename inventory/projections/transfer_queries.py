@@ -6,7 +6,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from inventory.projections.paging import PAGE_ROWS, Page, Part, keyset_page
+from inventory.projections.paging import PAGE_ROWS, Page, Part, between, keyset_page
 from inventory.projections.store import ReadStore, Row
 
 _COLUMNS = (
@@ -93,20 +93,14 @@ def transfer_page(
             for end in ("from_site", "to_site")
             for status in statuses
         ]
-    where, params = ["1 = 1"], []
-    if sent_from:
-        where.append("dispatched_at >= ?")
-        params.append(sent_from)
-    if sent_before:
-        where.append("dispatched_at < ?")
-        params.append(sent_before)
+    where, params = between("dispatched_at", sent_from, sent_before)
     found = keyset_page(
         store,
         select=_SELECT,
         columns=_COLUMNS,
         key=("dispatched_at", "id"),
         parts=parts,
-        where=" AND ".join(where),
+        where=where,
         params=params,
         newest_first=newest_first,
         after=after,

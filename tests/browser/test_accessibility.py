@@ -160,7 +160,8 @@ def every_page(live: Live) -> dict[str, str]:
                 break
             time.sleep(0.1)
     [(visit,)] = store.fetchall("SELECT id FROM encounters WHERE voided IS NULL ORDER BY position DESC LIMIT 1")
-    [(receipt,)] = store.fetchall("SELECT MAX(position) FROM stock_movements WHERE kind = 'received'")
+    # The demo's opening stock: a receipt no other test voids, and not one against an order (changed another way).
+    [(receipt,)] = store.fetchall("SELECT MIN(position) FROM stock_movements WHERE kind = 'received'")
     order = order_page(store, statuses=("submitted", "partly_received"), sites=None).rows[0]
     alert = open_alerts(store)[0]
     values = {

@@ -445,6 +445,10 @@ class PageQuery(Strict):
     )
 
 
+class NewestFirstQuery(PageQuery):
+    order = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+
+
 class Paged(Schema):
     next_cursor = fields.String(
         required=True, allow_none=True, metadata={"description": "The cursor of the next page; null on the last."}
@@ -555,12 +559,11 @@ class TransferOut(Schema):
 TRANSFER_STATUSES = ("in_transit", "received", "cancelled", "voided")
 
 
-class TransferQuery(PageQuery):
+class TransferQuery(NewestFirstQuery):
     site = Code(load_default=None, metadata={"description": "Transfers from or to this site."})
     status = fields.String(load_default=None, validate=validate.OneOf(TRANSFER_STATUSES))
     sent_from = Day(load_default=None, metadata={"description": "Sent on or after this day (program time)."})
     sent_to = Day(load_default=None, metadata={"description": "Sent on or before this day (program time)."})
-    order = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
 
 
 class TransferRowOut(Schema):
@@ -634,7 +637,7 @@ class PurchaseOrderOut(Schema):
 ORDER_STATUSES = ("draft", "submitted", "partly_received", "received", "closed", "cancelled")
 
 
-class PurchaseOrderQuery(PageQuery):
+class PurchaseOrderQuery(NewestFirstQuery):
     site = Code(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
     number = fields.String(
@@ -644,7 +647,6 @@ class PurchaseOrderQuery(PageQuery):
     )
     raised_from = Day(load_default=None, metadata={"description": "Raised on or after this day (program time)."})
     raised_to = Day(load_default=None, metadata={"description": "Raised on or before this day (program time)."})
-    order = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
 
 
 class PurchaseOrderRowOut(PurchaseOrderOut):

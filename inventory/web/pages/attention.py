@@ -69,10 +69,10 @@ def needs_attention(who: Principal, store: ReadStore, sites: list[str], today: d
             )
     if who.can(Action.PURCHASE):
         buying = None if who.all_sites else sorted(site for site in sites if who.can(Action.PURCHASE, site))
-        drafts = order_page(store, statuses=("draft",), sites=buying, limit=SHOWN).rows
+        drafted = order_page(store, statuses=("draft",), sites=buying, limit=SHOWN)
+        drafts, more = drafted.rows, drafted.next is not None
         partly = order_page(store, statuses=("partly_received",), sites=buying, limit=SHOWN).rows
         if drafts:
-            more = len(drafts) == SHOWN
             found.append(
                 Attention(
                     "orders",

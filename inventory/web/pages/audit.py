@@ -17,12 +17,12 @@ from inventory import domain
 from inventory.application.access import Action
 from inventory.projections import queries
 from inventory.projections.event_words import event_in_words
-from inventory.projections.paging import CursorError
 from inventory.projections.replay import position_at_end_of, stock_known_at
 from inventory.projections.seal import seal_head, verify
 from inventory.web.pages.common import allow, moment_shown, now, page, principal, visible_sites
 from inventory.web.pages.fields import DayField
-from inventory.web.pages.lists import QueryForm, chosen, pager, site_options
+from inventory.web.pages.lists import QueryForm, chosen, page_asked, pager, site_options
+from inventory.web.pages.movements import option
 from inventory.web.services import services
 
 bp = Blueprint("audit", __name__)
@@ -57,6 +57,10 @@ def event_types() -> list[str]:
     return sorted(names)
 
 
+def _words(choice: tuple[str, str]) -> str:
+    return choice[1]
+
+
 class HistoryFilter(QueryForm):
     start = DayField("Recorded from", validators=[Optional()])
     end = DayField("Recorded to", validators=[Optional()])
@@ -72,8 +76,8 @@ def index() -> ResponseReturnValue:
     form = HistoryFilter(request.args)
     form.site.choices = site_options(visible_sites(principal()), True)
     form.event.choices = [
-        ("", "All events"),
-        *sorted(((name, event_in_words(name)) for name in event_types()), key=lambda choice: choice[1]),
+        option("", "All events"),
+        *(option(name, words) for name, words in sorted(((n, event_in_words(n)) for n in event_types()), key=_words)),
     ]
     valid = form.validate()
     site, event = chosen(form.site, "a site"), chosen(form.event, "an event")
@@ -90,9 +94,9 @@ def index() -> ResponseReturnValue:
         "actor": (form.actor.data or "").strip().lower() or None,
         "event": event,
     }
-    after = request.args.get("after") or None
-    try:
-        found = queries.audit_page(
+    found = page_asked(
+        form,
+        lambda after: queries.audit_page(
             services().store,
             site=site,
             actor=filters["actor"],
@@ -101,9 +105,9 @@ def index() -> ResponseReturnValue:
             end=form.end.data,
             after=after,
             zone=services().app.zone,
-        )
-    except CursorError as error:
-        form.form_errors.append(str(error))
+        ),
+    )
+    if found is None:
         return render_template("pages/audit/index.html", form=form, rows=[], page_links={}, filters={}), 422
     shown = [
         dict(row, recorded=moment_shown(row["recorded_at"], seconds=True), event=event_in_words(row["event_type"]))

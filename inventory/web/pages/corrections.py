@@ -129,8 +129,8 @@ def change_entry(position: int) -> ResponseReturnValue:
     """Void or correct a receipt, an adjustment or a count, from its row on the stock card."""
     try:
         kind = services().app.entry_kind(position)
-    except InventoryError as error:
-        abort(404, description=error.message)
+    except InventoryError as error:  # no such entry (404), or one that is changed another way (422, it says how)
+        abort(status_for(error), description=error.message)
     site = _site_of(kind, position)
     who = allow(RIGHTS[kind], site)
     void, correct = VoidForm(), CorrectForm()

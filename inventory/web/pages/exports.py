@@ -22,6 +22,7 @@ from inventory.web.pages.audit import PositionField
 from inventory.web.pages.common import page, principal, today
 from inventory.web.pages.fields import DayField
 from inventory.web.pages.lists import QueryForm
+from inventory.web.pages.movements import option
 from inventory.web.services import services
 
 bp = Blueprint("exports", __name__)
@@ -51,8 +52,8 @@ class LogForm(QueryForm):
 
 def _forms(args: Any = None) -> dict[str, Form]:
     start, end = reports.default_period(today())
-    sources = [("", "All funding sources")] + [
-        (row["code"], f"{row['code']} · {row['name']}") for row in queries.funding_sources(services().store)
+    sources = [option("", "All funding sources")] + [
+        option(row["code"], f"{row['code']} · {row['name']}") for row in queries.funding_sources(services().store)
     ]
     grant = GrantForm(args, prefix="grant", data={"start": start, "end": end})
     stock = StockForm(args, prefix="stock", data={"on": today()})
@@ -83,13 +84,6 @@ def _index(forms: dict[str, Form], status: int = 200) -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     """The three exports, each a small form that prepares a workbook; this person's latest exports."""
     return _index(_forms())
-
-
-def _chosen(form: Any) -> str | None:
-    value = (form.funding_source.data or "").strip()
-    if value and value not in {code for code, _ in form.funding_source.choices}:
-        form.funding_source.errors = [*form.funding_source.errors, "Choose a funding source from the list."]
-    return value or None
 
 
 def jobs() -> ExportJobs:
@@ -130,7 +124,7 @@ def grant_report() -> ResponseReturnValue:
     """Prepare a grant report for one funding source (or all) and a period."""
     forms = _forms(request.form)
     form: Any = forms["grant"]
-    code = _chosen(form)
+    code = (form.funding_source.data or "").strip() or None  # check_funding_source says if there is no such source
     start: date | None = form.start.data
     end: date | None = form.end.data
     position: int | None = form.known_at.data
@@ -159,7 +153,7 @@ def stock_report() -> ResponseReturnValue:
     """Prepare stock on hand by site, item and lot, with days to expiry and value."""
     forms = _forms(request.form)
     form: Any = forms["stock"]
-    code = _chosen(form)
+    code = (form.funding_source.data or "").strip() or None  # check_funding_source says if there is no such source
     on: date = form.on.data
     position: int | None = form.known_at.data
     who = principal().email

@@ -3,6 +3,7 @@ choice of order, and the links to the next page and back to the first, which wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
-from inventory.projections.paging import Page
+from inventory.projections.paging import CursorError, Page
 from inventory.projections.queries import days_as_moments
 from inventory.web.pages.fields import DayField
 from inventory.web.pages.movements import option
@@ -30,7 +31,7 @@ class QueryForm(FlaskForm):
 def chosen(field: Any, what: str) -> str | None:
     """The value of a select, checked against its choices (with a message that says what to do)."""
     value = (field.data or "").strip()
-    if value and value not in {choice.value if hasattr(choice, "value") else choice[0] for choice in field.choices}:
+    if value and value not in {choice.value for choice in field.choices}:
         field.errors = [*field.errors, f"Choose {what} from the list."]
         return None
     return value or None
@@ -89,3 +90,15 @@ def pager(endpoint: str, filters: dict[str, str], page: Page, **route: str) -> d
         "next": url_for(endpoint, **values, after=page.next) if page.next else None,
         "first": url_for(endpoint, **values) if request.args.get("after") else None,
     }
+
+
+def page_asked(form: QueryForm, read: Callable[[str | None], Page]) -> Page | None:
+    """The page the address asks for (`read` given its cursor), or None when the filters cannot be used or
+    the link is damaged: what to fix is then on the form."""
+    if form.errors:
+        return None
+    try:
+        return read(request.args.get("after") or None)
+    except CursorError as error:
+        form.form_errors.append(str(error))
+        return None

@@ -22,11 +22,10 @@ from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
 from inventory.domain.time_words import day_in_words
 from inventory.projections import queries
 from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page, priced, purchase_order_row
-from inventory.projections.paging import CursorError
 from inventory.projections.suppliers import supplier_key, suppliers
 from inventory.web.pages.common import allow, page, principal
 from inventory.web.pages.fields import typed_price, within
-from inventory.web.pages.lists import ListFilter, chosen, kept, pager, site_options
+from inventory.web.pages.lists import ListFilter, chosen, kept, page_asked, pager, site_options
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -248,29 +247,27 @@ def index() -> ResponseReturnValue:
     ]
     form.start.label.text, form.end.label.text = "Raised from", "Raised to"
     form.status.data = form.status.data or OPEN
-    valid = form.checked()
+    form.checked()
     site, status = chosen(form.site, "a site"), chosen(form.status, "a status") or OPEN
     filters = kept(form, "number", "site", "status", "start", "end", "sort")
     if filters.get("status") == OPEN:
         del filters["status"]
     store = services().store
     sites = [site] if site else (None if who.all_sites else [s["code"] for s in mine])
-    found = None
-    if valid and not form.errors:
-        raised_from, raised_before = form.moments()
-        try:
-            found = order_page(
-                store,
-                statuses=STATUS_CHOICES[status],
-                sites=sites,
-                number=(form.number.data or "").strip().upper() or None,
-                raised_from=raised_from,
-                raised_before=raised_before,
-                newest_first=form.newest_first,
-                after=request.args.get("after") or None,
-            )
-        except CursorError as error:
-            form.form_errors.append(str(error))
+    raised_from, raised_before = form.moments()
+    found = page_asked(
+        form,
+        lambda after: order_page(
+            store,
+            statuses=STATUS_CHOICES[status],
+            sites=sites,
+            number=(form.number.data or "").strip().upper() or None,
+            raised_from=raised_from,
+            raised_before=raised_before,
+            newest_first=form.newest_first,
+            after=after,
+        ),
+    )
     first_view = not filters and not request.args.get("after")
     recent = order_page(store, statuses=FINISHED, sites=sites, limit=RECENT) if first_view else None
     return render_template(

@@ -16,10 +16,9 @@ from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
 from inventory.domain.expiry import expired_on
 from inventory.projections import queries, transfer_queries
-from inventory.projections.paging import CursorError
 from inventory.web.pages.common import allow, day_shown, page, principal, today, visible_sites
 from inventory.web.pages.fields import within
-from inventory.web.pages.lists import ListFilter, chosen, kept, pager, site_options
+from inventory.web.pages.lists import ListFilter, chosen, kept, page_asked, pager, site_options
 from inventory.web.pages.movements import (
     WholeNumber,
     form_status,
@@ -162,7 +161,7 @@ def index() -> ResponseReturnValue:
         option(DONE, "Received, cancelled or voided"),
     ]
     form.start.label.text, form.end.label.text = "Sent from", "Sent to"
-    valid = form.checked()
+    form.checked()
     site, status = chosen(form.site, "a site"), chosen(form.status, "a status")
     filters = kept(form, "site", "status", "start", "end", "sort")
     first_view = not filters and not request.args.get("after")
@@ -172,21 +171,19 @@ def index() -> ResponseReturnValue:
         statuses = (status,) if status else transfer_queries.STATUSES
     store = services().store
     sites = [site] if site else (None if who.all_sites else sorted(who.sites))
-    found = None
-    if valid and not form.errors:
-        sent_from, sent_before = form.moments()
-        try:
-            found = transfer_queries.transfer_page(
-                store,
-                sites=sites,
-                statuses=statuses,
-                sent_from=sent_from,
-                sent_before=sent_before,
-                newest_first=form.newest_first,
-                after=request.args.get("after") or None,
-            )
-        except CursorError as error:
-            form.form_errors.append(str(error))
+    sent_from, sent_before = form.moments()
+    found = page_asked(
+        form,
+        lambda after: transfer_queries.transfer_page(
+            store,
+            sites=sites,
+            statuses=statuses,
+            sent_from=sent_from,
+            sent_before=sent_before,
+            newest_first=form.newest_first,
+            after=after,
+        ),
+    )
     in_transit = None
     if first_view:  # what waits to be received comes first
         in_transit = transfer_queries.transfer_page(

@@ -97,3 +97,24 @@ def test_past_the_window_a_coordinator_is_told_to_ask_an_admin(
     assert stock_of(flask_app) == 50
     assert people["admin"].post(f"/entries/{position}", {"do": "void", "reason": "entered_twice"}).status_code == 302
     assert stock_of(flask_app) == 0
+
+
+def test_a_receipt_against_an_order_says_how_to_put_it_right_instead_of_not_found(
+    flask_app: Flask, inventory: InventoryApplication, people: dict[str, Person]
+) -> None:
+    order = inventory.raise_purchase_order(
+        supplier="Supply Co", site="WH", funding_source="STATE", lines=[{"sku": "SYR-1ML", "quantity": 100}],
+        actor="root@example.org",
+    )  # fmt: skip
+    inventory.submit_purchase_order(order_id=order["id"], actor="root@example.org")
+    inventory.receive_purchase_order(
+        order_id=order["id"], lines=[{"sku": "SYR-1ML", "lot": "S-9", "quantity": 100, "expires_on": None}],
+        actor="root@example.org",
+    )  # fmt: skip
+    flask_app.extensions["inventory"].projector.catch_up()
+    [(position,)] = flask_app.extensions["inventory"].store.fetchall(
+        "SELECT position FROM stock_movements WHERE kind = 'received' AND lot = 'S-9'"
+    )
+    page = people["admin"].get(f"/entries/{position}")
+    assert page.status_code == 422  # not "not found": it is there, and is put right another way
+    assert "Record the difference as an adjustment instead" in html.unescape(page.get_data(as_text=True))
