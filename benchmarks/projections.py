@@ -584,6 +584,9 @@ class ProgramWriter:
             refill_reason=reason,
             actor=actor,
             occurred_at=moment,
+            recipient="person_who_uses_drugs" if rng.random() < 0.85 else "friend_or_family",
+            for_others=rng.choice((0, 0, 0, 0, 2, 3)),
+            channel="fixed_site",
         )
         self.keep(encounter, *ledgers)
 

@@ -20,15 +20,25 @@ from typing import Any, Protocol
 
 from exports.snapshot import Snapshot
 from inventory.domain.values import AdjustmentReason
+from inventory.projections import reach_queries
 from inventory.projections import report_queries as rq
 
 # Flows shown as positive quantities, and what each movement kind adds to.
 RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, DISTRIBUTED = "received", "transferred_in", "transferred_out", "distributed"
+# Stock out to partner organisations, and by mail (less parcels that came back): never in DISTRIBUTED.
+TO_PARTNERS, MAILED = "to_partners", "mailed"
 COUNT_VARIANCE = "count_variance"
 ADJUSTMENTS = (*(reason.value for reason in AdjustmentReason), COUNT_VARIANCE)
-FLOWS = (RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, DISTRIBUTED, *ADJUSTMENTS)
+OUT = (DISTRIBUTED, TO_PARTNERS, MAILED)  # what left the program's sites for people and partners
+FLOWS = (RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, *OUT, *ADJUSTMENTS)
 # Whether a flow adds to (+1) or takes from (-1) the closing balance as shown.
-SIGN = {RECEIVED: 1, TRANSFERRED_IN: 1, TRANSFERRED_OUT: -1, DISTRIBUTED: -1, **dict.fromkeys(ADJUSTMENTS, 1)}
+SIGN = {
+    RECEIVED: 1,
+    TRANSFERRED_IN: 1,
+    TRANSFERRED_OUT: -1,
+    **dict.fromkeys(OUT, -1),
+    **dict.fromkeys(ADJUSTMENTS, 1),
+}
 
 
 def flow_of(kind: str, reason: str | None) -> str:
@@ -41,6 +51,10 @@ def flow_of(kind: str, reason: str | None) -> str:
         return TRANSFERRED_OUT
     if kind == "distributed":
         return DISTRIBUTED
+    if kind == "to_partner":
+        return TO_PARTNERS
+    if kind == "mailed":
+        return MAILED
     if kind == "counted":
         return COUNT_VARIANCE
     return reason or "correction"
@@ -108,6 +122,14 @@ class GrantFigures:
     activity: list[tuple[str, str, int, int, int, int, int]]
     receipts: list[dict[str, Any]]
     ledger: Rows  # read while the workbook is written, from the snapshot it was gathered from
+    # Who it went to: units by channel and recipient type (this funder's), contacts by channel (the program's),
+    # what each partner was issued (this funder's) and what it reported back for periods ending in this one.
+    reach: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    partner_issues: dict[tuple[str, str], int] = field(default_factory=dict)  # (partner, sku): units
+    partner_reports: list[dict[str, Any]] = field(default_factory=list)
+    partners: dict[str, dict[str, Any]] = field(default_factory=dict)  # code: name, kind
+    recipient_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def by_item(self) -> dict[str, Balance]:
@@ -167,7 +189,26 @@ def gather(snapshot: Snapshot, funding_source: str | None, start: date, end: dat
         activity=rq.encounter_totals(reader, start, end),
         receipts=_receipts(reader, start, end, funding_source),
         ledger=rq.Movements(reader, start, end, funding_source),
+        reach=reach_queries.reach_by_channel(reader, start, end, funding_source=funding_source),
+        contacts=reach_queries.contacts_by_channel(reader, start, end),
+        partner_issues=_issued_to_partners(reader, start, end, funding_source),
+        partner_reports=reach_queries.partner_reports(reader, start=start, end=end),
+        partners={row["code"]: row for row in reach_queries.partners(reader)},
+        recipient_labels=reach_queries.recipient_types(reader, active_only=False),
     )
+
+
+def _issued_to_partners(
+    reader: rq.Reader, start: date, end: date, funding_source: str | None
+) -> dict[tuple[str, str], int]:
+    """Units issued to each partner in the period, by item; only those this funding source paid for, if one."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for issue in reach_queries.partner_issues(reader, None, start, end):
+        for line in issue["lines"]:
+            for pick in line["lots"]:
+                if funding_source is None or pick["funding_source"] == funding_source:
+                    totals[(issue["partner"], line["sku"])] += int(pick["quantity"])
+    return dict(sorted(totals.items()))
 
 
 def _receipts(reader: rq.Reader, start: date, end: date, funding_source: str | None) -> list[dict[str, Any]]:

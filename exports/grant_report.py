@@ -15,8 +15,10 @@ from openpyxl.utils import get_column_letter
 from exports.cells import INTEGER, MONEY, PERCENT, Formula
 from exports.grant_figures import (
     DISTRIBUTED,
+    MAILED,
     RECEIVED,
     SIGN,
+    TO_PARTNERS,
     TRANSFERRED_IN,
     TRANSFERRED_OUT,
     Balance,
@@ -24,13 +26,18 @@ from exports.grant_figures import (
 )
 from exports.provenance import Provenance, write_provenance
 from exports.sheets import Column, SheetWriter, column_range
+from inventory.domain.partners import PARTNER_KINDS
+from inventory.domain.reach import channel_label
 from inventory.domain.time_words import day_in_words
+from inventory.projections import reach_queries
 
 HEADINGS = {
     RECEIVED: "Received",
     TRANSFERRED_IN: "Transferred in",
     TRANSFERRED_OUT: "Transferred out",
     DISTRIBUTED: "Distributed",
+    TO_PARTNERS: "Issued to partners",
+    MAILED: "Mailed (less parcels returned)",
     "count_variance": "Count variance",
 }
 
@@ -40,7 +47,7 @@ def flow_heading(flow: str) -> str:
 
 
 def _balance_columns(figures: GrantFigures) -> tuple[list[str], list[Column]]:
-    flows = [RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, DISTRIBUTED, *figures.adjustment_columns]
+    flows = [RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, DISTRIBUTED, TO_PARTNERS, MAILED, *figures.adjustment_columns]
     columns = [
         Column("Opening balance", 11, INTEGER, summed=True),
         *(Column(flow_heading(flow), 11, INTEGER, summed=True) for flow in flows),
@@ -133,6 +140,10 @@ def _summary(workbook: Workbook, figures: GrantFigures, provenance: Provenance) 
     sheet.blank()
     _activity(sheet, figures)
     sheet.blank()
+    _who_it_went_to(sheet, figures)
+    sheet.blank()
+    _partners(sheet, figures)
+    sheet.blank()
     _monthly_chart(sheet, figures)
 
 
@@ -165,6 +176,91 @@ def _activity(sheet: SheetWriter, figures: GrantFigures) -> None:
         ],
         rows,
     )
+
+
+def _who_it_went_to(sheet: SheetWriter, figures: GrantFigures) -> None:
+    """Units by channel and recipient type (they add up to Distributed, Issued to partners and Mailed), and the
+    program's contacts by channel with those collecting for others."""
+    sheet.heading("Who it went to: units handed out, issued and mailed, by channel and recipient type")
+    rows = [
+        [
+            row["channel_label"],
+            reach_queries.recipient_label(figures.recipient_labels, row["recipient"]),
+            *_item(figures, row["sku"])[1:],
+            row["quantity"],
+        ]
+        for row in figures.reach
+    ]
+    sheet.table(
+        [Column("Channel"), Column("Recipient type"), Column("SKU"), Column("Item"), Column("Unit"),
+         Column("Quantity", number_format=INTEGER)],
+        rows,
+        totals=None,
+    )  # fmt: skip
+    sheet.blank()
+    sheet.heading("Contacts by channel (all funding sources), with people reached through those collecting for others")
+    contacts = [
+        [
+            channel_label(row["channel"]),
+            reach_queries.recipient_label(figures.recipient_labels, row["recipient"]),
+            row["contacts"],
+            row["collecting_for_others"],
+            row["people_reached"],
+        ]
+        for row in figures.contacts
+    ]
+    sheet.table(
+        [Column("Channel"), Column("Recipient type"),
+         Column("Contacts (visits, parcels, dispenses)", number_format=INTEGER, summed=True),
+         Column("of which collecting for others", number_format=INTEGER, summed=True),
+         Column("Other people reached (their estimate)", number_format=INTEGER, summed=True)],
+        contacts,
+    )  # fmt: skip
+
+
+def _partners(sheet: SheetWriter, figures: GrantFigures) -> None:
+    """What partners were issued (in Issued to partners above), and what they reported handing out onward: their
+    own figures, never added to the program's."""
+    sheet.heading("Partner organisations: supplies issued to them in the period")
+    issued = [
+        [
+            figures.partners.get(partner, {}).get("name", partner),
+            partner,
+            PARTNER_KINDS.get(figures.partners.get(partner, {}).get("kind", ""), ""),
+            *_item(figures, sku)[1:],
+            quantity,
+        ]
+        for (partner, sku), quantity in figures.partner_issues.items()
+    ]
+    sheet.table(
+        [Column("Partner"), Column("Code"), Column("Kind"), Column("SKU"), Column("Item"), Column("Unit"),
+         Column("Issued", number_format=INTEGER)],
+        issued,
+        totals=None,
+    )  # fmt: skip
+    sheet.blank()
+    sheet.heading(
+        "What partners reported back (reports for periods ending in this one; their own figures, not counted above)"
+    )
+    reported = [
+        [
+            figures.partners.get(row["partner"], {}).get("name", row["partner"]),
+            row["partner"],
+            _day(row["starts_on"]),
+            _day(row["ends_on"]),
+            row["kits_distributed"],
+            row["reversals_reported"],
+            row["kits_remaining"],
+        ]
+        for row in sorted(figures.partner_reports, key=lambda r: (r["partner"], r["starts_on"]))
+    ]
+    sheet.table(
+        [Column("Partner"), Column("Code"), Column("From"), Column("To"),
+         Column("Naloxone kits handed out onward", number_format=INTEGER, summed=True),
+         Column("Overdose reversals reported", number_format=INTEGER, summed=True),
+         Column("Kits left at the end", number_format=INTEGER)],
+        reported,
+    )  # fmt: skip
 
 
 def _monthly_chart(sheet: SheetWriter, figures: GrantFigures) -> None:
@@ -287,6 +383,8 @@ MOVEMENTS = {
     "returned": "Returned (transfer cancelled)",
     "adjusted": "Adjusted",
     "counted": "Count variance",
+    "to_partner": "Issued to a partner",
+    "mailed": "Mailed",
 }
 
 
@@ -309,7 +407,7 @@ def _ledger(
         Column("Reason", 14),
         Column("Quantity (+ in, - out)", 11, INTEGER, summed=True),
         Column("Reference", 24),
-        Column("Other site", 11),
+        Column("Other site or partner", 11),
         Column("Recorded by", 26),
     ]
     sheet = SheetWriter(workbook, "Ledger", [c.width for c in columns], freeze="B2")
@@ -328,7 +426,7 @@ def _ledger(
             MOVEMENTS.get(row["kind"], row["kind"]),
             (row["reason"] or "").replace("_", " ") or None,  # an adjustment's reason, "shift tally", …
             row["quantity"],
-            row["reference"] if row["kind"] not in ("distributed",) else None,
+            row["reference"] if row["kind"] not in ("distributed", "mailed") else None,  # one person's
             row["other_site"],
             row["actor"],
         ]

@@ -179,7 +179,7 @@ def distribution_log(
             stages.stage("Reading the visits", 0, "")
         visits = gather_visits(found, start, end)
         provenance = Provenance.of("Distribution log", who, parameters, found, rq.corrections(found.reader, start, end))
-    rows = stages.stage("Writing the workbook", len(visits.rows), "rows") if stages else None
+    rows = stages.stage("Writing the workbook", len(visits), "rows") if stages else None
     write_distribution_log(visits, provenance, target, participant_codes=participant_codes, progress=rows)
     return provenance
 

@@ -6,23 +6,29 @@ from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
 from inventory.application.corrections import CorrectionVerbs
 from inventory.application.discards import DiscardVerbs
+from inventory.application.mail import MailVerbs
+from inventory.application.partners import PartnerVerbs
 from inventory.application.purchasing import PurchasingVerbs
 from inventory.application.stock import StockVerbs
 from inventory.application.tallies import TallyVerbs
 from inventory.application.transfers import TransferVerbs
 from inventory.application.users import UserVerbs
+from inventory.application.vending import VendingVerbs
 
 
 class InventoryApplication(
     CatalogVerbs,
     StockVerbs,
     TallyVerbs,
+    PartnerVerbs,
+    MailVerbs,
     CorrectionVerbs,
     DiscardVerbs,
     TransferVerbs,
     PurchasingVerbs,
     UserVerbs,
     AlertVerbs,
+    VendingVerbs,
 ):
     """Every change to stock goes through one of these verbs and lands as events in the log."""
 

@@ -25,6 +25,8 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     EXPORT = "export"
     MANAGE_USERS = "manage_users"
+    SUPPLY_PARTNERS = "supply_partners"  # issue stock to partner organisations, read their pages
+    REPORT_FOR_PARTNER = "report_for_partner"  # enter a partner's report back (a partner account: its own only)
 
 
 _ALL = frozenset(Action)
@@ -39,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.ADJUST_STOCK,
             Action.COUNT_STOCK,
             Action.READ_ALERTS,
+            Action.SUPPLY_PARTNERS,
+            Action.REPORT_FOR_PARTNER,
         }
     ),
     Role.PURCHASING: frozenset(
@@ -53,10 +57,12 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     Role.GRANT_MANAGER: frozenset({Action.READ_STOCK, Action.EXPORT, Action.READ_ALERTS}),
     Role.AUDITOR: frozenset({Action.READ_STOCK, Action.READ_ALERTS, Action.READ_AUDIT, Action.EXPORT}),
+    Role.PARTNER: frozenset({Action.REPORT_FOR_PARTNER}),
 }
 
-# Roles that see and act only at the sites they are given; every other role covers all sites.
-SITE_SCOPED = frozenset({Role.COORDINATOR})
+# Roles that see and act only at the sites they are given; every other role covers all sites. A partner
+# account sees no site at all.
+SITE_SCOPED = frozenset({Role.COORDINATOR, Role.PARTNER})
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class Principal:
     email: str
     role: str
     sites: frozenset[str]
+    partner: str | None = None  # a partner account's organisation
 
     def can(self, action: Action, site: str | None = None) -> bool:
         """May this person do `action` (at `site`, when the action concerns one)?"""
@@ -74,6 +81,12 @@ class Principal:
         if site is None or self.role not in SITE_SCOPED:
             return True
         return site.upper() in self.sites
+
+    def may_report_for(self, partner: str) -> bool:
+        """May this person enter (and read) the reports back of this partner organisation?"""
+        if self.role == Role.PARTNER:
+            return self.partner == partner
+        return self.can(Action.REPORT_FOR_PARTNER)
 
     def visible_sites(self, all_sites: list[str]) -> list[str]:
         """The sites whose data this person may see."""

@@ -43,6 +43,9 @@ def encounter_view(encounter: Encounter) -> dict[str, Any]:
         "reversals_reported": encounter.reversals_reported,
         "syringes_collected": encounter.syringes_collected,
         "refill_reason": encounter.refill_reason,
+        "recipient": encounter.recipient,
+        "for_others": encounter.for_others,
+        "channel": encounter.channel,
         "actor": encounter.actor,
         "voided": getattr(encounter, "voided", None),
     }

@@ -1,4 +1,4 @@
-"""Verbs for reference data: items, sites with their stock levels, funding sources."""
+"""Verbs for reference data: items, sites with their stock levels, funding sources, recipient types."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from inventory.application.core import InventoryCore
 from inventory.domain import (
     FundingSource,
     Item,
+    RecipientType,
     Site,
 )
 from inventory.domain.errors import (
+    AlreadyExists,
     InvalidInput,
+    NotFound,
 )
+from inventory.domain.reach import RECIPIENTS, UNKNOWN
 from inventory.domain.text import NAME_LENGTH, clean_code, clean_text
 from inventory.domain.values import (
     Category,
@@ -215,3 +219,30 @@ class CatalogVerbs(InventoryCore):
                 {"category": r.category, "starts_on": r.starts_on, "ends_on": r.ends_on} for r in source.restrictions
             ],
         }
+
+    def add_recipient_type(self, *, code: str, name: str, actor: str) -> dict[str, Any]:
+        """Add a kind of recipient to the built-in ones (inventory.domain.reach.RECIPIENTS)."""
+        code = check.recipient_code(code, "code")
+        if code in RECIPIENTS or code == UNKNOWN:
+            raise AlreadyExists(f"{code} is one of the built-in recipient types already.", field="code")
+        kind = RecipientType(code=code, name=clean_text(name, "name", max_length=NAME_LENGTH), actor=actor)
+        self._create(kind, f"A recipient type with code {code}", "code")
+        return {"code": kind.code, "name": kind.name, "retired": False}
+
+    def retire_recipient_type(self, *, code: str, actor: str) -> dict[str, Any]:
+        """Stop offering a recipient type an admin added; what was recorded with it keeps it."""
+        code = check.recipient_code(code, "code")
+        the_id = RecipientType.create_id(code)
+
+        def attempt() -> dict[str, Any]:
+            kind = self._get(RecipientType, the_id)
+            if kind is None:
+                raise NotFound(
+                    f"No recipient type {code} was added (the built-in ones cannot be retired).", field="code"
+                )
+            if not kind.retired:
+                kind.retire(actor=actor)
+                self.save(kind)
+            return {"code": kind.code, "name": kind.name, "retired": True}
+
+        return self._retrying([the_id], attempt)

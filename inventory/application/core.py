@@ -33,12 +33,16 @@ from inventory.adapters.persistence import (
     store_namespace,
 )
 from inventory.adapters.transcodings import ALL as TRANSCODINGS
+from inventory.application import rules as check
 from inventory.domain import (
     FundingSource,
     Item,
+    Partner,
+    RecipientType,
     Site,
     StockLedger,
     ledger_id,
+    partner_id,
 )
 from inventory.domain.catalog import Item as ItemType
 from inventory.domain.errors import (
@@ -47,13 +51,17 @@ from inventory.domain.errors import (
     ConcurrentUpdate,
     FundingRestricted,
     InsufficientStock,
+    InvalidInput,
+    InvalidState,
     ItemRetired,
+    NotFound,
     SiteClosed,
     UnknownFundingSource,
     UnknownItem,
     UnknownSite,
 )
 from inventory.domain.lot_history import HistoryFolded
+from inventory.domain.reach import RECIPIENTS, UNKNOWN
 from inventory.domain.text import check_storable, clean_code
 from inventory.domain.time_words import day_in_words
 
@@ -298,6 +306,33 @@ class InventoryCore(Application[UUID]):
             raise UnknownFundingSource(f"There is no funding source with code {code}.", field=field)
         return source
 
+    def _recipient(self, code: str | None, *, field: str = "recipient") -> str:
+        """A recipient type: a built-in one, one an admin added (not retired), or "unknown" when not given."""
+        if code is None or code == "":
+            return UNKNOWN
+        code = check.recipient_code(code, field)
+        if code in RECIPIENTS or code == UNKNOWN:
+            return code
+        found = self._reference(RecipientType, RecipientType.create_id(code))
+        if found is None or found.retired:
+            raise InvalidInput(
+                f"There is no recipient type {code}. Use one of: {', '.join(RECIPIENTS)}, or one an admin "
+                "added under Recipient types.",
+                field=field,
+            )
+        return code
+
+    def _partner(self, code: str, *, field: str = "partner", must_be_active: bool = True) -> Partner:
+        code = clean_code(code, field)
+        partner = self._reference(Partner, partner_id(code))
+        if partner is None:
+            raise NotFound(f"There is no partner organisation with code {code}.", field=field)
+        if must_be_active and partner.retired:
+            raise InvalidState(
+                f"Partner {code} ({partner.name}) no longer takes supplies: it was retired.", field=field
+            )
+        return partner
+
     def _ledger(self, site: Site, item: ItemType) -> StockLedger | None:
         return self._get(StockLedger, ledger_id(site.code, item.sku))
 
@@ -314,6 +349,28 @@ class InventoryCore(Application[UUID]):
                 f"There is no {item.sku} at {site.code}: none has been received there.", field=field
             )
         return ledger
+
+    def _issue_lines(
+        self,
+        place: Site,
+        lines: Sequence[check.IssueLine],
+        moment: datetime,
+        take: Callable[[StockLedger, list[dict[str, Any]]], None],
+    ) -> tuple[list[StockLedger], list[dict[str, Any]]]:
+        """Pick the lots of each line at `moment` (the named lot, or first-expiry-first-out) and `take` them from
+        the site's ledger (a visit, a shift, a partner issue, a parcel): the ledgers changed, and the lines as
+        issued ({sku, category, quantity, lots})."""
+        day = self.business_day(moment)
+        ledgers: dict[str, StockLedger] = {}
+        issued = []
+        for index, line in enumerate(lines):
+            item = self._item(line.sku, field=f"lines[{index}].sku")
+            ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
+            ledgers[item.sku] = ledger
+            picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+            take(ledger, picks)
+            issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
+        return list(ledgers.values()), issued
 
     def _check_funding(self, source: FundingSource, item: ItemType, day: date) -> None:
         rule = source.restriction_on(item.category, day)

@@ -17,8 +17,10 @@ from uuid import UUID
 from inventory.application import rules as check
 from inventory.application.answers import encounter_view, ledger_view, transfer_view
 from inventory.application.core import InventoryCore
+from inventory.application.mail import mail_order_view
+from inventory.application.partners import issue_view
 from inventory.application.tallies import tally_view
-from inventory.domain import Encounter, ShiftTally, StockLedger, Transfer, ledger_id
+from inventory.domain import Encounter, MailOrder, PartnerIssue, ShiftTally, StockLedger, Transfer, ledger_id
 from inventory.domain.errors import InsufficientStock, InvalidInput, NotFound, PastCorrectionWindow
 from inventory.domain.time_words import moment_in_words
 from inventory.domain.transfer import RECEIVED, VOIDED
@@ -26,6 +28,8 @@ from inventory.domain.values import VoidReason, parse_enum
 
 # A log position fits a signed 64-bit integer (PostgreSQL's BIGINT); a larger one names no entry.
 LAST_POSITION = 2**63 - 1
+# What hands stock out of a site (each undone as a whole, with every ledger entry it made).
+Handout = Encounter | ShiftTally | PartnerIssue | MailOrder
 # What each kind of ledger entry is called, and which may be corrected (the rest are voided).
 ENTRY_KINDS = {
     "inventory.domain.ledger:StockLedger.Received": "receipt",
@@ -53,9 +57,25 @@ class CorrectionVerbs(InventoryCore):
             lambda: self._handout(ShiftTally, the_id), the_id, reason, actor, within, "shift tally"
         )
 
+    def void_partner_issue(
+        self, *, issue_id: UUID | str, reason: str, actor: str, within: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Undo an issue to a partner entered by mistake: its stock goes back on the issue's own time."""
+        the_id = _uuid(issue_id, "issue to a partner")
+        return self._void_handout(
+            lambda: self._handout(PartnerIssue, the_id), the_id, reason, actor, within, "issue to a partner"
+        )
+
+    def void_mail_order(
+        self, *, mail_order_id: UUID | str, reason: str, actor: str, within: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Undo a mail order entered by mistake (it was never sent): its stock goes back on its own time."""
+        the_id = _uuid(mail_order_id, "mail order")
+        return self._void_handout(lambda: self._handout(MailOrder, the_id), the_id, reason, actor, within, "mail order")
+
     def _void_handout(
         self,
-        load: Callable[[], Encounter | ShiftTally | None],
+        load: Callable[[], Handout | None],
         the_id: UUID,
         reason: str,
         actor: str,
@@ -194,9 +214,12 @@ class CorrectionVerbs(InventoryCore):
         assert ledger is not None
         return ledger.site
 
-    def _handout(self, kind: type[Encounter] | type[ShiftTally], the_id: UUID) -> Encounter | ShiftTally | None:
-        """The visit or tally with this id; None if there is none (or the id names something else)."""
-        found: Encounter | ShiftTally | None = self._get(kind, the_id, strict=False)
+    def _handout(
+        self, kind: type[Encounter] | type[ShiftTally] | type[PartnerIssue] | type[MailOrder], the_id: UUID
+    ) -> Handout | None:
+        """The visit, tally, issue to a partner or mail order with this id; None if there is none (or the id
+        names something else)."""
+        found: Handout | None = self._get(kind, the_id, strict=False)
         return found
 
     def entry_kind(self, position: int) -> str:
@@ -250,6 +273,13 @@ def _uuid(value: UUID | str, field: str) -> UUID:
         raise InvalidInput(f"{value!r} is not the id of a {field}.", field="id") from None
 
 
-def _voided_view(handout: Encounter | ShiftTally) -> dict[str, Any]:
-    view = encounter_view(handout) if isinstance(handout, Encounter) else tally_view(handout)
+def _voided_view(handout: Handout) -> dict[str, Any]:
+    if isinstance(handout, Encounter):
+        view = encounter_view(handout)
+    elif isinstance(handout, ShiftTally):
+        view = tally_view(handout)
+    elif isinstance(handout, PartnerIssue):
+        view = issue_view(handout)
+    else:
+        view = mail_order_view(handout)
     return dict(view, voided=handout.voided)

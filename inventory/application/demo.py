@@ -5,6 +5,7 @@ Deterministic: the same seed and end date record the same events.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ FUNDING = [
 
 # What each item is paid from, and the warehouse's monthly delivery.
 SUPPLY = {
-    "NALOX-4MG": ("SOR", 1500, "41.00", 540),
+    "NALOX-4MG": ("SOR", 1800, "41.00", 540),
     "NALOX-INJ": ("SOR", 150, "18.50", 400),
     "SYR-1ML": ("STATE-HR", 20000, "0.11", None),
     "FTS": ("SOR", 3000, "1.00", 365),
@@ -94,6 +95,24 @@ LEVELS = {
     },
 }
 
+# The vending machine's slots: reorder point and par level.
+VENDING_LEVELS = {"NALOX-4MG": (6, 24), "FTS": (20, 60)}
+# Partner organisations supplied from the warehouse, one a week in turn; the shelter has its own account.
+PARTNERS = [
+    ("SHELTER-1", "Harbour Shelter", "shelter", "Shelter manager"),
+    ("CLINIC-2", "Eastside Community Clinic", "clinic", "Nurse lead"),
+    ("PHARM-3", "Main Street Pharmacy", "pharmacy", "Pharmacist on duty"),
+]
+PARTNER_ACCOUNT, ITS_PARTNER = "shelter@demo.example.org", "SHELTER-1"
+VENDING = ("VEND-1", "Library vending machine", "vending_machine")
+# Who visitors collect for: the recipient type (with one the program added) and its weight.
+RECIPIENT_WEIGHTS = [
+    ("person_who_uses_drugs", 80),
+    ("friend_or_family", 11),
+    ("staff_other_org", 3),
+    ("peer_worker", 4),
+    ("other", 2),
+]
 # Bundles handed out, with their weights: what a visit typically looks like.
 BUNDLES: list[tuple[dict[str, int], int]] = [
     ({"NALOX-4MG": 2}, 20),
@@ -168,14 +187,19 @@ DEMO_USERS = [
     ("auditor@demo.example.org", "auditor", []),
     # Every actor in the demo's log is an account (the warehouse lead sends the van runs).
     *((email, "coordinator", [site]) for site, email in COORDINATORS.items()),
+    # The partner shelter's own account: its page and its report back, nothing else.
+    ("shelter@demo.example.org", "partner", []),
 ]
 
 
 def _catalog(app: InventoryApplication) -> None:
     for code, name, kind in SITES:
         app.register_site(code=code, name=name, kind=kind, actor=ADMIN)
+    for code, name, kind, role in PARTNERS:
+        app.register_partner(code=code, name=name, kind=kind, contact_role=role, actor=ADMIN)
     for email, role, sites in DEMO_USERS:
-        app.register_user(email=email, role=role, sites=sites, password=DEMO_PASSWORD, actor=ADMIN)
+        app.register_user(email=email, role=role, sites=sites, password=DEMO_PASSWORD, actor=ADMIN,
+                          partner=ITS_PARTNER if email == PARTNER_ACCOUNT else None)  # fmt: skip
     for sku, name, category, unit, tracks, pack in ITEMS:
         app.register_item(
             sku=sku, name=name, category=category, unit=unit, tracks_expiry=tracks, pack_size=pack, actor=ADMIN
@@ -188,6 +212,12 @@ def _catalog(app: InventoryApplication) -> None:
             app.set_stock_level(
                 site=code, sku=sku, reorder_point=reorder, par_level=par, lead_time_days=lead, actor=ADMIN
             )
+    # Who it went to: a recipient type the program added, a vending machine (the partners are above).
+    app.add_recipient_type(code="peer_worker", name="Peer worker", actor=ADMIN)
+    app.register_site(code=VENDING[0], name=VENDING[1], kind=VENDING[2], actor=ADMIN)
+    for sku, (reorder, par) in VENDING_LEVELS.items():
+        app.set_stock_level(site=VENDING[0], sku=sku, reorder_point=reorder, par_level=par, lead_time_days=7,
+                            actor=ADMIN)  # fmt: skip
 
 
 def _participant_code(rng: random.Random) -> str:
@@ -221,6 +251,9 @@ class Story:
         self.app, self.rng, self.start, self.end, self.summary = app, rng, start, end, summary
         self.clock, self.now = clock, now.astimezone(UTC)
         self.orders: dict[tuple[int, str], str] = {}  # (delivery offset, funding source) -> order id
+        # Who it went to is drawn from a generator of its own, so the rest of the story stays as it was.
+        self.reach = random.Random(start.toordinal())
+        self.returns: list[tuple[date, str]] = []  # (the day it comes back, the mail order)
 
     def at(self, moment: datetime) -> None:
         """Move the clock to `moment`; it never goes back (what is recorded later is stamped later)."""
@@ -244,6 +277,7 @@ class Story:
         regular = day.weekday() in (0, 3) or offset == 0
         add(8, 0, lambda: self._restock(day, only_short=not regular))
         self._visits(day, add)
+        self._beyond_the_sites(day, offset, add)
         if self.rng.random() < 0.08:
             code, reason = self.rng.choice(["FIX-DT", "FIX-EAST", "VAN-1"]), self.rng.choice(["damaged", "lost"])
             add(16, 45, lambda: self._damage(day, code, reason))
@@ -382,8 +416,92 @@ class Story:
                     if "NALOX-4MG" in bundle
                     else None,
                     "actor": COORDINATORS[code],
+                    **self._who(code, bundle),
                 }
                 add(opening + minute // 60, minute % 60, partial(self._visit, visit))
+
+    def _who(self, code: str, bundle: dict[str, int]) -> dict[str, Any]:
+        """Who a visit is for and how it left: mostly for the visitor; some collect kits for others; a third of
+        the van's visits are on foot, away from the van (outreach)."""
+        rng = self.reach
+        recipients, weights = zip(*RECIPIENT_WEIGHTS, strict=True)
+        naloxone = "NALOX-4MG" in bundle or "NALOX-INJ" in bundle
+        return {
+            "recipient": rng.choices(recipients, weights)[0],
+            "for_others": rng.randint(1, 5) if naloxone and rng.random() < 0.15 else 0,
+            "channel": "outreach" if code == "VAN-1" and rng.random() < 0.33 else None,
+        }
+
+    # Beyond the sites: a partner supplied each Wednesday, parcels on Tuesdays and Fridays, the vending
+    # machine stocked on Mondays and dispensing every day, the partners' reports on the 3rd of the month.
+
+    def _beyond_the_sites(self, day: date, offset: int, add: Callable[[int, int, Action], None]) -> None:
+        if day.weekday() == 2:
+            add(14, 0, partial(self._supply_partner, day, offset))
+        if day.weekday() in (1, 4):
+            add(15, 30, partial(self._parcel, day))
+        if day.weekday() == 0 or offset == 0:
+            add(8, 20, partial(self._stock_machine, day))
+        if offset > 0:
+            for number in range(self.reach.randint(0, 4)):
+                minute = self.reach.randint(0, 12 * 60 - 1)
+                add(9 + minute // 60, minute % 60, partial(self._dispense, day, number))
+        if day.day == 3 and offset > 2:
+            add(10, 0, partial(self._partners_report, day))
+
+    def _supply_partner(self, day: date, offset: int) -> None:
+        code = PARTNERS[(offset // 7) % len(PARTNERS)][0]
+        lines = [{"sku": "NALOX-4MG", "quantity": self.reach.randint(12, 24)}, {"sku": "FTS", "quantity": 50}]
+        with contextlib.suppress(InsufficientStock):
+            self.app.issue_to_partner(key=f"demo-partner-{day.isoformat()}", site="WH", partner=code, lines=lines,
+                                      actor=COORDINATORS["WH"])  # fmt: skip
+
+    def _parcel(self, day: date) -> None:
+        rng = self.reach
+        lines = [{"sku": "NALOX-4MG", "quantity": 2}, {"sku": "FTS", "quantity": 10}]
+        with contextlib.suppress(InsufficientStock):
+            sent = self.app.send_mail_order(
+                key=f"demo-parcel-{day.isoformat()}", site="WH", lines=lines, carrier="Canada Post",
+                tracking=f"RR{rng.randint(10**8, 10**9 - 1)}CA", recipient="person_who_uses_drugs",
+                for_others=rng.choice([0, 0, 1, 2]), actor=COORDINATORS["WH"],
+            )  # fmt: skip
+            if rng.random() < 0.15:  # now and then a parcel comes back: no one at the address
+                self.returns.append((day + timedelta(days=6), sent["id"]))
+        for when, parcel in [item for item in self.returns if item[0] == day]:
+            self.app.parcel_returned(mail_order=parcel, actor=COORDINATORS["WH"])
+            self.returns.remove((when, parcel))
+
+    def _stock_machine(self, day: date) -> None:
+        app, machine = self.app, VENDING[0]
+        lines = []
+        for sku, (_reorder, par) in VENDING_LEVELS.items():
+            quantity = min(par - app.stock(machine, sku)["on_hand"], app.stock("WH", sku)["on_hand"])
+            if quantity > 0:
+                lines.append({"sku": sku, "quantity": quantity})
+        if lines:
+            sent = app.dispatch_transfer(from_site="WH", to_site=machine, lines=lines, actor=COORDINATORS["WH"])
+            app.receive_transfer(transfer_id=sent["id"], actor=COORDINATORS["WH"])
+            self.summary.transfers += 1
+
+    def _dispense(self, day: date, number: int) -> None:
+        """What the machine dispensed, as its export would say (a transaction id of its own)."""
+        sku = "NALOX-4MG" if self.reach.random() < 0.6 else "FTS"
+        quantity = 1 if sku == "NALOX-4MG" else 5
+        if self.app.stock(VENDING[0], sku)["on_hand"] < quantity:
+            return  # the slot is empty: the machine dispenses nothing
+        self.app.record_dispense(site=VENDING[0], transaction=f"V1-{day:%Y%m%d}-{number:02d}", sku=sku,
+                                 quantity=quantity, dispensed_at=self.now, actor=COORDINATORS["WH"])  # fmt: skip
+
+    def _partners_report(self, day: date) -> None:
+        """Each partner's report for last month: the shelter enters its own, the others' come by phone."""
+        last = day.replace(day=1) - timedelta(days=1)
+        first = max(last.replace(day=1), self.start)
+        for code, _name, _kind, _role in PARTNERS:
+            who = PARTNER_ACCOUNT if code == ITS_PARTNER else COORDINATORS["FIX-EAST"]
+            rng = self.reach
+            self.app.report_back(partner=code, starts_on=first, ends_on=last, kits_distributed=rng.randint(20, 60),
+                                 reversals_reported=rng.randint(0, 4), kits_remaining=rng.randint(0, 15),
+                                 actor=who)  # fmt: skip
 
     def _visit(self, visit: dict[str, Any]) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from typing import Any
 
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.errors import InvalidInput
+from inventory.domain.reach import REFILL_REASONS_READ, Channel
 from inventory.domain.text import clean_code, clean_lot
 from inventory.domain.time_words import moment_in_words
 
@@ -23,7 +25,9 @@ from inventory.domain.time_words import moment_in_words
 CLOCK_SKEW = timedelta(minutes=5)
 # How long after recording an entry a coordinator may still void or correct it (admins: always).
 CORRECTION_WINDOW = timedelta(days=7)
-REFILL_REASONS = ("used_on_overdose", "lost", "stolen", "expired", "given_away", "first_kit", "other")
+# Every refill reason accepted: those offered now, and those offered before (inventory.domain.reach).
+REFILL_REASONS = tuple(REFILL_REASONS_READ)
+CHANNELS = tuple(channel.value for channel in Channel)
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,13 @@ ADJUSTMENT = WholeNumbers(-QUANTITY.most, QUANTITY.most)
 # What one visit reports besides the items.
 VISIT_REVERSALS = WholeNumbers(0, 1_000)
 VISIT_SYRINGES = WholeNumbers(0, 100_000)
+# About how many other people a visitor collecting for others reaches.
+VISIT_FOR_OTHERS = WholeNumbers(0, 500)
 # What one shift's tally reports.
 SHIFT_VISITS = WholeNumbers(0, 100_000)
 SHIFT_REVERSALS = WholeNumbers(0, 10_000)
 SHIFT_SYRINGES = WholeNumbers(0, 1_000_000)
+SHIFT_FOR_OTHERS = WholeNumbers(0, 100_000)
 # A site's reorder point and par level for an item.
 LEVEL = WholeNumbers(0, QUANTITY.most)
 # An item's pack and an order's lead time.
@@ -196,6 +203,31 @@ def client_key(key: str) -> str:
     text = (key or "").strip()
     if not 8 <= len(text) <= 100 or not text.isprintable():
         raise InvalidInput("The request key must be 8 to 100 printable characters.", field="key")
+    return text
+
+
+def channel(value: str | None, default: str) -> str:
+    """How a hand-out left (inventory.domain.reach.Channel); `default` (the site's) when not given."""
+    if value is None or value == "":
+        return default
+    if value not in CHANNELS:
+        raise InvalidInput(f"channel must be one of: {', '.join(CHANNELS)}.", field="channel")
+    return value
+
+
+def for_others(value: int | None, limit: WholeNumbers, field: str = "for_others") -> int | None:
+    """About how many other people the hand-out reaches; None when it was not asked."""
+    return None if value is None else limit.check(value, field)
+
+
+def recipient_code(value: object, field: str = "recipient") -> str:
+    """A recipient type's code: 2 to 40 small letters, digits and underscores, starting with a letter."""
+    text = str(value or "").strip().lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", text):
+        raise InvalidInput(
+            f"{field} must be a recipient type's code: 2 to 40 small letters, digits and _ (got {value!r}).",
+            field=field,
+        )
     return text
 
 

@@ -26,6 +26,7 @@ from inventory.domain.errors import (
     InvalidInput,
 )
 from inventory.domain.participant import check_participant_code
+from inventory.domain.reach import channel_for_site
 from inventory.domain.text import CODE_LENGTH, NAME_LENGTH, clean_code, clean_lot, clean_note, clean_text
 from inventory.domain.values import (
     AdjustmentReason,
@@ -92,60 +93,95 @@ class StockVerbs(InventoryCore):
         reversals_reported: int | None = 0,
         syringes_collected: int | None = 0,
         refill_reason: str | None = None,
+        recipient: str | None = None,
+        for_others: int | None = None,
+        channel: str | None = None,
         actor: str,
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Record what one visitor received; a repeat of the same key returns the first result."""
+        """Record what one visitor received; a repeat of the same key returns the first result.
+
+        `recipient` (a recipient type; "unknown" if not given), `for_others` (about how many other
+        people a visitor collecting for others reaches; None if not asked) and `channel` (the site's
+        usual one if not given) say who it was for and how it left."""
         key = check.client_key(key)
-        site_code = clean_code(site, "site")
-        code = check_participant_code(participant_code)
-        reversals = check.reported(reversals_reported, "reversals_reported", check.VISIT_REVERSALS)
-        collected = check.reported(syringes_collected, "syringes_collected", check.VISIT_SYRINGES)
-        # A visit may hand out nothing: someone returning used syringes, or reporting a reversal.
-        parsed = check.issue_lines(lines) if lines or not (reversals or collected) else []
-        reason = check.refill_reason(refill_reason)
-        digest = check.fingerprint(
+        return self._record_visit(
+            encounter_id(actor, key),
             {
-                "site": site_code,
-                "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
-                "participant_code": code,
-                "reversals": reversals,
-                "collected": collected,
-                "refill_reason": reason,
+                "key": key,
+                "site": site,
+                "lines": lines,
+                "participant_code": participant_code,
+                "reversals_reported": reversals_reported,
+                "syringes_collected": syringes_collected,
+                "refill_reason": refill_reason,
+                "recipient": recipient,
+                "for_others": for_others,
+                "channel": channel,
+                "actor": actor,
                 "occurred_at": occurred_at,
-            }
+            },
         )
+
+    def _record_visit(self, the_id: UUID, asked: dict[str, Any], machine: bool = False) -> dict[str, Any]:
+        """Record a visit (or a vending machine's dispense, `machine`) named `the_id`, once."""
+        site_code = clean_code(asked["site"], "site")
+        code = check_participant_code(asked["participant_code"])
+        reversals = check.reported(asked["reversals_reported"], "reversals_reported", check.VISIT_REVERSALS)
+        collected = check.reported(asked["syringes_collected"], "syringes_collected", check.VISIT_SYRINGES)
+        # A visit may hand out nothing: someone returning used syringes, or reporting a reversal.
+        lines = asked["lines"]
+        parsed = check.issue_lines(lines) if lines or not (reversals or collected) else []
+        reason = check.refill_reason(asked["refill_reason"])
+        recipient = self._recipient(asked["recipient"])
+        others = check.for_others(asked["for_others"], check.VISIT_FOR_OTHERS)
+        occurred_at = asked["occurred_at"]
+        request = {
+            "site": site_code,
+            "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
+            "participant_code": code,
+            "reversals": reversals,
+            "collected": collected,
+            "refill_reason": reason,
+            "occurred_at": occurred_at,
+        }
+        # Who it was for and how it left count only when given, so that a visit sent again from a form
+        # older than these questions is still the same visit.
+        for name in ("recipient", "for_others", "channel"):
+            if asked[name] is not None:
+                request[name] = asked[name]
+        digest = check.fingerprint(request)
         moment = check.when(occurred_at, zone=self.zone)
-        the_id = encounter_id(actor, key)
+        actor = asked["actor"]
 
         def attempt() -> dict[str, Any]:
             earlier = self._earlier_encounter(the_id)
             if earlier is not None:
                 return self._repeat(earlier, digest)
             place = self._site(site_code)
-            day = self.business_day(moment)
-            ledgers: dict[str, StockLedger] = {}
-            issued = []
-            for index, line in enumerate(parsed):
-                item = self._item(line.sku, field=f"lines[{index}].sku")
-                ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
-                ledgers[item.sku] = ledger
-                picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+            way = check.channel(asked["channel"], channel_for_site(place.kind))
+
+            def take(ledger: StockLedger, picks: list[dict[str, Any]]) -> None:
                 ledger.distribute(encounter_id=the_id, picks=picks, actor=actor, occurred_at=moment, zone=self.zone)
-                issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
-            encounter = Encounter(
-                key=key,
-                fingerprint=digest,
-                site=place.code,
-                lines=issued,
-                participant_code=code,
-                reversals_reported=reversals,
-                syringes_collected=collected,
-                refill_reason=reason,
-                actor=actor,
-                occurred_at=moment,
-            )
-            self.save(encounter, *ledgers.values())
+
+            ledgers, issued = self._issue_lines(place, parsed, moment, take)
+            recorded = {
+                "key": asked["key"],
+                "fingerprint": digest,
+                "site": place.code,
+                "lines": issued,
+                "participant_code": code,
+                "reversals_reported": reversals,
+                "syringes_collected": collected,
+                "refill_reason": reason,
+                "actor": actor,
+                "occurred_at": moment,
+                "recipient": recipient,
+                "for_others": others,
+                "channel": way,
+            }
+            encounter = Encounter.dispensed(the_id, **recorded) if machine else Encounter(**recorded)
+            self.save(encounter, *ledgers)
             return encounter_view(encounter)
 
         ids = [the_id, *(ledger_id(site_code, line.sku) for line in parsed)]

@@ -16,6 +16,7 @@ from inventory.application.core import InventoryCore
 from inventory.domain import ShiftTally, StockLedger, ledger_id, tally_id
 from inventory.domain.calendar import check_day
 from inventory.domain.errors import IdempotencyConflict, InvalidInput, NotFound
+from inventory.domain.reach import channel_for_site
 from inventory.domain.shifts import shift_times
 from inventory.domain.text import clean_code
 from inventory.domain.time_words import day_in_words, shift_in_words
@@ -34,6 +35,9 @@ def tally_view(tally: ShiftTally) -> dict[str, Any]:
         "visits": tally.visits,
         "reversals_reported": tally.reversals_reported,
         "syringes_collected": tally.syringes_collected,
+        "recipient": tally.recipient,
+        "for_others": tally.for_others,
+        "channel": tally.channel,
         "actor": tally.actor,
         "occurred_at": tally.occurred_at,
         "recorded_at": tally.created_on,
@@ -55,10 +59,15 @@ class TallyVerbs(InventoryCore):
         visits: int,
         reversals_reported: int | None = 0,
         syringes_collected: int | None = 0,
+        recipient: str | None = None,
+        for_others: int | None = None,
+        channel: str | None = None,
         actor: str,
         now: datetime | None = None,
     ) -> dict[str, Any]:
-        """Record what a shift handed out, and its visits; a repeat of the same key returns the first result."""
+        """Record what a shift handed out, and its visits; a repeat of the same key returns the first result.
+
+        `recipient`, `for_others` and `channel` as for a visit (the shift's usual recipient type)."""
         key = check.client_key(key)
         site_code = clean_code(site, "site")
         day = _day(shift_date)
@@ -75,18 +84,22 @@ class TallyVerbs(InventoryCore):
         reversals = check.reported(reversals_reported, "reversals_reported", check.SHIFT_REVERSALS)
         collected = check.reported(syringes_collected, "syringes_collected", check.SHIFT_SYRINGES)
         parsed = check.issue_lines(lines) if lines or not (count or collected) else []
+        who = self._recipient(recipient)
+        others = check.for_others(for_others, check.SHIFT_FOR_OTHERS)
         if parsed and count == 0:
             raise InvalidInput("Enter how many visits the shift had: items were handed out.", field="visits")
-        digest = check.fingerprint(
-            {
-                "site": site_code,
-                "shift": [day.isoformat(), start.isoformat("minutes"), end.isoformat("minutes")],
-                "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
-                "visits": count,
-                "reversals": reversals,
-                "collected": collected,
-            }
-        )
+        request: dict[str, Any] = {
+            "site": site_code,
+            "shift": [day.isoformat(), start.isoformat("minutes"), end.isoformat("minutes")],
+            "lines": sorted((line.sku, line.lot or "", line.quantity) for line in parsed),
+            "visits": count,
+            "reversals": reversals,
+            "collected": collected,
+        }
+        for name, given in (("recipient", recipient), ("for_others", for_others), ("channel", channel)):
+            if given is not None:
+                request[name] = given  # only when given: a tally sent again from an older form is the same
+        digest = check.fingerprint(request)
         the_id = tally_id(actor, key)
         moment = begins.astimezone(UTC)  # stock leaves on the shift's date, from its start
 
@@ -101,15 +114,12 @@ class TallyVerbs(InventoryCore):
                     )
                 return tally_view(earlier)
             place = self._site(site_code)
-            ledgers: dict[str, StockLedger] = {}
-            issued = []
-            for index, line in enumerate(parsed):
-                item = self._item(line.sku, field=f"lines[{index}].sku")
-                ledger = ledgers.get(item.sku) or self._stocked_ledger(place, item, f"lines[{index}].sku")
-                ledgers[item.sku] = ledger
-                picks = ledger.plan_issue(line.quantity, day, line.lot, at=moment, zone=self.zone)
+            way = check.channel(channel, channel_for_site(place.kind))
+
+            def take(ledger: StockLedger, picks: list[dict[str, Any]]) -> None:
                 ledger.hand_out_on_shift(tally_id=the_id, picks=picks, actor=actor, occurred_at=moment, zone=self.zone)
-                issued.append({"sku": item.sku, "category": item.category, "quantity": line.quantity, "lots": picks})
+
+            ledgers, issued = self._issue_lines(place, parsed, moment, take)
             tally = ShiftTally(
                 key=key,
                 fingerprint=digest,
@@ -123,8 +133,11 @@ class TallyVerbs(InventoryCore):
                 syringes_collected=collected,
                 actor=actor,
                 occurred_at=moment,
+                recipient=who,
+                for_others=others,
+                channel=way,
             )
-            self.save(tally, *ledgers.values())
+            self.save(tally, *ledgers)
             return tally_view(tally)
 
         ids: list[UUID] = [the_id, *(ledger_id(site_code, line.sku) for line in parsed)]

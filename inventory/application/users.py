@@ -67,30 +67,54 @@ class UserVerbs(InventoryCore):
             self._site(code, field="sites", must_be_open=False)
         if role == Role.COORDINATOR and not codes:
             raise InvalidInput("A coordinator needs at least one site.", field="sites")
+        if role == Role.PARTNER and codes:
+            raise InvalidInput("A partner account works at no site of the program: leave the sites empty.",
+                               field="sites")  # fmt: skip
         return codes
 
+    def _partner_for(self, role: str, partner: str | None) -> str | None:
+        """A partner account's partner organisation (required); staff have none."""
+        if role != Role.PARTNER:
+            if partner:
+                raise InvalidInput("Only a partner account belongs to a partner organisation.", field="partner")
+            return None
+        if not partner:
+            raise InvalidInput("Choose the partner organisation this account reports for.", field="partner")
+        return self._partner(partner, must_be_active=False).code
+
     def register_user(
-        self, *, email: str, role: str, sites: list[str] | None = None, password: str | None = None, actor: str
+        self,
+        *,
+        email: str,
+        role: str,
+        sites: list[str] | None = None,
+        password: str | None = None,
+        partner: str | None = None,
+        actor: str,
     ) -> dict[str, Any]:
-        """Add a member of staff; a coordinator is given the sites they work at."""
+        """Add a member of staff; a coordinator is given the sites they work at, a partner account its partner."""
         address = _email(email)
         role = parse_enum(Role, role, "role")
         codes = self._sites_for(role, sites or [])
-        user = User(email=address, role=role, sites=codes, actor=actor)
+        organisation = self._partner_for(role, partner)
+        user = User(email=address, role=role, sites=codes, actor=actor, partner=organisation)
         if password is not None:
             user.set_password(password_hash=self._hash(password), actor=actor)
         self._create(user, f"A user with email {address}", "email")
         return self.user(address)
 
-    def change_access(self, *, email: str, role: str, sites: list[str] | None = None, actor: str) -> dict[str, Any]:
-        """Give a user another role or other sites."""
+    def change_access(
+        self, *, email: str, role: str, sites: list[str] | None = None, partner: str | None = None, actor: str
+    ) -> dict[str, Any]:
+        """Give a user another role or other sites (a partner account: its partner)."""
         role = parse_enum(Role, role, "role")
         codes = self._sites_for(role, sites or [])
+        organisation = self._partner_for(role, partner)
         the_id = user_id(_email(email))
 
         def attempt() -> dict[str, Any]:
             user = self._user(email)
-            user.change_access(role=role, sites=codes, actor=actor)
+            user.change_access(role=role, sites=codes, actor=actor, partner=organisation)
             self.save(user)
             return self.user(user.email)
 
@@ -255,6 +279,7 @@ class UserVerbs(InventoryCore):
             "email": user.email,
             "role": user.role,
             "sites": list(user.sites),
+            "partner": user.partner,
             "active": user.active,
             "has_password": bool(user.password_hash),
             "tokens": [
@@ -286,7 +311,7 @@ def _stamp(user: User) -> str:
 
 
 def _principal(user: User) -> Principal:
-    return Principal(email=user.email, role=user.role, sites=frozenset(user.sites))
+    return Principal(email=user.email, role=user.role, sites=frozenset(user.sites), partner=user.partner)
 
 
 __all__ = ["AlreadyExists", "UnknownUser", "UserVerbs", "token_id_of"]

@@ -4,10 +4,12 @@ Imports only the standard library and `eventsourcing`.
 """
 
 from inventory.domain.alerts import Alert, AlertKind, alert_id
-from inventory.domain.catalog import FundingSource, Item, Site
+from inventory.domain.catalog import FundingSource, Item, RecipientType, Site
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit, discarded_visit_id
-from inventory.domain.encounter import Encounter, encounter_id
+from inventory.domain.encounter import Encounter, dispense_id, encounter_id
 from inventory.domain.ledger import StockLedger, ledger_id
+from inventory.domain.mail import MailOrder, mail_order_id
+from inventory.domain.partners import Partner, PartnerIssue, partner_id, partner_issue_id
 from inventory.domain.purchasing import PurchaseOrder
 from inventory.domain.tally import ShiftTally, tally_id
 from inventory.domain.transfer import Transfer
@@ -21,7 +23,11 @@ __all__ = [
     "Encounter",
     "FundingSource",
     "Item",
+    "MailOrder",
+    "Partner",
+    "PartnerIssue",
     "PurchaseOrder",
+    "RecipientType",
     "ShiftTally",
     "Site",
     "StockLedger",
@@ -29,7 +35,11 @@ __all__ = [
     "User",
     "alert_id",
     "discarded_visit_id",
+    "dispense_id",
     "encounter_id",
     "ledger_id",
+    "mail_order_id",
+    "partner_id",
+    "partner_issue_id",
     "tally_id",
 ]

@@ -147,3 +147,29 @@ class FundingSource(Aggregate):
             if rule.covers(category, day):
                 return rule
         return None
+
+
+class RecipientType(Aggregate):
+    """A kind of recipient an admin added to the built-in list (inventory.domain.reach.RECIPIENTS)."""
+
+    @staticmethod
+    def create_id(code: str, **_: Any) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/recipient-types/{code}")
+
+    class Registered(Aggregate.Created):
+        code: str
+        name: str
+        actor: str
+
+    class Retired(Aggregate.Event):
+        actor: str
+
+    @event(Registered)
+    def __init__(self, code: str, name: str, actor: str) -> None:
+        self.code = code
+        self.name = name
+        self.retired = False
+
+    @event(Retired)
+    def retire(self, actor: str) -> None:
+        self.retired = True

@@ -9,11 +9,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from inventory.domain.errors import InvalidState
+from inventory.domain.reach import UNKNOWN
 
 
 def encounter_id(actor: str, key: str) -> UUID:
     """The id of the encounter recorded by this person with this client key (keys are theirs alone)."""
     return uuid5(NAMESPACE_URL, f"/encounters/{actor.strip().lower()}/{key}")
+
+
+def dispense_id(site: str, transaction: str) -> UUID:
+    """The id of the visit a vending machine's transaction records: the machine's own transaction id names it,
+    whoever imports the machine's export and however often."""
+    return uuid5(NAMESPACE_URL, f"/vending/{site}/{transaction}")
 
 
 class Encounter(Aggregate):
@@ -24,7 +31,15 @@ class Encounter(Aggregate):
         return encounter_id(actor, key)
 
     class Recorded(Aggregate.Created):
-        """Declared so that mypy sees it; its name (and so its stored topic) is unchanged."""
+        """Declared so that mypy sees it; its name (and so its stored topic) is unchanged.
+
+        Version 2 adds who it was for and how it left (inventory.domain.reach): `recipient` (a
+        recipient type), `for_others` (the visitor collects for others: about how many people they
+        reach; 0 if not) and `channel`. Visits recorded before version 2 load with recipient and
+        channel "unknown" and `for_others` None: not recorded, never a guess.
+        """
+
+        class_version = 2
 
         key: str
         fingerprint: str
@@ -36,6 +51,13 @@ class Encounter(Aggregate):
         refill_reason: str | None
         actor: str
         occurred_at: datetime
+        recipient: str
+        for_others: int | None
+        channel: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(recipient=UNKNOWN, for_others=None, channel=UNKNOWN)
 
     @event(Recorded)
     def __init__(
@@ -50,6 +72,9 @@ class Encounter(Aggregate):
         refill_reason: str | None,
         actor: str,
         occurred_at: datetime,
+        recipient: str,
+        for_others: int | None,
+        channel: str,
     ) -> None:
         self.key = key
         self.fingerprint = fingerprint
@@ -61,7 +86,15 @@ class Encounter(Aggregate):
         self.refill_reason = refill_reason
         self.actor = actor
         self.occurred_at = occurred_at
+        self.recipient = recipient
+        self.for_others = for_others
+        self.channel = channel
         self.voided: str | None = None
+
+    @classmethod
+    def dispensed(cls, the_id: UUID, **kwargs: Any) -> Encounter:
+        """A vending machine's dispense, named by its transaction (`dispense_id`), not by a client key."""
+        return cls._create(cls.Recorded, id=the_id, **kwargs)
 
     class Voided(Aggregate.Event):
         """The visit undone (recorded by mistake): its stock goes back on its own business time, in

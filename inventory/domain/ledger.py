@@ -121,6 +121,38 @@ class StockLedger(Aggregate):
         def apply(self, aggregate: StockLedger) -> None:
             aggregate._take(self.picks, self, str(self.tally_id), "distributed")
 
+    class IssuedToPartner(Movement):
+        """Stock issued in bulk to a partner organisation (inventory.domain.partners)."""
+
+        issue_id: UUID
+        partner: str
+        picks: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._take(self.picks, self, str(self.issue_id), "to_partner")
+
+    class Mailed(Movement):
+        """Stock packed and sent in a mail order (inventory.domain.mail)."""
+
+        mail_order_id: UUID
+        picks: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._take(self.picks, self, str(self.mail_order_id), "mailed")
+
+    class MailReturned(Movement):
+        """A mail order's parcel back undelivered: its stock back in its lots, on the day it came back."""
+
+        mail_order_id: UUID
+        lots: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            for row in self.lots:
+                aggregate._put(
+                    row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self, "mailed",
+                    str(self.mail_order_id),
+                )  # fmt: skip
+
     class Dispatched(Movement):
         transfer_id: UUID
         to_site: str
@@ -529,6 +561,60 @@ class StockLedger(Aggregate):
         restated = self._take_effects(picks, occurred_at, zone)
         self._recording(
             self.HandedOutOnShift, restated, tally_id=tally_id, picks=picks, actor=actor, occurred_at=occurred_at
+        )
+
+    def issue_to_partner(
+        self,
+        *,
+        issue_id: UUID,
+        partner: str,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
+    ) -> None:
+        """Record stock issued to a partner organisation (picks come from `plan_issue`)."""
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(
+            self.IssuedToPartner,
+            restated,
+            issue_id=issue_id,
+            partner=partner,
+            picks=picks,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    def mail(
+        self,
+        *,
+        mail_order_id: UUID,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
+    ) -> None:
+        """Record stock sent in a mail order (picks come from `plan_issue`)."""
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(
+            self.Mailed, restated, mail_order_id=mail_order_id, picks=picks, actor=actor, occurred_at=occurred_at
+        )
+
+    def mail_returned(
+        self,
+        *,
+        mail_order_id: UUID,
+        lots: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
+    ) -> None:
+        """Put back the stock of a returned parcel, in the lots it was packed from."""
+        for row in lots:
+            self.lot(row["lot"])
+        restated = self._put_effects(lots, occurred_at, zone)
+        self._recording(
+            self.MailReturned, restated, mail_order_id=mail_order_id, lots=lots, actor=actor, occurred_at=occurred_at
         )
 
     def dispatch(

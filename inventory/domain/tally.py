@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from inventory.domain.errors import InvalidState
+from inventory.domain.reach import UNKNOWN
 
 
 def tally_id(actor: str, key: str) -> UUID:
@@ -30,7 +31,15 @@ class ShiftTally(Aggregate):
         return tally_id(actor, key)
 
     class Recorded(Aggregate.Created):
-        """Declared so that mypy sees it; its name (and so its stored topic) is unchanged."""
+        """Declared so that mypy sees it; its name (and so its stored topic) is unchanged.
+
+        Version 2 adds who the shift's hand-outs were for and how they left, as for a visit
+        (inventory.domain.encounter): `recipient` (the shift's usual recipient type, "unknown" if
+        mixed), `for_others` (about how many people its visitors collected for) and `channel`.
+        Tallies recorded before version 2 load with "unknown" and None: not recorded.
+        """
+
+        class_version = 2
 
         key: str
         fingerprint: str
@@ -44,6 +53,13 @@ class ShiftTally(Aggregate):
         syringes_collected: int
         actor: str
         occurred_at: datetime
+        recipient: str
+        for_others: int | None
+        channel: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(recipient=UNKNOWN, for_others=None, channel=UNKNOWN)
 
     @event(Recorded)
     def __init__(
@@ -60,6 +76,9 @@ class ShiftTally(Aggregate):
         syringes_collected: int,
         actor: str,
         occurred_at: datetime,
+        recipient: str,
+        for_others: int | None,
+        channel: str,
     ) -> None:
         self.key = key
         self.fingerprint = fingerprint
@@ -73,6 +92,9 @@ class ShiftTally(Aggregate):
         self.syringes_collected = syringes_collected
         self.actor = actor
         self.occurred_at = occurred_at
+        self.recipient = recipient
+        self.for_others = for_others
+        self.channel = channel
         self.voided: str | None = None
 
     class Voided(Aggregate.Event):

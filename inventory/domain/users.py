@@ -19,6 +19,7 @@ class Role(StrEnum):
     PURCHASING = "purchasing"
     GRANT_MANAGER = "grant_manager"
     AUDITOR = "auditor"
+    PARTNER = "partner"  # an account of a partner organisation: its own partner's page, nothing else
 
 
 def user_id(email: str) -> UUID:
@@ -36,15 +37,34 @@ class User(Aggregate):
     # ----- events: declared so that mypy sees them; names (and so stored topics) are unchanged --------
 
     class Registered(Aggregate.Created):
+        """Version 2 adds `partner`: the partner organisation of a partner account (None for staff, and for
+        every account registered before partner accounts existed)."""
+
+        class_version = 2
+
         email: str
         role: str
         sites: list[str]
         actor: str
+        partner: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["partner"] = None
 
     class AccessChanged(Aggregate.Event):
+        """Version 2 adds `partner`, as for Registered."""
+
+        class_version = 2
+
         role: str
         sites: list[str]
         actor: str
+        partner: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["partner"] = None
 
     class PasswordSet(Aggregate.Event):
         password_hash: str
@@ -69,18 +89,20 @@ class User(Aggregate):
     # ----- command bodies: they run again on every replay ----------------------------------
 
     @event(Registered)
-    def __init__(self, email: str, role: str, sites: list[str], actor: str) -> None:
+    def __init__(self, email: str, role: str, sites: list[str], actor: str, partner: str | None) -> None:
         self.email = email
         self.role = role
         self.sites = list(sites)
+        self.partner = partner
         self.active = True
         self.password_hash: str | None = None
         self.tokens: dict[str, dict[str, Any]] = {}
 
     @event(AccessChanged)
-    def change_access(self, role: str, sites: list[str], actor: str) -> None:
+    def change_access(self, role: str, sites: list[str], actor: str, partner: str | None) -> None:
         self.role = role
         self.sites = list(sites)
+        self.partner = partner
 
     @event(PasswordSet)
     def set_password(self, password_hash: str, actor: str) -> None:

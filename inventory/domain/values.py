@@ -26,6 +26,7 @@ class SiteKind(StrEnum):
     WAREHOUSE = "warehouse"
     FIXED = "fixed"
     MOBILE = "mobile"
+    VENDING_MACHINE = "vending_machine"
 
 
 class AdjustmentReason(StrEnum):

@@ -10,7 +10,11 @@ from inventory.domain import (
     Encounter,
     FundingSource,
     Item,
+    MailOrder,
+    Partner,
+    PartnerIssue,
     PurchaseOrder,
+    RecipientType,
     ShiftTally,
     Site,
     StockLedger,
@@ -19,6 +23,8 @@ from inventory.domain import (
 )
 from inventory.domain.alerts import Alert, Digest
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
+from inventory.domain.partners import PARTNER_KINDS
+from inventory.domain.reach import RECIPIENTS, UNKNOWN, channel_label
 from inventory.domain.time_words import day_in_words
 from inventory.domain.values import VOID_REASONS
 from inventory.projections.base import Projection, Recorded, event_name
@@ -27,8 +33,9 @@ from inventory.projections.store import Tx
 
 class AuditLog(Projection):
     name = "audit_log"
-    version = 6  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts;
-    # 5: a shift's day in words; 6: an alert's figures without the ones it has not got, its expiry in words
+    version = 7  # 2: alert and digest events are summarised in words; 3: shift tallies; 4: staff accounts;
+    # 5: a shift's day in words; 6: an alert's figures without the ones it has not got, its expiry in words;
+    # 7: who a hand-out was for and how it left; partners, mail orders and recipient types
     tables = ("audit_log",)
     ddl = (
         """CREATE TABLE IF NOT EXISTS audit_log (
@@ -74,7 +81,7 @@ class AuditLog(Projection):
 def _site(event: Any) -> str | None:
     for attribute in ("site", "from_site", "code"):
         value = getattr(event, attribute, None)
-        if isinstance(value, str) and not isinstance(event, FundingSource.Event):
+        if isinstance(value, str) and not isinstance(event, FundingSource.Event | Partner.Event | RecipientType.Event):
             return value
     return None
 
@@ -92,6 +99,20 @@ def _shortfall(shortfall: list[dict[str, Any]] | None) -> str:
     if shortfall is None:
         return ""
     return f"; short: {_lines(shortfall)}" if shortfall else " (all received)"
+
+
+def _who(event: Any) -> str:
+    """Who a hand-out was for and how it left, when recorded: "; for a friend or family member, collecting for
+    3 others; outreach" (a type an admin added is named by its code)."""
+    recipient, channel = getattr(event, "recipient", UNKNOWN), getattr(event, "channel", UNKNOWN)
+    parts = []
+    if recipient != UNKNOWN:
+        parts.append("for " + RECIPIENTS.get(recipient, recipient).lower())
+    if event.for_others:
+        parts.append(f"collecting for {event.for_others} other(s)")
+    if channel != UNKNOWN:
+        parts.append(channel_label(channel).lower())
+    return f"; {', '.join(parts)}" if parts else ""
 
 
 def _access(role: str, sites: list[str]) -> str:
@@ -150,6 +171,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         f"Encounter at {e.site}: {_lines(e.lines)}"
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
+        + _who(e)
     ),
     Encounter.Voided: lambda e: f"Visit voided: {VOID_REASONS.get(e.reason, e.reason)}",
     ShiftTally.Voided: lambda e: f"Shift tally voided: {VOID_REASONS.get(e.reason, e.reason)}",
@@ -159,11 +181,37 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         + (f", {_lines(e.lines)}" if e.lines else "")
         + (f"; {e.reversals_reported} reversal(s) reported" if e.reversals_reported else "")
         + (f"; {e.syringes_collected} syringes collected" if e.syringes_collected else "")
+        + _who(e)
     ),
     DiscardedVisit.Discarded: lambda e: (
         f"Visit kept offline at {e.site} discarded, refused as {e.refused_because.replace('_', ' ')}: "
         f"{DISCARD_REASONS.get(e.reason, e.reason)}" + (f" (asked for {_lines(e.lines)})" if e.lines else "")
     ),
+    StockLedger.IssuedToPartner: lambda e: f"Issued {e.sku} at {e.site} to partner {e.partner}: {_lots(e.picks)}",
+    StockLedger.Mailed: lambda e: f"Mailed {e.sku} from {e.site}: {_lots(e.picks)}",
+    StockLedger.MailReturned: lambda e: f"Back in {e.sku} at {e.site} (parcel returned): {_lots(e.lots)}",
+    RecipientType.Registered: lambda e: f"Recipient type {e.code} added: {e.name}",
+    RecipientType.Retired: lambda e: "Recipient type retired",
+    Partner.Registered: lambda e: (
+        f"Partner {e.code} added: {e.name} ({PARTNER_KINDS.get(e.kind, e.kind).lower()}), contact: {e.contact_role}"
+    ),
+    Partner.Changed: lambda e: (
+        f"Partner changed to {e.name} ({PARTNER_KINDS.get(e.kind, e.kind).lower()}), contact: {e.contact_role}"
+    ),
+    Partner.Retired: lambda e: "Partner retired: it takes no more supplies",
+    Partner.ReportedBack: lambda e: (
+        f"Partner {'report changed' if e.revises else 'reported'} for {day_in_words(e.starts_on)} to "
+        f"{day_in_words(e.ends_on)}: {e.kits_distributed} naloxone kit(s) handed out onward, "
+        f"{e.reversals_reported} reversal(s) reported"
+        + (f", {e.kits_remaining} kit(s) left" if e.kits_remaining is not None else "")
+    ),
+    PartnerIssue.Recorded: lambda e: f"Issued from {e.site} to partner {e.partner}: {_lines(e.lines)}",
+    PartnerIssue.Voided: lambda e: f"Issue to a partner voided: {VOID_REASONS.get(e.reason, e.reason)}",
+    MailOrder.Sent: lambda e: (
+        f"Mail order from {e.site} sent by {e.carrier}, tracking {e.tracking}: {_lines(e.lines)}" + _who(e)
+    ),
+    MailOrder.CameBack: lambda e: "Mail order's parcel came back undelivered: its stock is back",
+    MailOrder.Voided: lambda e: f"Mail order voided: {VOID_REASONS.get(e.reason, e.reason)}",
     Transfer.Dispatched: lambda e: f"Transfer {e.from_site} to {e.to_site} dispatched: {_lines(e.lines)}",
     Transfer.Received: lambda e: (
         "Transfer received" + (f"; short: {_lines(e.shortfall)}" if e.shortfall else " in full")

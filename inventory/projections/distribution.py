@@ -4,6 +4,14 @@ A shift tally's visits are counted with the encounters (`daily_encounters.encoun
 as well (`tally_visits`), as is what tallies handed out (`daily_distribution.from_tallies`, part of
 `quantity`), so reports can say which figures came from tallies. A voided visit or tally keeps its row (marked
 `voided`, with the reason) and leaves every daily total, on its own date.
+
+Who it went to and how (inventory.domain.reach): each hand-out's units by day, site, item, channel
+and recipient type (`daily_reach`), and its contacts with the people they reach when collecting for
+others (`daily_contacts`). Hand-outs recorded before these were asked are under "unknown".
+
+Issues to partner organisations (`partner_issues`) and mail orders (`mail_orders`) have rows of their
+own and count in `daily_reach` under their channel; never in the visits' totals. A parcel that came
+back leaves the mail channel's totals on the day it came back, as its stock comes back that day.
 """
 
 from __future__ import annotations
@@ -13,27 +21,41 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from inventory.domain import Encounter, ShiftTally
+from inventory.domain import Encounter, MailOrder, PartnerIssue, ShiftTally
+from inventory.domain.reach import PARTNER_ORGANISATION, Channel
 from inventory.projections.base import Projection, Recorded, to_json
 from inventory.projections.store import Tx
 
 
 class Distribution(Projection):
     name = "distribution"
-    version = 3  # 2: shift tallies; 3: voids (a voided visit or tally stays, marked, out of the totals)
-    tables = ("encounters", "shift_tallies", "daily_distribution", "daily_encounters")
+    # 2: shift tallies; 3: voids (a voided visit or tally stays, marked, out of the totals); 4: recipients,
+    # channels, partner issues and mail orders
+    version = 4
+    tables = (
+        "encounters",
+        "shift_tallies",
+        "daily_distribution",
+        "daily_encounters",
+        "daily_reach",
+        "daily_contacts",
+        "partner_issues",
+        "mail_orders",
+    )
     ddl = (
         """CREATE TABLE IF NOT EXISTS encounters (
             id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, business_date TEXT NOT NULL,
             occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, participant_code TEXT,
             reversals_reported INTEGER NOT NULL, syringes_collected INTEGER NOT NULL, refill_reason TEXT,
-            actor TEXT NOT NULL, lines TEXT NOT NULL, voided TEXT, voided_at TEXT)""",
+            actor TEXT NOT NULL, lines TEXT NOT NULL, voided TEXT, voided_at TEXT,
+            recipient TEXT NOT NULL, for_others INTEGER, channel TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS encounters_date ON encounters (business_date, site)",
         """CREATE TABLE IF NOT EXISTS shift_tallies (
             id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, business_date TEXT NOT NULL,
             starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, recorded_at TEXT NOT NULL, visits INTEGER NOT NULL,
             reversals_reported INTEGER NOT NULL, syringes_collected INTEGER NOT NULL, actor TEXT NOT NULL,
-            lines TEXT NOT NULL, voided TEXT, voided_at TEXT)""",
+            lines TEXT NOT NULL, voided TEXT, voided_at TEXT,
+            recipient TEXT NOT NULL, for_others INTEGER, channel TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS shift_tallies_date ON shift_tallies (business_date, site)",
         """CREATE TABLE IF NOT EXISTS daily_distribution (
             business_date TEXT NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL, funding_source TEXT NOT NULL,
@@ -44,6 +66,25 @@ class Distribution(Projection):
             reversals_reported BIGINT NOT NULL, syringes_collected BIGINT NOT NULL,
             syringes_distributed BIGINT NOT NULL, with_participant_code BIGINT NOT NULL,
             tally_visits BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (business_date, site))""",
+        """CREATE TABLE IF NOT EXISTS daily_reach (
+            business_date TEXT NOT NULL, site TEXT NOT NULL, sku TEXT NOT NULL, funding_source TEXT NOT NULL,
+            channel TEXT NOT NULL, recipient TEXT NOT NULL, quantity BIGINT NOT NULL,
+            PRIMARY KEY (business_date, site, sku, funding_source, channel, recipient))""",
+        """CREATE TABLE IF NOT EXISTS daily_contacts (
+            business_date TEXT NOT NULL, site TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL,
+            contacts BIGINT NOT NULL, collecting_for_others BIGINT NOT NULL, people_reached BIGINT NOT NULL,
+            PRIMARY KEY (business_date, site, channel, recipient))""",
+        """CREATE TABLE IF NOT EXISTS partner_issues (
+            id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, partner TEXT NOT NULL,
+            business_date TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL,
+            lines TEXT NOT NULL, voided TEXT, voided_at TEXT)""",
+        "CREATE INDEX IF NOT EXISTS partner_issues_date ON partner_issues (business_date, partner)",
+        """CREATE TABLE IF NOT EXISTS mail_orders (
+            id TEXT PRIMARY KEY, position BIGINT NOT NULL, site TEXT NOT NULL, business_date TEXT NOT NULL,
+            occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, lines TEXT NOT NULL,
+            carrier TEXT NOT NULL, tracking TEXT NOT NULL, recipient TEXT NOT NULL, for_others INTEGER NOT NULL,
+            returned_on TEXT, voided TEXT, voided_at TEXT)""",
+        "CREATE INDEX IF NOT EXISTS mail_orders_date ON mail_orders (business_date, site)",
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
@@ -52,14 +93,18 @@ class Distribution(Projection):
             event = recorded.event
             kind = type(event)
             if kind is ShiftTally.Recorded:
-                totals.tallies.append(_tally(recorded, totals.by_item, totals.by_site))
+                totals.tallies.append(_tally(recorded, totals))
             elif kind is Encounter.Recorded:
-                totals.visits.append(_visit(recorded, totals.by_item, totals.by_site))
-            elif kind is Encounter.Voided or kind is ShiftTally.Voided:
-                # What it voided may be in this batch: write what came before, then take it out.
+                totals.visits.append(_visit(recorded, totals))
+            elif kind is PartnerIssue.Recorded:
+                totals.partner_issues.append(_partner_issue(recorded, totals))
+            elif kind is MailOrder.Sent:
+                totals.mail_orders.append(_mail_order(recorded, totals))
+            elif kind in _AFTER_ITS_ROW:
+                # What it changes may be in this batch: write what came before, then change it.
                 totals.write(tx)
                 totals = _Totals()
-                _void(recorded, tx)
+                _AFTER_ITS_ROW[kind](recorded, tx)
         totals.write(tx)
 
 
@@ -69,22 +114,38 @@ class _Totals:
     def __init__(self) -> None:
         self.visits: list[tuple[Any, ...]] = []
         self.tallies: list[tuple[Any, ...]] = []
+        self.partner_issues: list[tuple[Any, ...]] = []
+        self.mail_orders: list[tuple[Any, ...]] = []
         # by item: quantity, encounters, from tallies; by site: encounters, reversals, collected,
         # syringes handed out, with a participant code, visits from tallies
         self.by_item: ByItem = defaultdict(lambda: [0, 0, 0])
         self.by_site: BySite = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        # by channel and recipient: units by item; contacts, those collecting for others, people they reach
+        self.reach: dict[tuple[str, str, str, str, str, str], int] = defaultdict(int)
+        self.contacts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
 
     def write(self, tx: Tx) -> None:
         tx.executemany(
             """INSERT INTO encounters (id, position, site, business_date, occurred_at, recorded_at, participant_code,
-               reversals_reported, syringes_collected, refill_reason, actor, lines)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               reversals_reported, syringes_collected, refill_reason, actor, lines, recipient, for_others, channel)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             self.visits,
         )
         tx.executemany(
             """INSERT INTO shift_tallies (id, position, site, business_date, starts_at, ends_at, recorded_at, visits,
-               reversals_reported, syringes_collected, actor, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               reversals_reported, syringes_collected, actor, lines, recipient, for_others, channel)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             self.tallies,
+        )
+        tx.executemany(
+            """INSERT INTO partner_issues (id, position, site, partner, business_date, occurred_at, recorded_at, actor,
+               lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            self.partner_issues,
+        )
+        tx.executemany(
+            """INSERT INTO mail_orders (id, position, site, business_date, occurred_at, recorded_at, actor, lines,
+               carrier, tracking, recipient, for_others) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            self.mail_orders,
         )
         tx.executemany(
             """INSERT INTO daily_distribution (business_date, site, sku, funding_source, quantity, encounters,
@@ -108,8 +169,51 @@ class _Totals:
                    tally_visits = daily_encounters.tally_visits + excluded.tally_visits""",
             [(*key, *totals) for key, totals in self.by_site.items()],
         )
+        tx.executemany(
+            """INSERT INTO daily_reach (business_date, site, sku, funding_source, channel, recipient, quantity)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (business_date, site, sku, funding_source, channel, recipient) DO UPDATE SET
+                   quantity = daily_reach.quantity + excluded.quantity""",
+            [(*key, quantity) for key, quantity in self.reach.items() if quantity],
+        )
+        tx.executemany(
+            """INSERT INTO daily_contacts (business_date, site, channel, recipient, contacts, collecting_for_others,
+               people_reached) VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (business_date, site, channel, recipient) DO UPDATE SET
+                   contacts = daily_contacts.contacts + excluded.contacts,
+                   collecting_for_others = daily_contacts.collecting_for_others + excluded.collecting_for_others,
+                   people_reached = daily_contacts.people_reached + excluded.people_reached""",
+            [(*key, *totals) for key, totals in self.contacts.items() if any(totals)],
+        )
+        # A total taken back to nothing (a void, a parcel back) leaves no row, as if it had never been: the
+        # rows are the same however the log was cut into batches.
+        tx.executemany(
+            """DELETE FROM daily_reach WHERE business_date = ? AND site = ? AND sku = ? AND funding_source = ?
+               AND channel = ? AND recipient = ? AND quantity = 0""",
+            [key for key, quantity in self.reach.items() if quantity < 0],
+        )
+        tx.executemany(
+            """DELETE FROM daily_contacts WHERE business_date = ? AND site = ? AND channel = ? AND recipient = ?
+               AND contacts = 0 AND collecting_for_others = 0 AND people_reached = 0""",
+            [key for key, totals in self.contacts.items() if min(totals) < 0],
+        )
+
+    def add_reach(
+        self, day: str, site: str, lines: list[dict[str, Any]], way: Way, contacts: int, collecting: int, sign: int = 1
+    ) -> None:
+        """What a hand-out adds to the totals by channel and recipient (a void: sign -1)."""
+        channel, recipient, others = way
+        for line in lines:
+            for pick in line["lots"]:
+                key = (day, site, line["sku"], pick["funding_source"] or "", channel, recipient)
+                self.reach[key] += sign * pick["quantity"]
+        totals = self.contacts[(day, site, channel, recipient)]
+        totals[0] += sign * contacts
+        totals[1] += sign * collecting
+        totals[2] += sign * (others or 0)
 
 
+Way = tuple[str, str, int | None]  # channel, recipient type, people reached when collecting for others
 ByItem = dict[tuple[str, str, str, str], list[int]]
 BySite = dict[tuple[str, str], list[int]]
 
@@ -153,18 +257,97 @@ def _add(
         site_totals[5] += sign * visits
 
 
+def _partner_issue(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
+    """Add an issue to a partner to the partner channel's totals; its row for the partner_issues table."""
+    event, day = recorded.event, recorded.day
+    totals.add_reach(day, event.site, event.lines, (Channel.PARTNER, PARTNER_ORGANISATION, None), 0, 0)
+    return (
+        str(event.originator_id),
+        recorded.position,
+        event.site,
+        event.partner,
+        day,
+        recorded.occurred_at,
+        recorded.recorded_at,
+        event.actor,
+        to_json(event.lines),
+    )
+
+
+def _mail_order(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
+    """Add a parcel to the mail channel's totals; its row for the mail_orders table."""
+    event, day = recorded.event, recorded.day
+    way = (Channel.MAIL, event.recipient, event.for_others)
+    totals.add_reach(day, event.site, event.lines, way, 1, int(bool(event.for_others)))
+    return (
+        str(event.originator_id),
+        recorded.position,
+        event.site,
+        day,
+        recorded.occurred_at,
+        recorded.recorded_at,
+        event.actor,
+        to_json(event.lines),
+        event.carrier,
+        event.tracking,
+        event.recipient,
+        event.for_others,
+    )
+
+
+def _parcel(recorded: Recorded, tx: Tx, returned: bool) -> None:
+    """A parcel that came back leaves the mail totals on the day it came back; a mail order voided leaves
+    them on the day it was sent (and, if it had come back, its return is undone too)."""
+    event, totals = recorded.event, _Totals()
+    [(site, day, lines, recipient, others, returned_on)] = tx.fetchall(
+        "SELECT site, business_date, lines, recipient, for_others, returned_on FROM mail_orders WHERE id = ?",
+        (str(event.originator_id),),
+    )
+    rows, way = json.loads(lines), (Channel.MAIL, recipient, others)
+    collecting = int(bool(others))
+    if returned:
+        totals.add_reach(recorded.day, site, rows, way, 1, collecting, sign=-1)
+        tx.execute("UPDATE mail_orders SET returned_on = ? WHERE id = ?", (recorded.day, str(event.originator_id)))
+    else:
+        totals.add_reach(day, site, rows, way, 1, collecting, sign=-1)
+        if returned_on is not None:
+            totals.add_reach(returned_on, site, rows, way, 1, collecting)
+        tx.execute(
+            "UPDATE mail_orders SET voided = ?, voided_at = ? WHERE id = ?",
+            (event.reason, recorded.recorded_at, str(event.originator_id)),
+        )
+    totals.write(tx)
+
+
+def _partner_issue_voided(recorded: Recorded, tx: Tx) -> None:
+    event, totals = recorded.event, _Totals()
+    [(site, day, lines)] = tx.fetchall(
+        "SELECT site, business_date, lines FROM partner_issues WHERE id = ?", (str(event.originator_id),)
+    )
+    totals.add_reach(day, site, json.loads(lines), (Channel.PARTNER, PARTNER_ORGANISATION, None), 0, 0, sign=-1)
+    tx.execute(
+        "UPDATE partner_issues SET voided = ?, voided_at = ? WHERE id = ?",
+        (event.reason, recorded.recorded_at, str(event.originator_id)),
+    )
+    totals.write(tx)
+
+
 def _void(recorded: Recorded, tx: Tx) -> None:
     """Take a voided visit or tally out of the daily totals (on its own date) and mark its row."""
     event, totals = recorded.event, _Totals()
     tally = type(event) is ShiftTally.Voided
     table = "shift_tallies" if tally else "encounters"
     extra = "visits" if tally else "participant_code"
-    [(site, day, lines, reversals, collected, other)] = tx.fetchall(
-        f"SELECT site, business_date, lines, reversals_reported, syringes_collected, {extra} FROM {table} WHERE id = ?",
+    [(site, day, lines, reversals, collected, other, channel, recipient, others)] = tx.fetchall(
+        f"""SELECT site, business_date, lines, reversals_reported, syringes_collected, {extra}, channel, recipient,
+                   for_others FROM {table} WHERE id = ?""",
         (str(event.originator_id),),
     )
     figures = (other, reversals, collected, False) if tally else (1, reversals, collected, bool(other))
-    _add(totals.by_item, totals.by_site, day, site, json.loads(lines), figures, tally, sign=-1)
+    rows = json.loads(lines)
+    _add(totals.by_item, totals.by_site, day, site, rows, figures, tally, sign=-1)
+    contacts, collecting = (other, 0) if tally else (1, int(bool(others)))
+    totals.add_reach(day, site, rows, (channel, recipient, others), contacts, collecting, sign=-1)
     tx.execute(
         f"UPDATE {table} SET voided = ?, voided_at = ? WHERE id = ?",
         (event.reason, recorded.recorded_at, str(event.originator_id)),
@@ -172,11 +355,13 @@ def _void(recorded: Recorded, tx: Tx) -> None:
     totals.write(tx)
 
 
-def _visit(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, ...]:
+def _visit(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
     """Add a visit's figures to the day's totals; its row for the encounters table."""
     event, day = recorded.event, recorded.day
     figures = (1, event.reversals_reported, event.syringes_collected, bool(event.participant_code))
-    _add(by_item, by_site, day, event.site, event.lines, figures, tally=False)
+    _add(totals.by_item, totals.by_site, day, event.site, event.lines, figures, tally=False)
+    way = (event.channel, event.recipient, event.for_others)
+    totals.add_reach(day, event.site, event.lines, way, 1, int(bool(event.for_others)))
     return (
         str(event.originator_id),
         recorded.position,
@@ -190,14 +375,18 @@ def _visit(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, .
         event.refill_reason,
         event.actor,
         to_json(event.lines),
+        event.recipient,
+        event.for_others,
+        event.channel,
     )
 
 
-def _tally(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, ...]:
+def _tally(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
     """Add a shift tally's figures to the day's totals; its row for the shift_tallies table."""
     event, day = recorded.event, recorded.day
     figures = (event.visits, event.reversals_reported, event.syringes_collected, False)
-    _add(by_item, by_site, day, event.site, event.lines, figures, tally=True)
+    _add(totals.by_item, totals.by_site, day, event.site, event.lines, figures, tally=True)
+    totals.add_reach(day, event.site, event.lines, (event.channel, event.recipient, event.for_others), event.visits, 0)
     return (
         str(event.originator_id),
         recorded.position,
@@ -211,4 +400,17 @@ def _tally(recorded: Recorded, by_item: ByItem, by_site: BySite) -> tuple[Any, .
         event.syringes_collected,
         event.actor,
         to_json(event.lines),
+        event.recipient,
+        event.for_others,
+        event.channel,
     )
+
+
+# Events that change a row recorded before them (perhaps in the same batch).
+_AFTER_ITS_ROW: dict[type, Any] = {
+    Encounter.Voided: _void,
+    ShiftTally.Voided: _void,
+    PartnerIssue.Voided: _partner_issue_voided,
+    MailOrder.CameBack: lambda recorded, tx: _parcel(recorded, tx, returned=True),
+    MailOrder.Voided: lambda recorded, tx: _parcel(recorded, tx, returned=False),
+}

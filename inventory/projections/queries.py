@@ -178,7 +178,9 @@ def consumption(
 ) -> list[dict[str, Any]]:
     """Average daily use over the trailing window, counting only days the item was in stock, and days of supply.
 
-    A day counts as in stock when there was stock at its start or anything was handed out that day.
+    Use is what left the site for people: handed out at visits and on shifts, issued to partners, and mailed
+    (less parcels that came back). A day counts as in stock when there was stock at its start or anything
+    was used that day.
     """
     first = today - timedelta(days=window_days - 1)
     where, params = _where({"site": site, "sku": sku})
@@ -192,7 +194,7 @@ def consumption(
     }
     days: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
     for s, k, day, used, net in store.fetchall(
-        f"""SELECT site, sku, business_date, -SUM(distributed), SUM(net) FROM stock_daily
+        f"""SELECT site, sku, business_date, -SUM(distributed + to_partner + mailed), SUM(net) FROM stock_daily
             WHERE business_date BETWEEN ? AND ? AND {where} GROUP BY site, sku, business_date""",
         [first.isoformat(), today.isoformat(), *params],
     ):

@@ -263,6 +263,9 @@ ENCOUNTER_COLUMNS = (
     "refill_reason",
     "actor",
     "lines",
+    "recipient",
+    "for_others",
+    "channel",
 )
 
 

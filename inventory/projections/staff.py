@@ -16,12 +16,12 @@ from inventory.projections.store import ReadStore, Tx
 
 class Staff(Projection):
     name = "staff"
-    version = 2  # 2: staff_tokens
+    version = 3  # 2: staff_tokens; 3: a partner account's partner
     tables = ("staff", "staff_tokens")
     ddl = (
         """CREATE TABLE IF NOT EXISTS staff (
             id TEXT PRIMARY KEY, email TEXT NOT NULL, role TEXT NOT NULL, sites TEXT NOT NULL,
-            active INTEGER NOT NULL DEFAULT 1, has_password INTEGER NOT NULL DEFAULT 0)""",
+            active INTEGER NOT NULL DEFAULT 1, has_password INTEGER NOT NULL DEFAULT 0, partner TEXT)""",
         # Token ids are random and short: the key allows two users the same one.
         """CREATE TABLE IF NOT EXISTS staff_tokens (
             token_id TEXT NOT NULL, email TEXT NOT NULL, PRIMARY KEY (token_id, email))""",
@@ -36,15 +36,15 @@ class Staff(Projection):
 
 def _registered(event: Any, tx: Tx) -> None:
     tx.execute(
-        "INSERT INTO staff (id, email, role, sites) VALUES (?, ?, ?, ?)",
-        (str(event.originator_id), event.email, event.role, to_json(sorted(event.sites))),
+        "INSERT INTO staff (id, email, role, sites, partner) VALUES (?, ?, ?, ?, ?)",
+        (str(event.originator_id), event.email, event.role, to_json(sorted(event.sites)), event.partner),
     )
 
 
 def _access_changed(event: Any, tx: Tx) -> None:
     tx.execute(
-        "UPDATE staff SET role = ?, sites = ? WHERE id = ?",
-        (event.role, to_json(sorted(event.sites)), str(event.originator_id)),
+        "UPDATE staff SET role = ?, sites = ?, partner = ? WHERE id = ?",
+        (event.role, to_json(sorted(event.sites)), event.partner, str(event.originator_id)),
     )
 
 
@@ -78,11 +78,11 @@ _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
 
 
 def accounts(store: ReadStore) -> list[dict[str, Any]]:
-    """Every staff account (email, role, sites, active, has a password), by email; never a secret."""
-    rows = store.fetchall("SELECT email, role, sites, active, has_password FROM staff ORDER BY email")
+    """Every staff account (email, role, sites, partner, active, has a password), by email; never a secret."""
+    rows = store.fetchall("SELECT email, role, sites, partner, active, has_password FROM staff ORDER BY email")
     return [
-        {"email": e, "role": r, "sites": json.loads(s), "active": bool(a), "has_password": bool(p)}
-        for e, r, s, a, p in rows
+        {"email": e, "role": r, "sites": json.loads(s), "partner": o, "active": bool(a), "has_password": bool(p)}
+        for e, r, s, o, a, p in rows
     ]
 
 

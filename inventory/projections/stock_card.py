@@ -20,13 +20,23 @@ from inventory.projections.base import Projection, Recorded, iso
 from inventory.projections.store import Tx
 
 # Columns of stock_daily that a movement kind adds to.
-KINDS = ("received", "distributed", "transfer_out", "transfer_in", "returned", "adjusted", "counted")
+KINDS = (
+    "received",
+    "distributed",
+    "transfer_out",
+    "transfer_in",
+    "returned",
+    "adjusted",
+    "counted",
+    "to_partner",
+    "mailed",
+)
 _COLUMN = {kind: index for index, kind in enumerate(KINDS)}
 
 
 class StockCard(Projection):
     name = "stock_card"
-    version = 2  # 2: a receipt's unit cost
+    version = 3  # 2: a receipt's unit cost; 3: issues to partners and mail orders
     tables = ("stock_movements", "stock_daily")
     ddl = (
         """CREATE TABLE IF NOT EXISTS stock_movements (
@@ -44,7 +54,8 @@ class StockCard(Projection):
             received BIGINT NOT NULL DEFAULT 0, distributed BIGINT NOT NULL DEFAULT 0,
             transfer_out BIGINT NOT NULL DEFAULT 0, transfer_in BIGINT NOT NULL DEFAULT 0,
             returned BIGINT NOT NULL DEFAULT 0, adjusted BIGINT NOT NULL DEFAULT 0,
-            counted BIGINT NOT NULL DEFAULT 0, net BIGINT NOT NULL DEFAULT 0,
+            counted BIGINT NOT NULL DEFAULT 0, to_partner BIGINT NOT NULL DEFAULT 0,
+            mailed BIGINT NOT NULL DEFAULT 0, net BIGINT NOT NULL DEFAULT 0,
             PRIMARY KEY (site, sku, lot, business_date))""",
         "CREATE INDEX IF NOT EXISTS stock_daily_date ON stock_daily (business_date)",
         # The balance before a day (the stock card's pages): a sum read from this index alone.
@@ -116,6 +127,12 @@ def _movements(event: Any) -> list[Movement]:
         return [("distributed", p, -p["quantity"], None, str(event.encounter_id), None) for p in event.picks]
     if kind is StockLedger.HandedOutOnShift:
         return [("distributed", p, -p["quantity"], "shift tally", str(event.tally_id), None) for p in event.picks]
+    if kind is StockLedger.IssuedToPartner:
+        return [("to_partner", p, -p["quantity"], None, str(event.issue_id), event.partner) for p in event.picks]
+    if kind is StockLedger.Mailed:
+        return [("mailed", p, -p["quantity"], None, str(event.mail_order_id), None) for p in event.picks]
+    if kind is StockLedger.MailReturned:
+        return [("mailed", r, r["quantity"], "parcel returned", str(event.mail_order_id), None) for r in event.lots]
     if kind is StockLedger.Received:
         reference = event.purchase_order or event.reference
         return [("received", vars(event), event.quantity, None, reference, None)]

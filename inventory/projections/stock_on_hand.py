@@ -67,12 +67,14 @@ class StockOnHand(Projection):
                 kind is StockLedger.Distributed
                 or kind is StockLedger.Dispatched
                 or kind is StockLedger.HandedOutOnShift
+                or kind is StockLedger.IssuedToPartner
+                or kind is StockLedger.Mailed
             ):
                 for pick in event.picks:
                     add(event.site, event.sku, pick, -pick["quantity"])
             elif kind is StockLedger.Received:
                 add(event.site, event.sku, vars(event), event.quantity)
-            elif kind is StockLedger.Arrived or kind is StockLedger.Returned:
+            elif kind is StockLedger.Arrived or kind is StockLedger.Returned or kind is StockLedger.MailReturned:
                 for row in event.lots:
                     add(event.site, event.sku, row, row["quantity"])
             elif kind is StockLedger.Adjusted:

@@ -167,12 +167,16 @@ def every_page(live: Live) -> dict[str, str]:
     values = {
         "code": "SOR", "sku": "NALOX-4MG", "site": "VAN-1", "email": COORDINATOR, "alert_id": alert["id"],
         "order_id": order["id"], "transfer_id": in_transit[0]["id"], "visit_id": visit, "position": str(receipt),
+        "partner": "SHELTER-1",
     }  # fmt: skip
-    levels = {**values, "code": "VAN-1"}  # /admin/levels/<code>/<sku> is a site's code, not a funding source's
+    special = {
+        "admin.set_level": {**values, "code": "VAN-1"},  # /admin/levels/<code>/<sku>: a site's code, not a fund's
+        "vending.import_dispenses": {**values, "site": "VEND-1"},  # the demo's vending machine
+    }
     return {
         rule.endpoint: re.sub(
             r"<(?:\w+:)?(\w+)>",
-            lambda found, rule=rule: (levels if rule.endpoint == "admin.set_level" else values)[found.group(1)],
+            lambda found, rule=rule: special.get(rule.endpoint, values)[found.group(1)],
             rule.rule,
         )
         for rule in page_routes(live)

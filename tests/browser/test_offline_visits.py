@@ -22,7 +22,7 @@ FORM = "/sites/VAN-1/encounters/new"
 GRANT_MANAGER = "grants@demo.example.org"
 # Read without opening a cache that does not exist yet (an open from the page would make one, racing the
 # worker's own).
-PAGES = "caches.has('visit-pages-v2').then(made => made ? caches.open('visit-pages-v2') : null)"
+PAGES = "caches.has('visit-pages-v3').then(made => made ? caches.open('visit-pages-v3') : null)"
 KEPT_PAGE = f"{PAGES}.then(c => c && c.match('{FORM}')).then(Boolean)"
 QUEUE = "() => VisitQueue.all()"
 # How many visits the device keeps, read straight from IndexedDB (on any page of the site).
@@ -136,6 +136,9 @@ def test_five_visits_recorded_offline_survive_a_reload_and_reach_the_server_once
             "reversals_reported",
             "syringes_collected",
             "refill_reason",
+            "recipient",
+            "for_others",
+            "channel",
             "occurred_at",
         }
         for item in queued
@@ -378,7 +381,7 @@ def test_signing_out_asks_before_it_deletes_visits_still_waiting(van: Screen, li
     page.get_by_role("button", name="Sign out and delete it").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate(KEPT_COUNT) == 0
-    assert page.evaluate("caches.has('visit-pages-v2')") is False
+    assert page.evaluate("caches.has('visit-pages-v3')") is False
 
 
 def test_a_form_sent_while_the_phone_thinks_it_is_online_but_nothing_gets_through_is_kept(

@@ -99,6 +99,8 @@ def generate(app: InventoryApplication, today: date, days: int = 62, seed: int =
     )
     app.register_funding_source(code="STATE", name="State fund", federal=False, actor=ADMIN)
     app.register_funding_source(code="GIFTS", name="Donations", federal=False, actor=ADMIN)
+    app.register_partner(code="SHELTER-1", name="Harbour Shelter", kind="shelter", contact_role="Shelter manager",
+                         actor=ADMIN)  # fmt: skip
     funders = {"NALOX-4MG": ["SOR", "GIFTS"], "SYR-1ML": ["STATE", "GIFTS"], "FTS": ["SOR", "STATE"]}
     first = today - timedelta(days=days)
     reasons = [reason.value for reason in AdjustmentReason]
@@ -184,6 +186,20 @@ def generate(app: InventoryApplication, today: date, days: int = 62, seed: int =
                     actor=COORDINATOR,
                     occurred_at=_at(day, 11, visit),
                 )
+        if offset % 5 == 2:  # a shelter supplied in bulk from the drop-in; a parcel from the van, one in three back
+            with contextlib.suppress(InventoryError):
+                app.issue_to_partner(key=f"partner-{offset}", site="FIX-1", partner="SHELTER-1",
+                                     lines=[{"sku": "NALOX-4MG", "quantity": rng.randint(3, 12)}], actor=COORDINATOR,
+                                     occurred_at=_at(day, 12))  # fmt: skip
+            with contextlib.suppress(InventoryError):
+                parcel = app.send_mail_order(key=f"parcel-{offset}", site="VAN-1", carrier="Post",
+                                             tracking=f"RR{100000000 + offset}CA", recipient="person_who_uses_drugs",
+                                             lines=[{"sku": sku, "quantity": 2} for sku in ("NALOX-4MG", "FTS")],
+                                             actor=COORDINATOR, occurred_at=_at(day, 13))  # fmt: skip
+                if offset % 3 == 0:
+                    app.parcel_returned(
+                        mail_order=parcel["id"], actor=COORDINATOR, occurred_at=_at(day + timedelta(days=4), 9)
+                    )
         if offset % 7 == 3:
             reason = reasons[(offset // 7) % len(reasons)]
             sku = rng.choice(list(funders))

@@ -300,4 +300,4 @@ def test_the_exports_page_prepares_a_grant_report_or_says_what_to_fix(
 
     log = prepared(manager, "/exports/distribution-log", {"log-start": day, "log-end": day, "log-known_at": "3"})
     log_book = load_workbook(io.BytesIO(fetched(manager, log + "/download").get_data()))
-    assert log_book.sheetnames == ["Distribution log", "Provenance"]
+    assert log_book.sheetnames == ["Distribution log", "Issued to partners", "Mail orders", "Provenance"]

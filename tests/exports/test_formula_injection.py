@@ -148,10 +148,20 @@ def test_text_starting_like_a_formula_is_written_as_text(
         "refill_reason": None,
         "actor": actor,
         "lines": [{"sku": "NALOX-4MG", "quantity": 1}],
+        "recipient": "person_who_uses_drugs",
+        "for_others": 0,
+        "channel": "fixed_site",
     }
+    # A partner's and a parcel's rows on their own sheets, a carrier typed as a formula among them.
+    issue = {"business_date": "2026-01-05", "occurred_at": "2026-01-05T10:00:00+00:00", "site": "WH",
+             "partner": "SHELTER-1", "actor": actor, "lines": [{"sku": "NALOX-4MG", "quantity": 5}]}  # fmt: skip
+    parcel = {"business_date": "2026-01-05", "occurred_at": "2026-01-05T10:00:00+00:00", "site": "WH",
+              "carrier": '=HYPERLINK("http://x.example","post")', "recipient": "other", "for_others": 0,
+              "returned_on": None, "actor": actor, "lines": [{"sku": "NALOX-4MG", "quantity": 1}]}  # fmt: skip
     buffer = io.BytesIO()
-    write_distribution_log(Visits([visit], ["NALOX-4MG"]), provenance(actor), buffer, participant_codes=True)
-    assert_no_user_formula(buffer.getvalue(), [code, actor])
+    visits = Visits([visit], ["NALOX-4MG"], [issue], [parcel])
+    write_distribution_log(visits, provenance(actor), buffer, participant_codes=True)
+    assert_no_user_formula(buffer.getvalue(), [code, actor, parcel["carrier"]])
 
 
 def test_names_lots_and_references_recorded_through_the_application_stay_text(sqlite_url: str, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from exports.reports import grant_report
 from inventory.projections import queries
+from tests.conftest import ADMIN
 from tests.exports.conftest import ZONE, Program
 from tests.exports.workbooks import Table, expected_summary, flows, moved_from_events, sheets, table
 
@@ -37,6 +38,8 @@ COLUMNS = {
     "Transferred in": "transfer_in",
     "Transferred out": "transfer_out",
     "Distributed": "distributed",
+    "Issued to partners": "to_partner",
+    "Mailed (less parcels returned)": "mailed",
     **ADJUSTED,
     "Closing balance": "closing",
 }
@@ -150,7 +153,57 @@ def test_every_adjustment_reason_and_cancelled_transfers_are_in_the_generated_pr
             totals[heading] += abs(int(record[heading]))
     assert all(totals[heading] for heading in ADJUSTED), totals
     kinds = {row[0] for row in generated.store.fetchall("SELECT DISTINCT kind FROM stock_movements")}
-    assert {"returned", "transfer_in", "transfer_out", "counted", "adjusted"} <= kinds
+    assert {"returned", "transfer_in", "transfer_out", "counted", "adjusted", "to_partner", "mailed"} <= kinds
+    reasons = {row[0] for row in generated.store.fetchall("SELECT DISTINCT reason FROM stock_movements")}
+    assert "parcel returned" in reasons
+
+
+@pytest.mark.parametrize("funding", ["SOR", None])
+def test_who_it_went_to_adds_up_to_what_left_and_partners_figures_stand_apart(
+    generated: Program, tmp_path: Path, funding: str | None
+) -> None:
+    """Units by channel and recipient type = distributed + issued to partners + mailed, per item; the partner
+    channel = the partner section's issues; and what partners reported handing out onward is shown as they
+    reported it, in no column of the program's own."""
+    start, end = generated.last_day - timedelta(days=55), generated.last_day
+    path = tmp_path / "who.xlsx"
+    tables = write(generated, path, funding, start, end)
+    summary = sheets(path)["Summary"]
+    left = {
+        r["SKU"]: int(r["Distributed"]) + int(r["Issued to partners"]) + int(r["Mailed (less parcels returned)"])
+        for r in tables["summary"].records()
+    }
+    who = table(summary, "Channel").records()
+    by_sku: dict[str, int] = defaultdict(int)
+    for record in who:
+        by_sku[record["SKU"]] += int(record["Quantity"])
+    assert {k: v for k, v in by_sku.items() if v} == {k: v for k, v in left.items() if v}
+    partner_channel = sum(int(r["Quantity"]) for r in who if r["Channel"] == "Partner organisation")
+    issued = table(summary, "Partner").records()
+    assert (
+        partner_channel
+        == sum(int(r["Issued"]) for r in issued)
+        == sum(int(r["Issued to partners"]) for r in tables["summary"].records())
+    )
+    assert partner_channel > 0 and {r["Code"] for r in issued} == {"SHELTER-1"}
+    mailed = sum(int(r["Quantity"]) for r in who if r["Channel"] == "Mail")
+    assert mailed == sum(int(r["Mailed (less parcels returned)"]) for r in tables["summary"].records()) > 0
+    # The partner's own figures: in their table, never in a balance (they are not the program's stock).
+    generated.app.report_back(partner="SHELTER-1", starts_on=start, ends_on=end - timedelta(days=1),
+                              kits_distributed=987_654, reversals_reported=3, kits_remaining=12,
+                              actor=ADMIN)  # fmt: skip
+    again = tmp_path / "who-again.xlsx"
+    tables_again = write(generated, again, funding, start, end)
+    reported = table(
+        sheets(again)["Summary"], "Partner", after=_row_of(sheets(again)["Summary"], "What partners")
+    ).records()
+    assert [(r["Code"], r["Naloxone kits handed out onward"]) for r in reported] == [("SHELTER-1", 987_654)]
+    assert tables_again["summary"].records() == tables["summary"].records()
+    assert all(987_654 not in row for t in tables_again.values() for row in t.rows)
+
+
+def _row_of(rows: list[list[object]], starting: str) -> int:
+    return next(i for i, row in enumerate(rows) if row and isinstance(row[0], str) and row[0].startswith(starting))
 
 
 def test_a_generated_programs_report_reconciles_on_each_database(generated_on: Program, tmp_path: Path) -> None:

@@ -14,8 +14,22 @@ from openpyxl import load_workbook
 from inventory.application import InventoryApplication
 from inventory.domain import StockLedger
 
-FLOW_HEADINGS = ("Received", "Transferred in", "Transferred out", "Distributed")
-SIGNS = {"Received": 1, "Transferred in": 1, "Transferred out": -1, "Distributed": -1}
+FLOW_HEADINGS = (
+    "Received",
+    "Transferred in",
+    "Transferred out",
+    "Distributed",
+    "Issued to partners",
+    "Mailed (less parcels returned)",
+)
+SIGNS = {
+    "Received": 1,
+    "Transferred in": 1,
+    "Transferred out": -1,
+    "Distributed": -1,
+    "Issued to partners": -1,
+    "Mailed (less parcels returned)": -1,
+}
 
 
 def sheets(path: Path | str) -> dict[str, list[list[Any]]]:
@@ -85,6 +99,12 @@ def _lots_moved(event: Any) -> list[tuple[str | None, str, str | None, int]]:
         return [(event.funding_source, "received", None, event.quantity)]
     if isinstance(event, StockLedger.Distributed):
         return [(p["funding_source"], "distributed", None, -p["quantity"]) for p in event.picks]
+    if isinstance(event, StockLedger.IssuedToPartner):
+        return [(p["funding_source"], "to_partner", None, -p["quantity"]) for p in event.picks]
+    if isinstance(event, StockLedger.Mailed):
+        return [(p["funding_source"], "mailed", None, -p["quantity"]) for p in event.picks]
+    if isinstance(event, StockLedger.MailReturned):
+        return [(r["funding_source"], "mailed", None, r["quantity"]) for r in event.lots]
     if isinstance(event, StockLedger.Dispatched):
         return [(p["funding_source"], "transfer_out", None, -p["quantity"]) for p in event.picks]
     if isinstance(event, StockLedger.Arrived | StockLedger.Returned):
@@ -113,7 +133,7 @@ def expected_summary(
             continue
         if move.kind == "adjusted":
             row[f"adjusted:{move.reason}"] += move.quantity
-        elif move.kind in ("transfer_out", "distributed"):
+        elif move.kind in ("transfer_out", "distributed", "to_partner", "mailed"):
             row[move.kind] -= move.quantity
         else:
             row[move.kind] += move.quantity

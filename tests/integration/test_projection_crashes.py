@@ -316,6 +316,9 @@ class LogWriter:
             refill_reason=None,
             actor=f"{site.lower()}@example.org",
             occurred_at=moment,
+            recipient="person_who_uses_drugs",
+            for_others=self.rng.choice((0, 0, 0, 2)),
+            channel="outreach" if self.rng.random() < 0.2 else "fixed_site",
         )
         self.touch(encounter)
         self.encounters += 1
@@ -352,6 +355,9 @@ class LogWriter:
             syringes_collected=self.rng.choice((0, 50, 120)),
             actor=actor,
             occurred_at=moment,
+            recipient="unknown",
+            for_others=0,
+            channel="fixed_site",
         )
         self.touch(tally)
 
@@ -420,6 +426,16 @@ class LogWriter:
             occurred_at=moment,
         )
         self.app.submit_purchase_order(order_id=order["id"], actor=ADMIN, occurred_at=moment)
+        # Who it went to: a recipient type, a partner supplied and reporting back, a parcel.
+        self.app.add_recipient_type(code="peer_worker", name="Peer worker", actor=ADMIN)
+        self.app.register_partner(code="SHELTER-1", name="Harbour Shelter", kind="shelter",
+                                  contact_role="Shelter manager", actor=ADMIN)  # fmt: skip
+        self.app.issue_to_partner(key="crash-partner-1", site="WH", partner="SHELTER-1",
+                                  lines=[{"sku": "FTS", "quantity": 10}], actor=ADMIN, occurred_at=moment)  # fmt: skip
+        self.app.report_back(partner="SHELTER-1", starts_on=FIRST_DAY, ends_on=day - timedelta(days=1),
+                             kits_distributed=12, actor=ADMIN)  # fmt: skip
+        self.app.send_mail_order(key="crash-parcel-1", site="WH", lines=[{"sku": "FTS", "quantity": 10}],
+                                 carrier="Post", tracking="RR123456789CA", actor=ADMIN, occurred_at=moment)  # fmt: skip
         # Alert episodes, so the alerts read model has rows: one raised, told, acknowledged, resolved and
         # raised again; one still open.
         low = Alert(kind=AlertKind.BELOW_REORDER_POINT, site="VAN-1", sku="FTS", lot=None)

@@ -85,8 +85,24 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("post", "/api/v1/receipts/{position}/correction"): lambda ids: {"quantity": 1, "reason": "wrong_quantity"},
     ("post", "/api/v1/adjustments/{position}/correction"): lambda ids: {"quantity": -1, "reason": "wrong_quantity"},
     ("post", "/api/v1/counts/{position}/correction"): lambda ids: {"quantity": 999, "reason": "wrong_quantity"},
+    # Who it went to: partners, what they are issued and report back, parcels, recipient types.
+    ("post", "/api/v1/partners"): lambda ids: {"code": f"P-{ids['n']}", "name": "A shelter", "kind": "shelter",
+                                               "contact_role": "Shelter manager"},
+    ("post", "/api/v1/partner-issues"): lambda ids: {"site": "VAN-1", "partner": "SHELTER-1",
+                                                     "lines": [dict(LINE, lot="N-VAN")]},
+    ("post", "/api/v1/partner-issues/{issue_id}/void"): lambda ids: {"reason": "wrong_site"},
+    ("post", "/api/v1/partners/{partner}/reports"): lambda ids: {"starts_on": day(30).isoformat(),
+                                                                 "ends_on": day(2).isoformat(), "kits_distributed": 4},
+    ("post", "/api/v1/mail-orders"): lambda ids: {"site": "VAN-1", "lines": [dict(LINE, lot="N-VAN")],
+                                                  "carrier": "Canada Post", "tracking": "RR123456789CA",
+                                                  "recipient": "person_who_uses_drugs"},
+    ("post", "/api/v1/mail-orders/{mail_order_id}/returned"): lambda ids: {},
+    ("post", "/api/v1/mail-orders/{mail_order_id}/void"): lambda ids: {"reason": "did_not_happen"},
+    ("post", "/api/v1/recipient-types"): lambda ids: {"code": "t_" + re.sub(r"\W", "_", ids["n"]).lower(),
+                                                      "name": "A kind of recipient"},
 }  # fmt: skip
-KEYED = ("/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits")
+KEYED = ("/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits", "/api/v1/partner-issues",
+         "/api/v1/mail-orders")  # fmt: skip
 LEDGER_EVENTS = [name for name, value in vars(StockLedger).items() if isinstance(value, type)]
 SECRET_FIELDS = {"password"}  # anything goes but what cannot be encoded: never stored, never shown
 
@@ -148,6 +164,8 @@ def program(flask_app: Flask, staff: dict[str, Caller], inventory: Any) -> Ids:
                                           # before any entry dated in the past (a tally two days ago)
                                           "occurred_at": noon(60)}))  # fmt: skip
     order = ok(root.post("/api/v1/purchase-orders", VALID[("post", "/api/v1/purchase-orders")]({"n": "X"})))
+    ok(root.post("/api/v1/partners", {"code": "SHELTER-1", "name": "Harbour Shelter", "kind": "shelter",
+                                      "contact_role": "Shelter manager"}))  # fmt: skip
     ok(root.post(f"/api/v1/purchase-orders/{order['id']}/submit", {}), 200)
     inventory.set_password(email=STAFF["purchasing"], password="a password for the fuzzer", actor="tests")
     return {"order_id": order["id"], "password": "a password for the fuzzer"}
@@ -172,6 +190,12 @@ def fresh(root: Caller, template: str, n: str) -> dict[str, str]:
     if "{visit_id}" in template:
         visit = {"site": "VAN-1", "lines": [dict(LINE, lot="N-VAN")]}
         return {"visit_id": ok(root.post("/api/v1/encounters", visit, key=f"fresh-visit-{n:0>6}"))["id"]}
+    if "{issue_id}" in template:
+        issue = VALID[("post", "/api/v1/partner-issues")]({"n": n})
+        return {"issue_id": ok(root.post("/api/v1/partner-issues", issue, key=f"fresh-issue-{n:0>6}"))["id"]}
+    if "{mail_order_id}" in template:
+        parcel = VALID[("post", "/api/v1/mail-orders")]({"n": n})
+        return {"mail_order_id": ok(root.post("/api/v1/mail-orders", parcel, key=f"fresh-parcel-{n:0>6}"))["id"]}
     if "{tally_id}" in template:
         tally = VALID[("post", "/api/v1/tallies")]({"n": n})
         return {"tally_id": ok(root.post("/api/v1/tallies", tally, key=f"fresh-tally-{n:0>6}"))["id"]}
@@ -193,7 +217,7 @@ def valid_request(
 ) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """The path values, body and headers of VALID's request for (method, template), the n-th sent."""
     body = VALID[(method, template)]({"n": n, "password": program["password"]})
-    values = {"code": "WH", "sku": "NALOX-4MG", "order_id": program["order_id"]}
+    values = {"code": "WH", "sku": "NALOX-4MG", "order_id": program["order_id"], "partner": "SHELTER-1"}
     if "{transfer_id}" in template:
         values["transfer_id"] = a_transfer(root)
     if "{token_id}" in template:

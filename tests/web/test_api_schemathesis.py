@@ -113,6 +113,9 @@ class Seeded:
     orders: list[str]
     visits: list[str]
     tallies: list[str]
+    partners: list[str]
+    issues: list[str]
+    parcels: list[str]
     # The log positions of receipts, adjustments and counts, by kind and verb ("receipts/void").
     positions: dict[str, list[int]]
     cases: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -212,6 +215,30 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         count = inventory.count_stock(site="WH", sku="SYR-1ML", lot="S1", counted=5100 + n, actor=actor)
         for kind, entry in (("receipts", receipt), ("adjustments", adjustment), ("counts", count)):
             positions[f"{kind}/{verb}"].append(entry["position"])
+    # A partner, issues to it and parcels to void or see come back (three of each, as above).
+    inventory.register_partner(code="SHELTER-1", name="Harbour Shelter", kind="shelter", contact_role="Manager",
+                               actor=actor)  # fmt: skip
+    issues = [
+        inventory.issue_to_partner(
+            key=f"seeded-issue-{n:04d}",
+            site="WH",
+            partner="SHELTER-1",
+            lines=[{"sku": "SYR-1ML", "quantity": 10}],
+            actor=actor,
+        )["id"]
+        for n in range(3)
+    ]
+    parcels = [
+        inventory.send_mail_order(
+            key=f"seeded-parcel-{n:04d}",
+            site="WH",
+            lines=[{"sku": "SYR-1ML", "quantity": 10}],
+            carrier="Post",
+            tracking=f"RR12345678{n}CA",
+            actor=actor,
+        )["id"]
+        for n in range(3)
+    ]
     found.projector.catch_up()
     yield Seeded(
         app=app,
@@ -224,6 +251,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         orders=[str(o) for o in orders],
         visits=[str(v) for v in visits],
         tallies=[str(t) for t in tallies],
+        partners=["SHELTER-1"],
+        issues=[str(i) for i in issues],
+        parcels=[str(p) for p in parcels],
         positions=positions,
     )
     found.close()
@@ -246,6 +276,9 @@ NAMES = {
     "order_id": "orders",
     "visit_id": "visits",
     "tally_id": "tallies",
+    "partner": "partners",
+    "issue_id": "issues",
+    "mail_order_id": "parcels",
 }
 
 
@@ -337,7 +370,7 @@ def test_api_conforms_to_its_openapi_document(case: Case[Any], seeded: Seeded) -
     if mode == GenerationMode.POSITIVE:
         _point_at_seeded(case, seeded)
         _awkward_text(case)
-        if case.operation.path.endswith("/encounters"):
+        if case.operation.path.endswith(("/encounters", "/partner-issues", "/mail-orders")):
             # A new visit key for each valid case: generated keys repeat (Hypothesis favours
             # "00000000"), and a key reused with another body is refused, so no visit would record.
             headers["Idempotency-Key"] = f"schemathesis-{sum(seeded.cases[case.operation.label].values()):06d}"
@@ -388,6 +421,9 @@ def test_every_operation_needs_a_token(label: str, seeded: Seeded) -> None:
         "token_id": "0123456789abcdef",
         "visit_id": seeded.visits[0],
         "tally_id": seeded.tallies[0],
+        "partner": seeded.partners[0],
+        "issue_id": seeded.issues[0],
+        "mail_order_id": seeded.parcels[0],
         "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
     }
     path_parameters = {parameter.name: names[parameter.name] for parameter in operation.path_parameters}
@@ -431,6 +467,9 @@ def _with_body(label: str, seeded: Seeded) -> tuple[Any, dict[str, Any]]:
         "order_id": seeded.orders[0],
         "visit_id": seeded.visits[0],
         "tally_id": seeded.tallies[0],
+        "partner": seeded.partners[0],
+        "issue_id": seeded.issues[0],
+        "mail_order_id": seeded.parcels[0],
         "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
     }
     return operation, {parameter.name: names[parameter.name] for parameter in operation.path_parameters}

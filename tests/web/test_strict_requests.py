@@ -44,6 +44,14 @@ WRITES = [
     ("POST", "/api/v1/receipts/1/correction"),
     ("POST", "/api/v1/adjustments/1/correction"),
     ("POST", "/api/v1/counts/1/correction"),
+    ("POST", "/api/v1/partners"),
+    ("POST", "/api/v1/partner-issues"),
+    ("POST", "/api/v1/partner-issues/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
+    ("POST", "/api/v1/partners/SHELTER-1/reports"),
+    ("POST", "/api/v1/mail-orders"),
+    ("POST", "/api/v1/mail-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/returned"),
+    ("POST", "/api/v1/mail-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
+    ("POST", "/api/v1/recipient-types"),
 ]
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

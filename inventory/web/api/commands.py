@@ -34,7 +34,7 @@ def request_key(required: bool = False) -> str | None:
     key = request.headers.get(KEY_HEADER, "").strip()
     if not key:
         if required:
-            abort(400, message=f"Send an {KEY_HEADER} header (8 to 100 characters, new for each visit).")
+            abort(400, message=f"Send an {KEY_HEADER} header (8 to 100 characters, new for each record sent).")
         return None
     if not 8 <= len(key) <= 100 or not key.isprintable():
         abort(400, message=f"The {KEY_HEADER} header must be 8 to 100 printable characters.")

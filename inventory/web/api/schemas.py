@@ -268,6 +268,26 @@ class IssueLineIn(Strict):
     lot = Lot(load_default=None, allow_none=True)
 
 
+def recipient_type() -> fields.String:
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Who it was for: a recipient type's code (person_who_uses_drugs, friend_or_family, "
+            "staff_other_org, other, or one an admin added); unknown if not given"
+        },
+    )
+
+
+def channel_choice() -> fields.String:
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(rules.CHANNELS),
+        metadata={"description": "How it left; the site's usual channel if not given"},
+    )
+
+
 class EncounterIn(Strict):
     site = Code(required=True)
     lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=0, max=30))
@@ -275,6 +295,14 @@ class EncounterIn(Strict):
     reversals_reported = fields.Integer(load_default=0, validate=within(rules.VISIT_REVERSALS))
     syringes_collected = fields.Integer(load_default=0, validate=within(rules.VISIT_SYRINGES))
     refill_reason = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(rules.REFILL_REASONS))
+    recipient = recipient_type()
+    for_others = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=within(rules.VISIT_FOR_OTHERS),
+        metadata={"description": "Collecting for others: about how many other people this reaches (0: only themself)"},
+    )
+    channel = channel_choice()
     occurred_at = moment()
 
 
@@ -292,6 +320,14 @@ class TallyIn(Strict):
     visits = fields.Integer(required=True, validate=within(rules.SHIFT_VISITS))
     reversals_reported = fields.Integer(load_default=0, validate=within(rules.SHIFT_REVERSALS))
     syringes_collected = fields.Integer(load_default=0, validate=within(rules.SHIFT_SYRINGES))
+    recipient = recipient_type()
+    for_others = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=within(rules.SHIFT_FOR_OTHERS),
+        metadata={"description": "About how many other people the shift's visitors collected for"},
+    )
+    channel = channel_choice()
 
 
 class AskedLineIn(Strict):
@@ -362,6 +398,9 @@ class EncounterOut(Schema):
     reversals_reported = fields.Integer(required=True)
     syringes_collected = fields.Integer(required=True)
     refill_reason = fields.String(required=True, allow_none=True)
+    recipient = fields.String(required=True)
+    for_others = fields.Integer(required=True, allow_none=True)
+    channel = fields.String(required=True)
     actor = fields.String(required=True)
     voided = fields.String(allow_none=True, metadata={"description": "Why the visit was voided; null if it stands"})
 
@@ -377,6 +416,9 @@ class TallyOut(Schema):
     visits = fields.Integer(required=True)
     reversals_reported = fields.Integer(required=True)
     syringes_collected = fields.Integer(required=True)
+    recipient = fields.String(required=True)
+    for_others = fields.Integer(required=True, allow_none=True)
+    channel = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)
     recorded_at = fields.DateTime(required=True)
     actor = fields.String(required=True)

@@ -15,21 +15,25 @@ from inventory.web.pages import (
     dashboard,
     encounters,
     exports,
+    mail,
     offline,
     order_receiving,
+    partners,
     purchase_orders,
     receiving,
     stock,
     tallies,
     transfers,
+    vending,
 )
 from inventory.web.pages.auth import init_auth
-from inventory.web.pages.common import current_link, day_shown, moment_shown, nav_links
+from inventory.web.pages.common import current_link, day_shown, home_url, moment_shown, nav_links
 from inventory.web.services import services
 
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
-    *(stock, corrections, alerts, audit, exports, admin, purchase_orders, order_receiving, account),
+    *(stock, corrections, alerts, audit, exports, admin, purchase_orders, order_receiving, account, partners, mail),
+    vending,
 )
 
 
@@ -39,6 +43,7 @@ def register_pages(app: Flask) -> None:
         app.register_blueprint(area.bp)
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["current_link"] = current_link
+    app.jinja_env.globals["home_url"] = home_url
     # Dates and times as people read them ("Wed 2 Dec", "Wed 2 Dec, 01:08"), in the program's time zone:
     # the one formatter (inventory.domain.time_words), for dates, datetimes and a read model's ISO text.
     app.jinja_env.filters["day_words"] = day_shown

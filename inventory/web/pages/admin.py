@@ -27,7 +27,12 @@ from inventory.web.services import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-KIND_LABELS = {SiteKind.WAREHOUSE: "Warehouse", SiteKind.FIXED: "Fixed site", SiteKind.MOBILE: "Mobile van"}
+KIND_LABELS = {
+    SiteKind.WAREHOUSE: "Warehouse",
+    SiteKind.FIXED: "Fixed site",
+    SiteKind.MOBILE: "Mobile van",
+    SiteKind.VENDING_MACHINE: "Vending machine",
+}
 CATEGORY_LABELS = {
     Category.NALOXONE: "Naloxone",
     Category.SYRINGE: "Syringes",
@@ -43,6 +48,7 @@ ROLE_LABELS = {
     Role.PURCHASING: "Purchasing",
     Role.GRANT_MANAGER: "Grant manager",
     Role.AUDITOR: "Auditor",
+    Role.PARTNER: "Partner organisation (its own page only)",
 }
 
 

@@ -20,7 +20,7 @@ from inventory.application.access import Action
 from inventory.application.users import EMAIL, MIN_PASSWORD
 from inventory.domain.errors import InvalidInput
 from inventory.domain.users import Role
-from inventory.projections import queries, staff
+from inventory.projections import queries, reach_queries, staff
 from inventory.web.pages.admin import ROLE_LABELS, actor, bp, confirm_page, form_page
 from inventory.web.pages.common import page
 from inventory.web.pages.signed_in import devices, tokens
@@ -28,6 +28,7 @@ from inventory.web.services import services
 
 PASSWORD_HINT = f"At least {MIN_PASSWORD} characters. Tell it to them in person, not by email."
 NO_SITE = "A coordinator needs at least one site."
+NO_PARTNER = "Choose the partner organisation this account reports for."
 BAD_EMAIL = "Enter a valid email address, like name@example.org."
 SITES_HINT = "Only site coordinators are limited to sites; every other role sees all sites."
 
@@ -42,9 +43,14 @@ class CheckboxesField(SelectMultipleField):
 class AccessForm(FlaskForm):
     role = SelectField("Role", choices={role.value: label for role, label in ROLE_LABELS.items()})
     sites = CheckboxesField("Sites", choices={})
+    partner = SelectField("Partner organisation (for a partner account)", choices={}, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.partner.choices = {
+            "": "None (staff)",
+            **{p["code"]: f"{p['name']} ({p['code']})" for p in reach_queries.partners(services().store)},
+        }
         # {value: label}: tuples as choices are deprecated in WTForms 3.3.
         self.sites.choices = {
             s["code"]: f"{s['code']} · {s['name']}" + ("" if s["is_open"] else " (closed)")
@@ -58,7 +64,14 @@ class AccessForm(FlaskForm):
         if self.role.data == Role.COORDINATOR and not self.sites.data and not self.sites.errors:
             self.sites.errors = [*self.sites.errors, NO_SITE]
             valid = False
+        if self.role.data == Role.PARTNER and not self.partner.data and not self.partner.errors:
+            self.partner.errors = [*self.partner.errors, NO_PARTNER]
+            valid = False
         return valid
+
+    def chosen_partner(self) -> str | None:
+        """The partner organisation, for a partner account; staff belong to none."""
+        return (self.partner.data or None) if self.role.data == Role.PARTNER else None
 
     def chosen_sites(self) -> list[str]:
         """The sites ticked, for a coordinator; other roles cover every site, so none are kept."""
@@ -141,6 +154,7 @@ def new_user() -> ResponseReturnValue:
             email=form.email.data or "",
             role=form.role.data or "",
             sites=form.chosen_sites(),
+            partner=form.chosen_partner(),
             password=form.password.data or "",
             actor=actor(),
         )
@@ -167,9 +181,15 @@ def user(email: str) -> ResponseReturnValue:
         if form.role.data != Role.ADMIN:
             _not_yourself(row["email"], "take the admin role from", "role")
         found = services().app.change_access(
-            email=row["email"], role=form.role.data or "", sites=form.chosen_sites(), actor=actor()
+            email=row["email"],
+            role=form.role.data or "",
+            sites=form.chosen_sites(),
+            partner=form.chosen_partner(),
+            actor=actor(),
         )
         where = ", ".join(found["sites"]) if found["role"] == Role.COORDINATOR else "all sites"
+        if found["role"] == Role.PARTNER:
+            where = f"the page of partner {found['partner']} only"
         return f"{found['email']} is now {ROLE_LABELS[found['role']].lower()} ({where})."
 
     return form_page(

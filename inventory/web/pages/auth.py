@@ -82,7 +82,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("dashboard.home")
+    return url_for("dashboard.home")  # a partner account goes on to its own page (common.partners_start_at_their_page)
 
 
 def start_session(principal: Principal) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -67,6 +67,27 @@ def page(action: Action) -> Callable[[V], V]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def home_url(who: Principal | None = None) -> str:
+    """Where a person starts: the dashboard; for a partner organisation's account, its own partner's page."""
+    who = who or getattr(current_user, "principal", None)
+    if isinstance(who, Principal) and who.partner and not who.can(Action.READ_STOCK):
+        return url_for("partners.show", partner=who.partner)
+    return url_for("dashboard.home")
+
+
+def partners_start_at_their_page(view: V) -> V:
+    """For the home page: a partner organisation's account is sent to its own page (it sees nothing else)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        who = getattr(current_user, "principal", None)
+        if isinstance(who, Principal) and who.partner and not who.can(Action.READ_STOCK):
+            return redirect(home_url(who))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def visible_sites(who: Principal, *, open_only: bool = False) -> list[dict[str, Any]]:
@@ -140,6 +161,8 @@ NAV = (
     NavLink("admin.index", "Admin", Action.MANAGE_CATALOG),
     NavLink("admin.levels", "Stock levels", Action.SET_LEVELS),
     NavLink("purchase_orders.index", "Purchase orders", Action.PURCHASE),
+    NavLink("partners.index", "Partners", Action.SUPPLY_PARTNERS),
+    NavLink("mail.index", "Mail orders", Action.RECORD_ENCOUNTER),
 )
 
 

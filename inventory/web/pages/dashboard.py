@@ -11,11 +11,11 @@ from flask import Blueprint, render_template, request
 from inventory.application.access import Action
 from inventory.domain.expiry import SOON_DAYS, expired_on, expires_soon
 from inventory.domain.values import Category
-from inventory.projections import queries
+from inventory.projections import queries, reach_queries
 from inventory.projections.alerts import open_alerts, sentence
 from inventory.web.pages.admin import CATEGORY_LABELS
 from inventory.web.pages.attention import needs_attention
-from inventory.web.pages.common import allow, page, principal, today, visible_sites
+from inventory.web.pages.common import allow, page, partners_start_at_their_page, principal, today, visible_sites
 from inventory.web.pages.movements import unit_word
 from inventory.web.services import services
 
@@ -78,6 +78,54 @@ def weekly_by_category(
     return charts
 
 
+REACH_DAYS = 28
+
+
+def who_it_went_to(
+    rows: list[dict[str, Any]], items: list[dict[str, Any]], labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One chart per category, in its own units: what left by channel (fixed site, outreach, van, mail, vending
+    machine, partner), each bar split by recipient type. The same shape as the weekly charts, none partial."""
+    about = {item["sku"]: item for item in items}
+    by_category: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        category = str(about.get(row["sku"], {}).get("category") or "other")
+        by_category[category][(row["channel_label"], row["recipient"])] += int(row["quantity"])
+    charts = []
+    for category in sorted(by_category, key=lambda c: (CHART_ORDER.index(c) if c in CHART_ORDER else 99, c)):
+        figures = by_category[category]
+        channels = sorted({channel for channel, _ in figures})
+        recipients = sorted({recipient for _, recipient in figures})
+        units = {str(about[s].get("unit") or "unit") for s in about if about[s].get("category") == category}
+        charts.append(
+            {
+                "id": f"who-{category}",
+                "title": CATEGORY_LABELS.get(Category(category), category) if category in KNOWN else category,
+                "unit": unit_word(2, units.pop()) if len(units) == 1 else "units",
+                "labels": channels,
+                "partial": -1,
+                "series": [
+                    {
+                        "label": reach_queries.recipient_label(labels, recipient),
+                        "data": [figures.get((channel, recipient), 0) for channel in channels],
+                    }
+                    for recipient in recipients
+                ],
+            }
+        )
+    return charts
+
+
+def reached(store: Any, start: date, end: date, shown: list[str], everywhere: bool) -> dict[str, int]:
+    """Contacts in the period, those collecting for others, and the other people they reach (their estimate)."""
+    rows = (
+        reach_queries.contacts_by_channel(store, start, end)
+        if everywhere
+        else [row for site in shown for row in reach_queries.contacts_by_channel(store, start, end, site)]
+    )
+    return {key: sum(int(row[key]) for row in rows) for key in ("contacts", "collecting_for_others", "people_reached")}
+
+
 def from_tallies(rows: list[dict[str, Any]], first_day: date, names: dict[str, str]) -> dict[str, int]:
     """What of the weeks' figures was recorded on shift tallies rather than visit by visit, by item name."""
     counted: dict[str, int] = defaultdict(int)
@@ -117,6 +165,7 @@ def tiles(store: Any, today: date, site: str | None, shown: list[str]) -> list[d
 
 
 @bp.get("/")
+@partners_start_at_their_page
 @page(Action.READ_STOCK)
 def home() -> str:
     who = principal()
@@ -140,6 +189,13 @@ def home() -> str:
     monday = day - timedelta(days=day.weekday())
     first = monday - timedelta(weeks=WEEKS - 1)
     totals = [row for row in queries.daily_totals(store, first, day, chosen) if row["site"] in shown]
+    since = day - timedelta(days=REACH_DAYS - 1)
+    everywhere = who.all_sites and not chosen
+    reach = (
+        reach_queries.reach_by_channel(store, since, day)
+        if everywhere
+        else [row for site in shown for row in reach_queries.reach_by_channel(store, since, day, site)]
+    )
     return render_template(
         "pages/dashboard.html",
         sites=sites,
@@ -152,6 +208,9 @@ def home() -> str:
         charts=weekly_by_category(totals, first, day, catalog),
         from_tallies=from_tallies(totals, first, names),
         tiles=tiles(store, day, chosen, shown),
+        who_charts=who_it_went_to(reach, catalog, reach_queries.recipient_types(store, active_only=False)),
+        reached=reached(store, since, day, shown, everywhere),
+        reach_days=REACH_DAYS,
         attention=needs_attention(who, store, shown, day, services().app.zone),
         today=day,
     )

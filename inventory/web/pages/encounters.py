@@ -20,11 +20,14 @@ from inventory.domain.discards import DISCARD_REASONS as REASONS_TO_DISCARD
 from inventory.domain.errors import IdempotencyConflict, InventoryError
 from inventory.domain.expiry import expired_on
 from inventory.domain.participant import check_participant_code
+from inventory.domain.reach import PERSON_WHO_USES_DRUGS, REFILL_REASONS, channel_for_site
 from inventory.domain.values import Category
 from inventory.projections import queries
 from inventory.web.errors import status_for
 from inventory.web.pages.common import field_error, page, principal, today, visible_sites
 from inventory.web.pages.fields import within
+from inventory.web.pages.movements import option
+from inventory.web.pages.reach import channel_options, recipient_options
 from inventory.web.services import services
 
 bp = Blueprint("encounters", __name__)
@@ -32,33 +35,29 @@ bp = Blueprint("encounters", __name__)
 
 @dataclass(frozen=True)
 class Bundle:
-    """A preset hand-out: quantities by category, filled in with the site's item of each category."""
+    """A preset hand-out: quantities by category, filled in with the site's item of each category, and who it
+    is for (a person who uses drugs, collecting for `for_others` more people)."""
 
     id: str
     label: str
     contents: tuple[tuple[Category, int], ...]
+    for_others: int = 0
+    recipient: str = PERSON_WHO_USES_DRUGS
 
 
 # The common hand-outs, one tap each. A bundle is offered where the site stocks every category in it.
 BUNDLES = (
     Bundle("naloxone-2-syringes-10", "2 naloxone kits + 10 syringes", ((Category.NALOXONE, 2), (Category.SYRINGE, 10))),
     Bundle("naloxone-1", "1 naloxone kit", ((Category.NALOXONE, 1),)),
+    Bundle("naloxone-4-for-others", "4 naloxone kits, collecting for 3 others", ((Category.NALOXONE, 4),), 3),
     Bundle("syringes-10", "Syringes 10", ((Category.SYRINGE, 10),)),
     Bundle("test-strips-5", "Test strips 5", ((Category.TEST_STRIP, 5),)),
 )
 
+
 # Items are listed naloxone first (what matters most in a hurry); syringes go by tens.
 CATEGORY_ORDER = {category.value: index for index, category in enumerate(Category)}
 STEP = {Category.SYRINGE.value: 10}
-REFILL_LABELS = {
-    "used_on_overdose": "Used on an overdose",
-    "lost": "Lost",
-    "stolen": "Stolen",
-    "expired": "Expired",
-    "given_away": "Given to someone else",
-    "first_kit": "First kit",
-    "other": "Other",
-}
 # Why a visit kept offline that the server could not record is discarded: a fixed list, never free text.
 DISCARD_REASONS = tuple(REASONS_TO_DISCARD.items())
 NOTHING_HANDED_OUT = (
@@ -137,17 +136,27 @@ class EncounterForm(FlaskForm):
     syringes_collected = count("Used syringes collected", rules.VISIT_SYRINGES)
     refill_reason = SelectField(
         "Naloxone refill reason",
-        choices={"": "Not a refill", **{reason: REFILL_LABELS.get(reason, reason) for reason in rules.REFILL_REASONS}},
+        choices=[option("", "Not a refill"), *(option(code, label) for code, label in REFILL_REASONS.items())],
         default="",
     )
+    recipient = SelectField("Who it is for", default=PERSON_WHO_USES_DRUGS)
+    for_others = count(
+        "Collecting for others: about how many people", rules.VISIT_FOR_OTHERS, render_kw={"data-for-others": ""}
+    )
+    channel = SelectField("How it was handed out")
 
 
-def encounter_form(stocked: list[Stocked]) -> EncounterForm:
-    """The form for this site: the shared fields plus one stepper per item in stock."""
+def encounter_form(stocked: list[Stocked], site_kind: str) -> EncounterForm:
+    """The form for this site: the shared fields plus one stepper per item in stock; who it is for from the
+    recipient types (with any an admin added), how it left the site's usual way unless changed."""
     fields = {row.field: count(row.name, rules.COUNTED, render_kw={"data-item": row.sku}) for row in stocked}
     form_class = type("SiteEncounterForm", (EncounterForm,), fields)
     form = form_class()
     assert isinstance(form, EncounterForm)
+    form.recipient.choices = recipient_options()
+    form.channel.choices = channel_options(site_kind)
+    if form.channel.data is None:
+        form.channel.data = channel_for_site(site_kind)
     return form
 
 
@@ -196,7 +205,15 @@ def offered_bundles(stocked: list[Stocked]) -> list[dict[str, Any]]:
                 break
             fill[(enough or candidates)[0].field] = quantity
         else:
-            offered.append({"id": bundle.id, "label": bundle.label, "fill": fill})
+            offered.append(
+                {
+                    "id": bundle.id,
+                    "label": bundle.label,
+                    "fill": fill,
+                    "recipient": bundle.recipient,
+                    "for_others": bundle.for_others,
+                }
+            )
     return offered
 
 
@@ -209,6 +226,9 @@ def summary(result: dict[str, Any], names: dict[str, str]) -> str:
     parts = [", ".join(f"{names.get(line['sku'], line['sku'])}: {line['quantity']}" for line in result["lines"])]
     if result["syringes_collected"]:
         parts.append(f"{result['syringes_collected']} used syringes collected")
+    if result["for_others"]:
+        others = result["for_others"]
+        parts.append(f"collecting for {others} other{'s' if others != 1 else ''}")
     if result["reversals_reported"]:
         reversals = result["reversals_reported"]
         parts.append(f"{reversals} overdose reversal{'s' if reversals != 1 else ''} reported")
@@ -267,7 +287,7 @@ def new(site: str) -> ResponseReturnValue:
     place = next(s for s in queries.sites(services().store) if s["code"] == site)
     stocked = stocked_items(site, request.form)
     bundles = offered_bundles(stocked)
-    form = encounter_form(stocked)
+    form = encounter_form(stocked, place["kind"])
     if not form.key.data:
         set_value(form.key, new_key())
     status, filled = 200, None
@@ -288,6 +308,9 @@ def new(site: str) -> ResponseReturnValue:
                     reversals_reported=form.reversals_reported.data,
                     syringes_collected=form.syringes_collected.data,
                     refill_reason=form.refill_reason.data or None,
+                    recipient=form.recipient.data,
+                    for_others=form.for_others.data,
+                    channel=form.channel.data,
                     actor=principal().email,
                     occurred_at=None,
                 )
@@ -340,6 +363,8 @@ def fill_bundle(
         return 422, None
     for row in stocked:
         set_value(form[row.field], bundle["fill"].get(row.field, 0))
+    set_value(form.recipient, bundle["recipient"])
+    set_value(form.for_others, bundle["for_others"])
     return 200, str(bundle["label"])
 
 
@@ -351,4 +376,6 @@ def visits_today(site: str) -> int:
 def more_open(form: EncounterForm) -> bool:
     """Show the optional fields when one of them holds a value or an error."""
     optional = (form.participant_code, form.reversals_reported, form.syringes_collected, form.refill_reason)
+    if form.channel.errors:
+        return True
     return any(f.errors or (f.data not in (None, "", 0)) for f in optional)

@@ -79,6 +79,11 @@ def site_name(code: str) -> str:
     return next((s["name"] for s in queries.sites(services().store) if s["code"] == code), code)
 
 
+def site_kind(code: str) -> str:
+    """A site's kind (warehouse, fixed, mobile, vending machine) from the sites read model."""
+    return next((s["kind"] for s in queries.sites(services().store) if s["code"] == code), "fixed")
+
+
 def sites_for(action: Action) -> list[dict[str, Any]]:
     """The open sites where the signed-in person may do `action`."""
     who = principal()

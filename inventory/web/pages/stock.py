@@ -37,6 +37,8 @@ MOVEMENTS = {
     "returned": "Back (transfer cancelled)",
     "adjusted": "Adjusted",
     "counted": "Count variance",
+    "to_partner": "To a partner",
+    "mailed": "Mailed",
 }
 
 
@@ -153,6 +155,10 @@ def detail(row: dict[str, Any]) -> str:
         return f"Reference: {row['reference']}" if row["reference"] else ""
     if kind == "distributed":
         return "Visit"
+    if kind == "to_partner":
+        return f"Issued to partner {other}"
+    if kind == "mailed":
+        return "Parcel came back" if reason == "parcel returned" else "Parcel sent"
     if kind == "transfer_out":
         return f"To {other}"
     if kind == "transfer_in":

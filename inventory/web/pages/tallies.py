@@ -9,44 +9,35 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, StringField
-from wtforms.fields.core import Label
+from wtforms import FieldList, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
 from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
+from inventory.domain.reach import UNKNOWN, channel_for_site
 from inventory.domain.shifts import likely_shift, shift_times
 from inventory.domain.time_words import day_in_words, shift_in_words
 from inventory.projections import queries
 from inventory.web.pages.common import now, page, principal, today
 from inventory.web.pages.fields import DayField, within
+from inventory.web.pages.item_lines import ItemLine, label_lines, lines_entered, lines_in_words, on_hand_lines
 from inventory.web.pages.movements import (
     WholeNumber,
     choose_site,
     form_status,
     items_by_sku,
-    lots_on_hand,
     not_in_future,
-    plural,
     show_error,
+    site_kind,
     site_name,
-    unit_word,
 )
+from inventory.web.pages.reach import channel_options, recipient_options
 from inventory.web.services import services
 
 bp = Blueprint("tallies", __name__)
 
 CLOCK = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="Enter a time like 21:30.")
-
-
-class TallyLine(Form):
-    sku = HiddenField()
-    quantity = WholeNumber(
-        "Handed out",
-        validators=[Optional(), within(rules.COUNTED)],
-        render_kw={"autocomplete": "off"},
-    )
 
 
 class TallyForm(FlaskForm):
@@ -68,7 +59,14 @@ class TallyForm(FlaskForm):
     syringes_collected = WholeNumber(
         "Used syringes collected", default=0, validators=[Optional(), within(rules.SHIFT_SYRINGES)]
     )
-    lines = FieldList(FormField(TallyLine), max_entries=200)
+    recipient = SelectField("Who the hand-outs were for", default=UNKNOWN)
+    for_others = WholeNumber(
+        "Visitors collecting for others: about how many people they reach",
+        default=0,
+        validators=[Optional(), within(rules.SHIFT_FOR_OTHERS)],
+    )
+    channel = SelectField("How they were handed out")
+    lines = FieldList(FormField(ItemLine), max_entries=200)
 
 
 @bp.get("/tally")
@@ -78,32 +76,24 @@ def choose() -> ResponseReturnValue:
     return choose_site(Action.RECORD_ENCOUNTER, "tallies.record", "pages/tallies/choose.html")
 
 
-def _stocked_items(site: str) -> list[str]:
-    """The items on hand at the site, by SKU: what a shift there can have handed out."""
-    return sorted({row["sku"] for row in lots_on_hand(site)})
-
-
 @bp.route("/sites/<site>/tally", methods=["GET", "POST"])
 @page(Action.RECORD_ENCOUNTER)
 def record(site: str) -> ResponseReturnValue:
     """The shift's date and hours, what it handed out per item, its visits, reversals and syringes collected."""
     items = items_by_sku()
-    skus = _stocked_items(site)
-    form = TallyForm(data={"key": secrets.token_urlsafe(16), "lines": [{"sku": sku} for sku in skus]})
+    form = TallyForm(data={"key": secrets.token_urlsafe(16), "lines": on_hand_lines(site)})
+    kind = site_kind(site)
+    form.recipient.choices = recipient_options(unknown="Mixed, or not noted")
+    form.channel.choices = channel_options(kind)
+    if form.channel.data is None:
+        form.channel.data = channel_for_site(kind)
     shift = None
     if request.method == "GET":
         shift = _likely_shift(form, site)
-    for entry in form.lines:
-        sku = entry.form.sku.data or ""
-        item = items.get(sku) or {"name": sku, "unit": "unit"}
-        entry.form.quantity.label = Label(entry.form.quantity.id, f"{item['name']} ({unit_word(2, item['unit'])})")
+    label_lines(form.lines, items)
     status = 200
     if form.validate_on_submit():
-        lines = [
-            {"sku": entry.form.sku.data, "quantity": entry.form.quantity.data}
-            for entry in form.lines
-            if entry.form.quantity.data
-        ]
+        lines = lines_entered(form.lines)
         try:
             tally = services().app.record_shift_tally(
                 key=form.key.data or "",
@@ -115,6 +105,9 @@ def record(site: str) -> ResponseReturnValue:
                 visits=form.visits.data or 0,
                 reversals_reported=form.reversals_reported.data or 0,
                 syringes_collected=form.syringes_collected.data or 0,
+                recipient=form.recipient.data,
+                for_others=form.for_others.data or 0,
+                channel=form.channel.data,
                 actor=principal().email,
             )
         except InventoryError as error:
@@ -145,17 +138,15 @@ def _likely_shift(form: TallyForm, site: str) -> str | None:
 
 def _show(form: TallyForm, error: InventoryError) -> None:
     """A refusal next to its field; a stock refusal (which names the item) at the top."""
-    if error.field and error.field.split(".")[0].split("[")[0] in ("visits", "starts_at", "ends_at", "shift_date"):
+    fields = ("visits", "starts_at", "ends_at", "shift_date", "recipient", "for_others", "channel")
+    if error.field and error.field.split(".")[0].split("[")[0] in fields:
         show_error(form, error)
     else:
         form.form_errors.append(error.message)
 
 
 def _said(tally: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
-    handed = ", ".join(
-        f"{plural(int(line['quantity']), items.get(line['sku'], {}).get('unit', 'unit'))} of {line['sku']}"
-        for line in tally["lines"]
-    )
+    handed = lines_in_words(tally["lines"], items)
     hours = (time.fromisoformat(tally["starts_at"]), time.fromisoformat(tally["ends_at"]))
     shift = shift_in_words(*shift_times(tally["shift_date"], *hours, services().app.zone))
     return (

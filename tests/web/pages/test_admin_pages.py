@@ -119,6 +119,7 @@ def test_admin_adds_a_coordinator_who_signs_in_and_then_changes_their_sites(
         "email": "night@example.org",
         "role": "auditor",
         "sites": [],
+        "partner": None,
         "active": True,
         "has_password": True,
         "tokens": [],

@@ -61,7 +61,14 @@ def test_each_category_has_its_own_chart_and_the_running_week_is_marked(
     page = html.unescape(people["admin"].get("/").get_data(as_text=True))
 
     found = charts(page)
-    assert list(found) == ["weekly-naloxone", "weekly-syringe"]
+    assert list(found) == ["weekly-naloxone", "weekly-syringe", "who-naloxone", "who-syringe"]
+    # Who it went to, the last four weeks: by channel (the van's), split by recipient (not asked by these visits).
+    who = found["who-naloxone"]
+    assert (who["labels"], [s["label"] for s in who["series"]], who["series"][0]["data"]) == (
+        ["Mobile van"],
+        ["Not recorded"],
+        [7],
+    )
     naloxone, syringes = found["weekly-naloxone"], found["weekly-syringe"]
     assert naloxone["unit"] == "kits" and syringes["unit"] == "syringes"
     assert [s["label"] for s in naloxone["series"]] == ["Naloxone 4 mg"]

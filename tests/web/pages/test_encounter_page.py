@@ -274,7 +274,7 @@ def test_every_input_has_a_label(stocked: dict[str, Person]) -> None:
 
 
 def test_quick_picks_follow_what_the_site_stocks(flask_app: Flask, stocked: dict[str, Person]) -> None:
-    # WH has naloxone but no syringes: only the naloxone-only pick is offered there.
+    # WH has naloxone but no syringes: only the naloxone-only picks are offered there.
     html = stocked["admin"].get("/sites/WH/encounters/new").get_data(as_text=True)
     offered = re.findall(r'name="bundle" value="([^"]+)"', html)
-    assert offered == ["naloxone-1"]
+    assert offered == ["naloxone-1", "naloxone-4-for-others"]

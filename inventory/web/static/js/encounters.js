@@ -23,6 +23,9 @@
           input.value = fill[input.id] || 0;
           input.removeAttribute("aria-invalid");
         });
+        // Who it is for comes with the quick pick (a person who uses drugs, collecting for some others or not).
+        if (form.elements.recipient && button.dataset.recipient) form.elements.recipient.value = button.dataset.recipient;
+        if (form.elements.for_others) form.elements.for_others.value = button.dataset.forOthers || 0;
         if (status) status.textContent = "Filled in: " + button.dataset.label + ". Check the amounts, then tap Record visit.";
         var submit = form.querySelector("[data-after-bundle]");
         if (submit) submit.focus();
@@ -197,13 +200,15 @@
     });
     var reversals = whole(form.elements.reversals_reported.value);
     var collected = whole(form.elements.syringes_collected.value);
+    var others = whole(form.elements.for_others.value);
     var code = form.elements.participant_code.value.trim().toUpperCase();
-    if (wrong || reversals < 0 || collected < 0) return { problem: "Enter whole numbers, 0 or more." };
+    if (wrong || reversals < 0 || collected < 0 || others < 0) return { problem: "Enter whole numbers, 0 or more." };
     if (!lines.length && !reversals && !collected) {
       return { problem: "Nothing is handed out: enter a quantity for at least one item, or tap a quick pick." };
     }
     var problem = codeProblem(code);
     if (problem) return { problem: problem };
+    if (others) label.push("collecting for " + plural(others, "other", "others"));
     if (collected) label.push(collected + " used syringes collected");
     if (reversals) label.push(plural(reversals, "overdose reversal", "overdose reversals") + " reported");
     // Only what the API records: never anything about the participant beyond the optional code.
@@ -219,6 +224,9 @@
         reversals_reported: reversals,
         syringes_collected: collected,
         refill_reason: form.elements.refill_reason.value || null,
+        recipient: form.elements.recipient.value || null,
+        for_others: others,
+        channel: form.elements.channel.value || null,
         occurred_at: new Date().toISOString()
       }
     };
@@ -231,6 +239,9 @@
     form.elements.syringes_collected.value = 0;
     form.elements.participant_code.value = "";
     form.elements.refill_reason.value = "";
+    form.elements.for_others.value = 0;
+    form.elements.recipient.value = form.elements.recipient.querySelector("option[selected]") ?
+      form.elements.recipient.querySelector("option[selected]").value : form.elements.recipient.options[0].value;
     form.elements.key.value = newKey();
   };
 

@@ -8,7 +8,7 @@
 // Signing out asks first when visits are still waiting, and forgets the kept pages.
 importScripts("/static/js/offline-queue.js");
 
-var VERSION = "v2"; // v2: the home and stock pages, as last read
+var VERSION = "v3"; // v2: the home and stock pages, as last read; v3: who a visit is for
 var SHELL = "visit-shell-" + VERSION; // scripts, styles, icon
 var PAGES = "visit-pages-" + VERSION; // the encounter pages: the coordinator's sites, items and quick picks
 var ASSETS = [
@@ -296,6 +296,9 @@ function visitFromForm(form, site) {
       reversals_reported: reversals,
       syringes_collected: collected,
       refill_reason: String(form.get("refill_reason") || "") || null,
+      recipient: String(form.get("recipient") || "") || null,
+      for_others: parseInt(form.get("for_others"), 10) || 0,
+      channel: String(form.get("channel") || "") || null,
       occurred_at: String(form.get("tapped_at") || "") || new Date().toISOString() // the tap, by the page's clock
     }
   };
