@@ -20,12 +20,15 @@ def users() -> None:
 @users.command("create")
 @click.argument("email")
 @click.option(
-    "--role", required=True, type=click.Choice(["admin", "coordinator", "purchasing", "grant_manager", "auditor"])
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "coordinator", "purchasing", "grant_manager", "auditor", "partner"]),
 )
 @click.option("--site", "sites", multiple=True, help="A site code the user works at (repeat for more).")
+@click.option("--partner", help="For a partner account: the code of its partner organisation.")
 @click.option("--password", help="Their password (asked for when left out at a terminal, else generated).")
-def create(email: str, role: str, sites: tuple[str, ...], password: str | None) -> None:
-    """Create a user with a role (coordinators need at least one --site)."""
+def create(email: str, role: str, sites: tuple[str, ...], partner: str | None, password: str | None) -> None:
+    """Create a user with a role (coordinators need at least one --site; a partner account its --partner)."""
     generated = False
     if password is None:
         if sys.stdin.isatty():
@@ -33,10 +36,13 @@ def create(email: str, role: str, sites: tuple[str, ...], password: str | None) 
         else:
             password, generated = secrets.token_urlsafe(12), True
     try:
-        user = services().app.register_user(email=email, role=role, sites=list(sites), password=password, actor="cli")
+        user = services().app.register_user(
+            email=email, role=role, sites=list(sites), partner=partner, password=password, actor="cli"
+        )
     except InventoryError as error:
         raise click.ClickException(error.message) from None
     where = f" at {', '.join(user['sites'])}" if user["sites"] else ""
+    where = f" for partner {user['partner']}" if user["partner"] else where
     click.echo(f"Created {user['email']} ({user['role']}{where}).")
     if generated:
         click.echo(f"Password: {password}")

@@ -4,10 +4,12 @@ key, each refused in words, a partner's own token limited to its own reports."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from inventory.application import InventoryApplication
-from tests.web.conftest import ADMIN, Caller, day, error, noon, ok
+from inventory.cli import main
+from tests.web.conftest import ADMIN, SEAL_KEY, Caller, day, error, noon, ok
 
 SHELTER = {"code": "SHELTER-1", "name": "Harbour Shelter", "kind": "shelter", "contact_role": "Shelter manager"}
 
@@ -88,3 +90,20 @@ def test_an_admin_adds_a_recipient_type_that_visits_may_then_name(supplied: dict
     visit = ok(supplied["coordinator"].post("/api/v1/encounters", asked, key="visit-peer-1"))
     assert (visit["recipient"], visit["channel"], visit["for_others"]) == ("peer_worker", "mobile_van", None)
     assert error(supplied["coordinator"].post("/api/v1/recipient-types", {"code": "x_y", "name": "X"}), 403)
+
+
+def test_the_cli_creates_a_partner_account_that_reports_for_its_partner(
+    supplied: dict[str, Caller], database_url: str, client: FlaskClient
+) -> None:
+    env = {"INVENTORY_DATABASE_URL": database_url, "INVENTORY_SEAL_KEY": SEAL_KEY}
+    made = CliRunner().invoke(main, ["users", "create", "clinic@example.org", "--role", "partner", "--partner",
+                                     "CLINIC-2", "--password", "a long pass phrase"], env=env)  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "Created clinic@example.org (partner for partner CLINIC-2)." in made.output
+    refused = CliRunner().invoke(main, ["users", "create", "x@example.org", "--role", "partner"], env=env)
+    assert refused.exit_code != 0 and "Choose the partner organisation" in refused.output
+    token = CliRunner().invoke(main, ["users", "token", "clinic@example.org"], env=env).output.strip()
+    clinic = Caller(client, token)
+    report = {"starts_on": day(30).isoformat(), "ends_on": day(1).isoformat(), "kits_distributed": 3}
+    assert ok(clinic.post("/api/v1/partners/CLINIC-2/reports", report))["kits_distributed"] == 3
+    assert error(clinic.post("/api/v1/partners/SHELTER-1/reports", report), 403)

@@ -22,6 +22,7 @@ from inventory.domain.errors import InventoryError
 from inventory.domain.reach import PERSON_WHO_USES_DRUGS
 from inventory.projections import reach_queries
 from inventory.web.pages.common import page, principal, today
+from inventory.web.pages.corrections import VoidForm
 from inventory.web.pages.fields import within
 from inventory.web.pages.item_lines import ItemLine, label_lines, lines_entered, lines_in_words, on_hand_lines
 from inventory.web.pages.movements import WholeNumber, choose_site, form_status, items_by_sku, show_error, site_name
@@ -103,6 +104,7 @@ def site_orders(site: str) -> ResponseReturnValue:
         items=items,
         days=RECENT_DAYS,
         returned_form=ReturnedForm(),
+        void_form=VoidForm(formdata=None),
     ), status
 
 
@@ -122,4 +124,29 @@ def returned(site: str, parcel: str) -> ResponseReturnValue:
     else:
         services().projector.read_your_writes()
         flash(f"Parcel {back['tracking']} is back: its supplies are on the shelf at {site} again.", "success")
+    return redirect(url_for("mail.site_orders", site=site))
+
+
+@bp.post("/sites/<site>/mail-orders/<parcel>/void")
+@page(Action.RECORD_ENCOUNTER)
+def void(site: str, parcel: str) -> ResponseReturnValue:
+    """A parcel recorded by mistake (it was never sent): its supplies go back on its own time, no report counts it."""
+    form = VoidForm()
+    if not form.validate_on_submit():
+        flash("Choose why the parcel is undone, then tap Undo again.", "error")
+        return redirect(url_for("mail.site_orders", site=site))
+    who = principal()
+    try:
+        order = services().app.mail_order(parcel)
+        if order["site"] != site:
+            abort(404, description=f"There is no such mail order from {site}.")
+        services().app.void_mail_order(
+            mail_order_id=parcel, reason=str(form.reason.data), actor=who.email, within=who.correction_window
+        )
+    except InventoryError as error:
+        flash(error.message, "error")
+    else:
+        services().projector.read_your_writes()
+        flash(f"Parcel {order['tracking']} is undone: its supplies are back at {site} as if it was never packed.",
+              "success")  # fmt: skip
     return redirect(url_for("mail.site_orders", site=site))

@@ -14,10 +14,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms import FieldList, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from inventory.application import rules
 from inventory.application.access import Action
 from inventory.application.partners import REPORTED_KITS, REPORTED_REVERSALS
 from inventory.domain.errors import InventoryError
@@ -26,6 +25,7 @@ from inventory.domain.text import CODE_LENGTH, NAME_LENGTH
 from inventory.projections import reach_queries
 from inventory.projections.store import ReadStore
 from inventory.web.pages.common import page, principal, today
+from inventory.web.pages.corrections import VoidForm
 from inventory.web.pages.fields import DayField, within
 from inventory.web.pages.item_lines import ItemLine, label_lines, lines_entered, lines_in_words, on_hand_lines
 from inventory.web.pages.movements import (
@@ -56,13 +56,6 @@ class ReportForm(FlaskForm):
         "Overdose reversals you heard of", default=0, validators=[Optional(), within(REPORTED_REVERSALS)]
     )
     kits_remaining = WholeNumber("Kits you still hold at the end", validators=[Optional(), within(REPORTED_KITS)])
-
-
-class IssueLine(Form):
-    sku = HiddenField()
-    quantity = WholeNumber(
-        "Quantity", validators=[Optional(), within(rules.COUNTED)], render_kw={"autocomplete": "off"}
-    )
 
 
 class IssueForm(FlaskForm):
@@ -191,6 +184,7 @@ def show(partner: str) -> ResponseReturnValue:
         days=RECENT_DAYS,
         staff=staff,
         sites=sites_for(Action.SUPPLY_PARTNERS) if staff else [],
+        void_form=VoidForm(formdata=None),
     ), status
 
 
@@ -253,3 +247,31 @@ def new() -> ResponseReturnValue:
     elif request.method == "POST":
         status = 422
     return render_template("pages/partners/new.html", form=form), status
+
+
+@bp.post("/sites/<site>/partner-issues/<issue_id>/void")
+@page(Action.SUPPLY_PARTNERS)
+def void_issue(site: str, issue_id: str) -> ResponseReturnValue:
+    """An issue recorded by mistake: its supplies go back to the site on its own time; no report counts it."""
+    form = VoidForm()
+    try:
+        issue = services().app.partner_issue(issue_id)
+    except InventoryError:
+        abort(404, description=f"There is no such issue to a partner from {site}.")
+    if issue["site"] != site:
+        abort(404, description=f"There is no such issue to a partner from {site}.")
+    back = url_for("partners.show", partner=issue["partner"])
+    if not form.validate_on_submit():
+        flash("Choose why the issue is undone, then tap Undo again.", "error")
+        return redirect(back)
+    who = principal()
+    try:
+        services().app.void_partner_issue(
+            issue_id=issue_id, reason=str(form.reason.data), actor=who.email, within=who.correction_window
+        )
+    except InventoryError as error:
+        flash(error.message, "error")
+    else:
+        services().projector.read_your_writes()
+        flash(f"The issue to {issue['partner']} is undone: its supplies are back at {site}.", "success")
+    return redirect(back)

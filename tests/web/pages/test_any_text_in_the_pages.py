@@ -121,6 +121,8 @@ NO_FIELDS = {
     "corrections.change_entry",
     "corrections.void_transfer",
     "mail.returned",  # a button
+    "mail.void",  # a reason from a list
+    "partners.void_issue",  # a reason from a list
 }  # fmt: skip  (a reason from a list, a number)
 FILES = {"admin.import_page", "vending.import_dispenses"}  # an uploaded workbook: the import's own tests send bad cells
 

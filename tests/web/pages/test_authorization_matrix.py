@@ -98,6 +98,8 @@ NEEDS: dict[str, Action] = {
     "mail.index": Action.RECORD_ENCOUNTER,
     "mail.site_orders": Action.RECORD_ENCOUNTER,
     "mail.returned": Action.RECORD_ENCOUNTER,
+    "mail.void": Action.RECORD_ENCOUNTER,
+    "partners.void_issue": Action.SUPPLY_PARTNERS,
     # Changing an entry needs the right to record it there: the matrix's entry is a receipt at WH.
     "corrections.undo_visit": Action.RECORD_ENCOUNTER,
     "corrections.change_entry": Action.RECEIVE_STOCK,
@@ -183,6 +185,8 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
                                actor=ADMIN)  # fmt: skip
     parcel = inventory.send_mail_order(key="matrix-parcel-1", site=OWN_SITE, carrier="Post", tracking="RR123456789CA",
                                        lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=ADMIN)  # fmt: skip
+    issue = inventory.issue_to_partner(key="matrix-issue-1", site=OWN_SITE, partner="SHELTER-1",
+                                       lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=ADMIN)  # fmt: skip
     flask_app.extensions["inventory"].projector.catch_up()
     inventory.check_alerts(date.today(), datetime.now(UTC), store=flask_app.extensions["inventory"].store)
     flask_app.extensions["inventory"].projector.catch_up()
@@ -210,6 +214,7 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         "visit_id": str(visit["id"]),
         "partner": "SHELTER-1",
         "parcel": str(parcel["id"]),
+        "issue_id": str(issue["id"]),
     }
 
 

@@ -49,12 +49,19 @@ def test_a_coordinator_issues_kits_to_a_partner_and_they_leave_the_van(partnered
     assert done.status_code == 302 and done.headers["Location"].endswith("/partners/SHELTER-1")
     page = coordinator.get("/partners/SHELTER-1")
     assert "25 Naloxone 4 mg" in html(page)
+    undo = re.search(r'action="(/sites/VAN-1/partner-issues/[0-9a-f-]+/void)"', html(page))
+    assert undo is not None and "Recorded by mistake?" in html(page)
     stock = coordinator.get("/sites/VAN-1/stock")
     assert ">15<" in html(stock).replace(" ", "")
     # More than the van holds is refused in words, and nothing leaves.
     more = dict(data, key="another-key-1", **{"lines-0-quantity": "16"})
     again = coordinator.post("/sites/VAN-1/partner-issues/new", more, token_from="/sites/VAN-1/partner-issues/new")
     assert again.status_code == 409 and "Only 15 kits of NALOX-4MG left at VAN-1" in html(again)
+    # Issued to the wrong partner: undone, the 25 kits are back at the van.
+    undone = coordinator.post(undo.group(1), {"reason": "wrong_site"}, token_from="/partners/SHELTER-1")
+    assert undone.status_code == 302
+    assert "The issue to SHELTER-1 is undone" in html(coordinator.get("/partners/SHELTER-1"))
+    assert ">40<" in html(coordinator.get("/sites/VAN-1/stock")).replace(" ", "")
 
 
 def test_a_partner_account_sees_only_its_own_page_and_reports_back(partnered: dict[str, Person]) -> None:
@@ -114,3 +121,20 @@ def test_a_parcel_is_sent_without_an_address_and_comes_back(partnered: dict[str,
     assert back.status_code == 302
     page = html(coordinator.get("/sites/VAN-1/mail-orders"))
     assert "is back: its supplies are on the shelf at VAN-1 again" in page and "came back" in page
+    # Another parcel, recorded by mistake: undone with a reason, its supplies back as if never packed.
+    form = coordinator.get("/sites/VAN-1/mail-orders")
+    key = re.search(r'name="key" type="hidden" value="([^"]+)"', html(form))
+    assert key is not None
+    coordinator.post("/sites/VAN-1/mail-orders", dict(parcel, key=key.group(1), tracking="RR 999 456 789 CA"),
+                     token_from="/sites/VAN-1/mail-orders")  # fmt: skip
+    page = html(coordinator.get("/sites/VAN-1/mail-orders"))
+    undo = re.findall(r'action="(/sites/VAN-1/mail-orders/[0-9a-f-]+/void)"', page)
+    assert len(undo) == 2  # the returned parcel can be undone too, the new one
+    before = html(coordinator.get("/sites/VAN-1/stock"))
+    refused = coordinator.post(undo[0], {"reason": ""}, token_from="/sites/VAN-1/mail-orders")
+    assert refused.status_code == 302 and "Choose why" in html(coordinator.get("/sites/VAN-1/mail-orders"))
+    done = coordinator.post(undo[0], {"reason": "entered_by_mistake"}, token_from="/sites/VAN-1/mail-orders")
+    assert done.status_code == 302
+    page = html(coordinator.get("/sites/VAN-1/mail-orders"))
+    assert "Parcel RR999456789CA is undone" in page and "· undone" in page
+    assert html(coordinator.get("/sites/VAN-1/stock")) != before
