@@ -26,7 +26,7 @@ def test_a_visit_collecting_for_three_others_takes_two_taps(screen: Screen, live
     page = screen.go("/sites/VAN-1/encounters/new")
     page.get_by_role("button", name="4 naloxone kits, collecting for 3 others").click()  # tap 1
     expect(page.locator("input#for_others")).to_have_value("3")
-    expect(page.get_by_label("Who it is for")).to_have_value("person_who_uses_drugs")
+    expect(page.get_by_label("Recipient", exact=True)).to_have_value("person_who_uses_drugs")
     screen.shot("collecting-for-others-filled")
     page.get_by_role("button", name="Record visit", exact=True).last.click()  # tap 2
     expect(page.locator(".flash-success")).to_contain_text("collecting for 3 others")

@@ -139,7 +139,7 @@ class EncounterForm(FlaskForm):
         choices=[option("", "Not a refill"), *(option(code, label) for code, label in REFILL_REASONS.items())],
         default="",
     )
-    recipient = SelectField("Who it is for", default=PERSON_WHO_USES_DRUGS)
+    recipient = SelectField("Recipient", default=PERSON_WHO_USES_DRUGS)
     for_others = count(
         "Collecting for others: about how many people", rules.VISIT_FOR_OTHERS, render_kw={"data-for-others": ""}
     )

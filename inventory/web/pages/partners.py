@@ -22,6 +22,7 @@ from inventory.application.partners import REPORTED_KITS, REPORTED_REVERSALS
 from inventory.domain.errors import InventoryError
 from inventory.domain.partners import PARTNER_KINDS
 from inventory.domain.text import CODE_LENGTH, NAME_LENGTH
+from inventory.domain.values import SiteKind
 from inventory.projections import reach_queries
 from inventory.projections.store import ReadStore
 from inventory.web.pages.common import page, principal, today
@@ -86,6 +87,11 @@ def the_partner(code: str) -> dict[str, Any]:
     return found
 
 
+def supplying_sites() -> list[dict[str, Any]]:
+    """The open sites this person may issue from to a partner (a vending machine issues to no one)."""
+    return [site for site in sites_for(Action.SUPPLY_PARTNERS) if site["kind"] != SiteKind.VENDING_MACHINE]
+
+
 def issued_to(store: ReadStore, partner: str, start: date, end: date) -> dict[str, int]:
     """Units issued to a partner in a period, by item (issues voided left out)."""
     totals: dict[str, int] = {}
@@ -136,7 +142,7 @@ def index() -> str:
         items=items_by_sku(),
         days=RECENT_DAYS,
         may_add=principal().can(Action.MANAGE_CATALOG),
-        sites=sites_for(Action.SUPPLY_PARTNERS),
+        sites=supplying_sites(),
     )
 
 
@@ -183,7 +189,7 @@ def show(partner: str) -> ResponseReturnValue:
         items=items_by_sku(),
         days=RECENT_DAYS,
         staff=staff,
-        sites=sites_for(Action.SUPPLY_PARTNERS) if staff else [],
+        sites=supplying_sites() if staff else [],
         void_form=VoidForm(formdata=None),
     ), status
 

@@ -70,6 +70,7 @@ def test_a_partner_account_sees_only_its_own_page_and_reports_back(partnered: di
     assert home.status_code == 302 and home.headers["Location"].endswith("/partners/SHELTER-1")
     own = shelter.get("/partners/SHELTER-1")
     assert own.status_code == 200 and "Report back" in html(own)
+    assert "Signed in as shelter@example.org (for partner SHELTER-1)" in html(own)
     assert "Issue supplies" not in html(own) and "All partners" not in html(own)
     for elsewhere in ("/partners/CLINIC-2", "/partners", "/stock", "/sites/VAN-1/stock", "/encounters", "/audit",
                       "/sites/VAN-1/partner-issues/new", "/sites/VAN-1/mail-orders", "/exports"):  # fmt: skip
