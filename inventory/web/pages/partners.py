@@ -92,12 +92,13 @@ def supplying_sites() -> list[dict[str, Any]]:
     return [site for site in sites_for(Action.SUPPLY_PARTNERS) if site["kind"] != SiteKind.VENDING_MACHINE]
 
 
-def issued_to(store: ReadStore, partner: str, start: date, end: date) -> dict[str, int]:
-    """Units issued to a partner in a period, by item (issues voided left out)."""
-    totals: dict[str, int] = {}
-    for issue in reach_queries.partner_issues(store, partner, start, end):
+def issued_to(store: ReadStore, start: date, end: date) -> dict[str, dict[str, int]]:
+    """Units issued to each partner in a period, by item (issues voided left out): one query for all."""
+    totals: dict[str, dict[str, int]] = {}
+    for issue in reach_queries.partner_issues(store, None, start, end):
+        by_item = totals.setdefault(issue["partner"], {})
         for line in issue["lines"]:
-            totals[line["sku"]] = totals.get(line["sku"], 0) + int(line["quantity"])
+            by_item[line["sku"]] = by_item.get(line["sku"], 0) + int(line["quantity"])
     return totals
 
 
@@ -127,13 +128,9 @@ def index() -> str:
     latest: dict[str, dict[str, Any]] = {}
     for report in reach_queries.partner_reports(store):
         latest.setdefault(report["partner"], report)
+    issued = issued_to(store, day - timedelta(days=RECENT_DAYS - 1), day)
     rows = [
-        dict(
-            p,
-            issued=issued_to(store, p["code"], day - timedelta(days=RECENT_DAYS - 1), day),
-            latest=latest.get(p["code"]),
-        )
-        for p in reach_queries.partners(store)
+        dict(p, issued=issued.get(p["code"], {}), latest=latest.get(p["code"])) for p in reach_queries.partners(store)
     ]
     return render_template(
         "pages/partners/index.html",
