@@ -28,6 +28,7 @@ RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, DISTRIBUTED = "received", "transferre
 # Stock out to partner organisations, and by mail (less parcels that came back): never in DISTRIBUTED.
 TO_PARTNERS, MAILED = "to_partners", "mailed"
 COUNT_VARIANCE = "count_variance"
+KIT_FLOWS = ("into_kits", "assembled")
 ADJUSTMENTS = (*(reason.value for reason in AdjustmentReason), COUNT_VARIANCE)
 OUT = (DISTRIBUTED, TO_PARTNERS, MAILED)  # what left the program's sites for people and partners
 FLOWS = (RECEIVED, TRANSFERRED_IN, TRANSFERRED_OUT, *OUT, *ADJUSTMENTS)
@@ -57,6 +58,8 @@ def flow_of(kind: str, reason: str | None) -> str:
         return MAILED
     if kind == "counted":
         return COUNT_VARIANCE
+    if kind in KIT_FLOWS:
+        return kind  # parts into kits (or back), kits assembled (or taken apart): columns when there are any
     return reason or "correction"
 
 
@@ -130,6 +133,8 @@ class GrantFigures:
     partner_reports: list[dict[str, Any]] = field(default_factory=list)
     partners: dict[str, dict[str, Any]] = field(default_factory=dict)  # code: name, kind
     recipient_labels: dict[str, str] = field(default_factory=dict)
+    # The parts inside kits handed out, each under the funder of its own lot: kit, part, funder, units.
+    kit_parts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def by_item(self) -> dict[str, Balance]:
@@ -195,6 +200,7 @@ def gather(snapshot: Snapshot, funding_source: str | None, start: date, end: dat
         partner_reports=reach_queries.partner_reports(reader, start=start, end=end),
         partners={row["code"]: row for row in reach_queries.partners(reader)},
         recipient_labels=reach_queries.recipient_types(reader, active_only=False),
+        kit_parts=rq.kit_parts_out(reader, start, end, funding_source),
     )
 
 

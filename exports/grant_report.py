@@ -39,6 +39,10 @@ HEADINGS = {
     TO_PARTNERS: "Issued to partners",
     MAILED: "Mailed (less parcels returned)",
     "count_variance": "Count variance",
+    "into_kits": "Put into kits (less taken apart)",
+    "assembled": "Kits assembled (less taken apart)",
+    "destroyed": "Written off: destroyed",
+    "returned_to_supplier": "Written off: returned to the supplier",
 }
 
 
@@ -138,6 +142,8 @@ def _summary(workbook: Workbook, figures: GrantFigures, provenance: Provenance) 
     ]
     sheet.table([Column("Category"), *balance_columns], category_rows, totals=None)
     sheet.blank()
+    _doses(sheet, figures)
+    _kit_parts(sheet, figures)
     _activity(sheet, figures)
     sheet.blank()
     _who_it_went_to(sheet, figures)
@@ -145,6 +151,51 @@ def _summary(workbook: Workbook, figures: GrantFigures, provenance: Provenance) 
     _partners(sheet, figures)
     sheet.blank()
     _monthly_chart(sheet, figures)
+
+
+def _doses(sheet: SheetWriter, figures: GrantFigures) -> None:
+    """What left in doses, for the items counted in doses (a naloxone kit of two sprays: 2): each figure is the
+    units above times the doses in one. Nothing when no item is counted in doses."""
+    rows = []
+    for sku, balance in sorted(figures.by_item.items()):
+        per = figures.items.get(sku, {}).get("doses_per_unit")
+        if per:
+            out = [balance.flows.get(flow, 0) for flow in (DISTRIBUTED, TO_PARTNERS, MAILED)]
+            rows.append([*_item(figures, sku)[1:], per, *(value for units in out for value in (units, units * per))])
+    if not rows:
+        return
+    sheet.heading("Doses: the units above that are counted in doses, times the doses in one unit")
+    columns = [Column("SKU"), Column("Item"), Column("Unit"), Column("Doses in one unit", number_format=INTEGER)]
+    for heading in ("Distributed", "Issued to partners", "Mailed (less parcels returned)"):
+        columns += [
+            Column(heading, number_format=INTEGER),
+            Column(f"{heading}: doses", number_format=INTEGER, summed=True),
+        ]
+    sheet.table(columns, rows)
+    sheet.blank()
+
+
+def _kit_parts(sheet: SheetWriter, figures: GrantFigures) -> None:
+    """What was inside the kits handed out, each part under the funder that paid for its own lot (a funder that
+    may not buy syringes is never shown a kit's syringes). Nothing when no kit was handed out."""
+    if not figures.kit_parts:
+        return
+    sheet.heading("Inside the kits handed out: each part under the funder that paid for it")
+    columns = [Column("Kit"), Column("Part (SKU)"), Column("Part"), Column("Unit"), Column("Paid by"),
+               Column("Units handed out inside kits", number_format=INTEGER, summed=True)]  # fmt: skip
+    rows = [
+        [
+            row["kit_sku"],
+            row["sku"],
+            figures.items.get(row["sku"], {}).get("name", row["sku"]),
+            figures.items.get(row["sku"], {}).get("unit", ""),
+            figures.funding_names.get(row["funding_source"], row["funding_source"] or "(none recorded)"),
+            row["quantity"],
+        ]
+        for row in figures.kit_parts
+    ]
+    sheet.table(columns, rows)
+    sheet.blank()
 
 
 def _category(figures: GrantFigures, sku: str) -> str:
@@ -385,6 +436,9 @@ MOVEMENTS = {
     "counted": "Count variance",
     "to_partner": "Issued to a partner",
     "mailed": "Mailed",
+    "written_off": "Written off (held stock)",
+    "into_kits": "Put into kits (or back from kits)",
+    "assembled": "Kits assembled (or taken apart)",
 }
 
 

@@ -15,10 +15,11 @@ from exports.distribution_log import gather_visits, write_distribution_log
 from exports.grant_figures import GrantFigures, gather
 from exports.grant_report import write_grant_report
 from exports.provenance import Provenance
+from exports.recall_report import write_recall_report
 from exports.snapshot import Snapshot, current, known_at, log_head
 from exports.stock_report import gather_lots, write_stock_report
-from inventory.domain.errors import InvalidInput, UnknownFundingSource
-from inventory.projections import queries
+from inventory.domain.errors import InvalidInput, NotFound, UnknownFundingSource
+from inventory.projections import queries, recall_queries
 from inventory.projections import report_queries as rq
 from inventory.projections.store import ReadStore
 
@@ -156,6 +157,19 @@ def stock_report(
         provenance = Provenance.of("Stock and expiry report", who, parameters, found)
     rows = stages.stage("Writing the workbook", len(lots), "rows") if stages else None
     write_stock_report(lots, on, provenance, target, progress=rows)
+    return provenance
+
+
+def recall_report(source: Source, target: str | IO[bytes], *, recall_id: str, who: str) -> Provenance:
+    """Write a recall's workbook: every unit of its lots, from receipt to where it is now (figures now)."""
+    with current(source.store, source.zone) as found:
+        recall = recall_queries.recall(found.reader, recall_id)
+        if recall is None:
+            raise NotFound(f"There is no recall {recall_id}.", field="recall")
+        figures = recall_queries.recall_figures(found.reader, recall["lots"])
+        parameters = {"maker": recall["manufacturer"], "maker's lot": recall["manufacturer_lot"]}
+        provenance = Provenance.of("Recall workbook", who, parameters, found)
+    write_recall_report(recall, figures, provenance, target)
     return provenance
 
 

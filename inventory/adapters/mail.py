@@ -19,6 +19,7 @@ KIND_TITLES = {
     "runs_out_within_lead_time": "Runs out within the lead time",
     "expiring_soon": "Lot expiring soon",
     "expired_on_hand": "Expired lot on hand",
+    "recalled": "Recalled lot to pull",
 }
 
 
@@ -39,6 +40,9 @@ def alert_lines(alert: dict[str, Any], names: dict[str, str]) -> list[str]:
     if details.get("expires_on"):
         lines.append(f"Expires on: {day_in_words(date.fromisoformat(str(details['expires_on'])[:10]))}")
     lines.append(f"On hand: {details.get('on_hand', 'unknown')}")
+    if alert["kind"] == "recalled":
+        lines.append("The maker has recalled this lot. It is held: nothing more can be handed out from it.")
+        lines.append("Pull it from the shelf, then record it as returned to the supplier or destroyed.")
     if details.get("reorder_point") is not None:
         lines.append(f"Reorder point: {details['reorder_point']}, par level: {details.get('par_level')}")
     if details.get("on_order") or details.get("in_transit"):

@@ -7,6 +7,7 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from inventory.domain.holds import Hold
 from inventory.domain.lot_history import Entry
 from inventory.domain.values import Lot, Restriction
 
@@ -41,6 +42,9 @@ class LotAsDict(Transcoding):
                 for entry in obj.entries
             ],
             "history_from": obj.history_from,
+            "held": None
+            if obj.held is None
+            else {"reason": obj.held.reason, "since": obj.held.since, "recall": obj.held.recall},
         }
 
     def decode(self, data: dict[str, Any]) -> Lot:
@@ -57,6 +61,8 @@ class LotAsDict(Transcoding):
                 Entry(EPOCH + at * MICROSECOND, ref, delta, counted, source, kind)
                 for at, ref, delta, counted, source, kind in history
             ],
+            history_from=data.get("history_from"),
+            held=None if data.get("held") is None else Hold(**data["held"]),
         )
 
 

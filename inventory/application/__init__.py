@@ -6,9 +6,11 @@ from inventory.application.alerts import AlertVerbs
 from inventory.application.catalog import CatalogVerbs
 from inventory.application.corrections import CorrectionVerbs
 from inventory.application.discards import DiscardVerbs
+from inventory.application.kits import KitVerbs
 from inventory.application.mail import MailVerbs
 from inventory.application.partners import PartnerVerbs
 from inventory.application.purchasing import PurchasingVerbs
+from inventory.application.recalls import RecallVerbs
 from inventory.application.stock import StockVerbs
 from inventory.application.tallies import TallyVerbs
 from inventory.application.transfers import TransferVerbs
@@ -24,8 +26,10 @@ class InventoryApplication(
     MailVerbs,
     CorrectionVerbs,
     DiscardVerbs,
+    KitVerbs,
     TransferVerbs,
     PurchasingVerbs,
+    RecallVerbs,
     UserVerbs,
     AlertVerbs,
     VendingVerbs,

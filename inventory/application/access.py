@@ -27,6 +27,8 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     SUPPLY_PARTNERS = "supply_partners"  # issue stock to partner organisations, read their pages
     REPORT_FOR_PARTNER = "report_for_partner"  # enter a partner's report back (a partner account: its own only)
+    RECALL = "recall"  # record a maker's recall (it holds the lots everywhere) and close it
+    READ_RECALLS = "read_recalls"  # see every recall and where each unit went, at every site
 
 
 _ALL = frozenset(Action)
@@ -53,10 +55,14 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.PURCHASE,
             Action.READ_ALERTS,
             Action.ACKNOWLEDGE_ALERTS,
+            Action.RECALL,
+            Action.READ_RECALLS,
         }
     ),
-    Role.GRANT_MANAGER: frozenset({Action.READ_STOCK, Action.EXPORT, Action.READ_ALERTS}),
-    Role.AUDITOR: frozenset({Action.READ_STOCK, Action.READ_ALERTS, Action.READ_AUDIT, Action.EXPORT}),
+    Role.GRANT_MANAGER: frozenset({Action.READ_STOCK, Action.EXPORT, Action.READ_ALERTS, Action.READ_RECALLS}),
+    Role.AUDITOR: frozenset(
+        {Action.READ_STOCK, Action.READ_ALERTS, Action.READ_AUDIT, Action.EXPORT, Action.READ_RECALLS}
+    ),
     Role.PARTNER: frozenset({Action.REPORT_FOR_PARTNER}),
 }
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from inventory.domain.alerts import AlertKind, alert_id
 from inventory.domain.expiry import SOON_DAYS, expired_on, expires_soon
-from inventory.projections import queries
+from inventory.projections import queries, recall_queries
 from inventory.projections.store import ReadStore
 
 WINDOW_DAYS = 28  # trailing days of use the projection averages over
@@ -69,6 +69,9 @@ def current_conditions(
             found.append(Condition(AlertKind.BELOW_REORDER_POINT, row["site"], row["sku"], None, details))
         if on_hand > 0 and supply is not None and lead and supply < lead:
             found.append(Condition(AlertKind.RUNS_OUT_WITHIN_LEAD_TIME, row["site"], row["sku"], None, details))
+    for held in recall_queries.held_lots(store, site):
+        if held["recall"] and held["quantity"] > 0 and held["site"] in open_sites:
+            found.append(Condition(AlertKind.RECALLED, held["site"], held["sku"], held["lot"], recall_details(held)))
     for lot in queries.stock_on_hand(store, site):
         if lot["quantity"] <= 0 or lot["site"] not in open_sites or lot["sku"] not in active:
             continue
@@ -112,6 +115,19 @@ def lot_details(lot: dict[str, Any]) -> dict[str, Any]:
         "expires_on": lot["expires_on"],
         "quantity": int(lot["quantity"]),
         "on_hand": int(lot["quantity"]),
+    }
+
+
+def recall_details(held: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a recalled lot still on a shelf: which lot, how many, the recall that holds it."""
+    return {
+        "site": held["site"],
+        "sku": held["sku"],
+        "lot": held["lot"],
+        "expires_on": held["expires_on"],
+        "quantity": held["quantity"],
+        "on_hand": held["quantity"],
+        "recall": held["recall"],
     }
 
 

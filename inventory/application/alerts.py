@@ -26,7 +26,8 @@ from inventory.projections.store import ReadStore
 # How far ahead an alert may be snoozed: longer than that, it is better resolved (or its levels changed).
 SNOOZE_DAYS = 30
 # The alerts a change of stock starts or ends (the others wait for time: expiry, days of supply).
-STOCK_LEVEL_KINDS = frozenset({AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT})
+# A recalled lot on a shelf starts with its hold and ends as its last unit is written off.
+STOCK_LEVEL_KINDS = frozenset({AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT, AlertKind.RECALLED})
 
 
 class UnknownAlert(NotFound):

@@ -39,22 +39,54 @@ class CatalogVerbs(InventoryCore):
         unit: str,
         tracks_expiry: bool,
         pack_size: int = 1,
+        packs: list[dict[str, Any]] | None = None,
+        doses_per_unit: int | None = None,
         actor: str,
     ) -> dict[str, Any]:
-        """Add an item to the catalog."""
+        """Add an item to the catalog: sold singly, in one pack of `pack_size`, or in the `packs` named."""
         sku = clean_code(sku, "sku")
         pack_size = check.PACK_SIZE.check(pack_size, "pack_size")
+        name = clean_text(name, "name", max_length=NAME_LENGTH)
+        category = parse_enum(Category, category, "category")
+        unit = clean_text(unit, "unit", max_length=30)
+        named = None if packs is None else check.packs(packs, unit)
+        doses = check.doses_per_unit(doses_per_unit)
+        if named is not None and pack_size != 1:
+            raise InvalidInput("Give the item's packs, or its pack_size, not both.", field="pack_size")
         item = Item(
             sku=sku,
-            name=clean_text(name, "name", max_length=NAME_LENGTH),
-            category=parse_enum(Category, category, "category"),
-            unit=clean_text(unit, "unit", max_length=30),
+            name=name,
+            category=category,
+            unit=unit,
             tracks_expiry=bool(tracks_expiry),
-            pack_size=pack_size,
+            pack_size=named[0].units if named else pack_size,
             actor=actor,
         )
+        if (named is not None and named != item.packs) or doses is not None:  # saved with it, in one go
+            item.change_units(
+                packs=[pack.as_dict() for pack in (item.packs if named is None else named)],
+                doses_per_unit=doses,
+                actor=actor,
+            )
         self._create(item, f"An item with SKU {sku}", "sku")
         return self.item(sku)
+
+    def change_item_units(
+        self, *, sku: str, packs: list[dict[str, Any]], doses_per_unit: int | None, actor: str
+    ) -> dict[str, Any]:
+        """Set the packs an item comes in (the supplier's first: orders round up to it) and its doses per unit."""
+        the_id = Item.create_id(clean_code(sku, "sku"))
+        doses = check.doses_per_unit(doses_per_unit)
+
+        def attempt() -> dict[str, Any]:
+            item = self._item(sku)
+            named = check.packs(packs, item.unit)
+            if named != item.packs or doses != item.doses_per_unit:
+                item.change_units(packs=[pack.as_dict() for pack in named], doses_per_unit=doses, actor=actor)
+                self.save(item)
+            return self.item(item.sku)
+
+        return self._retrying([the_id], attempt)
 
     def retire_item(self, *, sku: str, actor: str) -> dict[str, Any]:
         """Stop stocking and issuing an item; its history stays."""
@@ -80,6 +112,8 @@ class CatalogVerbs(InventoryCore):
             "unit": item.unit,
             "tracks_expiry": item.tracks_expiry,
             "pack_size": item.pack_size,
+            "packs": [pack.as_dict() for pack in item.packs],
+            "doses_per_unit": item.doses_per_unit,
             "retired": item.retired,
         }
 

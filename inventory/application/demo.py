@@ -37,13 +37,25 @@ SITES = [
 
 ITEMS = [
     # sku, name, category, unit, tracks expiry, pack size
-    ("NALOX-4MG", "Naloxone 4 mg nasal spray kit", "naloxone", "kit", True, 12),
+    ("NALOX-4MG", "Naloxone 4 mg nasal spray kit", "naloxone", "kit", True, 24),
     ("NALOX-INJ", "Naloxone 0.4 mg/mL injectable kit", "naloxone", "kit", True, 10),
     ("SYR-1ML", "Syringe 1 mL 29G", "syringe", "syringe", False, 100),
     ("FTS", "Fentanyl test strip", "test_strip", "strip", True, 100),
     ("XTS", "Xylazine test strip", "test_strip", "strip", True, 100),
     ("SHARPS-1QT", "Sharps container 1 qt", "sharps", "container", False, 24),
 ]
+
+# A kit the drop-in makes from what it stocks: one naloxone kit and two fentanyl test strips.
+KIT = ("KIT-OR", "Overdose response kit", [{"sku": "NALOX-4MG", "quantity": 1}, {"sku": "FTS", "quantity": 2}])
+KIT_SITE = "FIX-DT"
+
+# The packs the supplier's pack is called by (others may be added), and doses per unit: a kit holds two sprays.
+UNITS = {
+    "NALOX-4MG": ([{"name": "case", "units": 24}], 2),
+    "SYR-1ML": ([{"name": "box", "units": 100}], None),
+    "FTS": ([{"name": "box", "units": 100}], None),
+    "XTS": ([{"name": "box", "units": 100}], None),
+}
 
 FUNDING = [
     ("SOR", "State Opioid Response grant (federal)", True, [{"category": "syringe", "starts_on": "2018-01-01"}]),
@@ -63,6 +75,12 @@ SUPPLY = {
 
 # Who each grant's orders go to.
 SUPPLIERS = {"SOR": "Regional naloxone distributor", "STATE-HR": "Harm reduction supply cooperative"}
+
+# Who makes each item: a receipt records the maker and the lot number it printed (a recall names them).
+MAKERS = {"NALOX-4MG": "Emergent BioSolutions", "NALOX-INJ": "Hikma", "SYR-1ML": "BD", "FTS": "BTNX", "XTS": "BTNX",
+          "SHARPS-1QT": "Sharps Compliance"}  # fmt: skip
+# The notice of the recall on the story's last evening (of the injectable kits' first lot).
+RECALL_NOTICE = "FDA Z-0417-2027"
 
 # Lot numbers as the manufacturers print them: a prefix, then year, month and a sequence.
 LOT_PREFIX = {"NALOX-4MG": "NX4", "NALOX-INJ": "NXI", "SYR-1ML": "BD", "FTS": "FTS", "XTS": "XTS", "SHARPS-1QT": "SC"}
@@ -165,7 +183,7 @@ def seed_demo(
     # the correction window see the story's times. Only `inventory demo` (its own process) and tests run it.
     with time_machine.travel(first, tick=False) as traveller:
         story = Story(app, rng, start, end, summary, traveller, first)
-        _catalog(app)
+        _catalog(app, start)
         for offset in range(days):
             story.day(start + timedelta(days=offset), offset)
             if progress:
@@ -192,7 +210,7 @@ DEMO_USERS = [
 ]
 
 
-def _catalog(app: InventoryApplication) -> None:
+def _catalog(app: InventoryApplication, start: date) -> None:
     for code, name, kind in SITES:
         app.register_site(code=code, name=name, kind=kind, actor=ADMIN)
     for code, name, kind, role in PARTNERS:
@@ -204,8 +222,12 @@ def _catalog(app: InventoryApplication) -> None:
         app.register_item(
             sku=sku, name=name, category=category, unit=unit, tracks_expiry=tracks, pack_size=pack, actor=ADMIN
         )
+    for sku, (packs, doses) in UNITS.items():
+        app.change_item_units(sku=sku, packs=packs, doses_per_unit=doses, actor=ADMIN)
     for code, name, federal, rules in FUNDING:
         app.register_funding_source(code=code, name=name, federal=federal, restrictions=rules, actor=ADMIN)
+    app.register_item(sku=KIT[0], name=KIT[1], category="kit", unit="kit", tracks_expiry=True, actor=ADMIN)
+    app.set_kit_recipe(kit_sku=KIT[0], components=KIT[2], effective_from=start, actor=ADMIN)
     for code, _name, kind in SITES:
         for sku, (reorder, par) in LEVELS[kind].items():
             lead = 14 if kind == "warehouse" else 3
@@ -281,6 +303,8 @@ class Story:
         if self.rng.random() < 0.08:
             code, reason = self.rng.choice(["FIX-DT", "FIX-EAST", "VAN-1"]), self.rng.choice(["damaged", "lost"])
             add(16, 45, lambda: self._damage(day, code, reason))
+        if offset == 1:
+            add(10, 30, lambda: self._make_kits(12))
         self._this_week(day, add)
         for moment, action in sorted(plan, key=lambda step: step[0]):
             self.at(moment)
@@ -341,7 +365,8 @@ class Story:
         for sku, quantity, _cost, shelf in self._lines(funding):
             arrived = quantity * 3 // 5 if short and sku == "SYR-1ML" else quantity
             lines.append({"sku": sku, "lot": _lot(sku, day, delivery), "quantity": arrived,
-                          "expires_on": day + timedelta(days=shelf) if shelf else None})  # fmt: skip
+                          "expires_on": day + timedelta(days=shelf) if shelf else None,
+                          "manufacturer": MAKERS[sku], "manufacturer_lot": _lot(sku, day, delivery)})  # fmt: skip
         the_id = self.orders[(delivery, funding)]
         self.app.receive_purchase_order(order_id=the_id, lines=lines, actor=PURCHASING)
         self.summary.receipts += len(lines)
@@ -357,6 +382,7 @@ class Story:
             self.app.receive_stock(site="WH", sku=sku, lot=_lot(sku, day, 0), quantity=quantity,
                                    expires_on=day + timedelta(days=shelf) if shelf else None,
                                    funding_source=funding, unit_cost=cost, reference="Opening stock",
+                                   manufacturer=MAKERS[sku], manufacturer_lot=_lot(sku, day, 0),
                                    actor=PURCHASING)  # fmt: skip
             self.summary.receipts += 1
 
@@ -536,12 +562,53 @@ class Story:
             add(10, 15, lambda: self._short_dated_donation(day))
         if days_left == 1 and day > self.start:
             add(9, 10, lambda: self._paper_tally_entered_late(day))
+        if days_left == 1 and (day - self.start).days > 1:
+            add(12, 55, lambda: self._kit_visits(day))
         if days_left == 0:
             add(8, 15, lambda: self._wrong_van(day))
             add(9, 30, lambda: self._typed_1000_for_100(day))
             add(11, 5, lambda: self._entered_twice(day))
             add(20, 40, lambda: self._last_strips(day))
             add(22, 10, lambda: self._count_then_late_visit(day))
+            add(22, 30, lambda: self._recall())
+            add(22, 50, lambda: self._warehouse_returns_the_recalled())
+
+    def _make_kits(self, kits: int) -> None:
+        """The drop-in makes overdose response kits from its naloxone and test strips (first to expire first)."""
+        self.app.assemble_kits(site=KIT_SITE, kit_sku=KIT[0], quantity=kits, actor=COORDINATORS[KIT_SITE])
+        self.summary.notes.append(f"{kits} overdose response kits made at {KIT_SITE}: each part keeps its funder")
+
+    def _kit_visits(self, day: date) -> None:
+        """Two visits at the drop-in that take a kit each."""
+        for number in range(2):
+            self.at(_at(self.app, day, 13 + 3 * number, 5))
+            self.app.record_encounter(key=f"kit-visit-{day:%Y%m%d}-{number}", site=KIT_SITE,
+                                      actor=COORDINATORS[KIT_SITE], lines=[{"sku": KIT[0], "quantity": 1}])  # fmt: skip
+            self.summary.encounters += 1
+
+    def _recalled_lot(self) -> str:
+        """The injectable kits' first delivery after the opening stock (the opening lot if the story is too short)."""
+        deliveries = list(range(30, (self.end - self.start).days + 1, 30))
+        if not deliveries:
+            return _lot("NALOX-INJ", self.start, 0)
+        return _lot("NALOX-INJ", self.start + timedelta(days=deliveries[0]), deliveries[0])
+
+    def _recall(self) -> None:
+        """The maker recalls an injectable kits' lot: it is held at every site at once, and each site
+        holding it has an alert to pull it."""
+        lot = self._recalled_lot()
+        sites = [code for code, _name, _kind in SITES] + [VENDING[0]]
+        self.app.announce_recall(manufacturer=MAKERS["NALOX-INJ"], manufacturer_lot=lot, notice=RECALL_NOTICE,
+                                 lots=[{"sku": "NALOX-INJ", "lot": lot}], sites=sites, actor=PURCHASING)  # fmt: skip
+        self.summary.notes.append(f"a recall of {MAKERS['NALOX-INJ']} lot {lot}: held wherever it is")
+
+    def _warehouse_returns_the_recalled(self) -> None:
+        """The warehouse sends its recalled kits back to the supplier the same evening; the sites have not yet."""
+        lot = self._recalled_lot()
+        left = next((row["quantity"] for row in self.app.stock("WH", "NALOX-INJ")["lots"] if row["lot"] == lot), 0)
+        if left:
+            self.app.write_off_lot(site="WH", sku="NALOX-INJ", lot=lot, quantity=left,
+                                   disposition="returned_to_supplier", actor=COORDINATORS["WH"])  # fmt: skip
 
     def _short_dated_donation(self, day: date) -> None:
         """A partner program's short-dated injectable kits: a lot that expires within the alert horizon."""

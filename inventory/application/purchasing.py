@@ -11,10 +11,13 @@ from inventory.application.answers import (
     purchase_order_view,
 )
 from inventory.application.core import InventoryCore
+from inventory.application.recalls import hold_if_recalled
 from inventory.domain import (
     PurchaseOrder,
+    Recall,
     StockLedger,
     ledger_id,
+    recall_id,
 )
 from inventory.domain.errors import (
     InvalidInput,
@@ -136,6 +139,7 @@ class PurchasingVerbs(InventoryCore):
                 # Rules are checked on the day stock arrives too: one may have started since the order.
                 self._check_funding(source, items[sku], self.business_day(moment))
             ledgers: dict[str, StockLedger] = {}
+            recalls: dict[UUID, Recall] = {}
             for row in rows:
                 ledger = ledgers.get(row.sku) or self._open_ledger(place, items[row.sku])
                 ledgers[row.sku] = ledger
@@ -147,19 +151,28 @@ class PurchasingVerbs(InventoryCore):
                     unit_cost=row.unit_cost if row.unit_cost is not None else costs[row.sku],
                     purchase_order=order.number,
                     reference=str(order.id),
+                    manufacturer=None if row.maker is None else row.maker[0],
+                    manufacturer_lot=None if row.maker is None else row.maker[1],
                     actor=actor,
                     occurred_at=moment,
                     zone=self.zone,
                 )
+                if row.maker is not None:
+                    the_recall = recall_id(*row.maker)
+                    recall = recalls.get(the_recall) or self._get(Recall, the_recall)
+                    if recall is not None:
+                        recalls[the_recall] = recall
+                        hold_if_recalled(ledger, [row.lot], moment, actor, recall=recall)
             order.record_receipt(
                 lines=[{"sku": r.sku, "lot": r.lot, "quantity": r.quantity} for r in rows],
                 actor=actor,
                 occurred_at=moment,
             )
-            self.save(order, *ledgers.values())
+            self.save(order, *ledgers.values(), *recalls.values())
             return purchase_order_view(order)
 
-        return self._retrying([first.id, *(ledger_id(place.code, sku) for sku in skus)], attempt)
+        makers = sorted({recall_id(*row.maker) for row in rows if row.maker is not None}, key=str)
+        return self._retrying([first.id, *(ledger_id(place.code, sku) for sku in skus), *makers], attempt)
 
     def cancel_purchase_order(
         self, *, order_id: UUID | str, reason: str, actor: str, occurred_at: datetime | None = None

@@ -17,8 +17,9 @@ from typing import Any
 
 from inventory.domain.calendar import check_day, check_moment
 from inventory.domain.errors import InvalidInput
+from inventory.domain.packs import Pack, word_for
 from inventory.domain.reach import REFILL_REASONS_READ, Channel
-from inventory.domain.text import clean_code, clean_lot
+from inventory.domain.text import CODE_LENGTH, NAME_LENGTH, clean_code, clean_lot, clean_text
 from inventory.domain.time_words import moment_in_words
 
 # A phone's clock may run a little ahead of the server's.
@@ -74,6 +75,12 @@ LEVEL = WholeNumbers(0, QUANTITY.most)
 # An item's pack and an order's lead time.
 PACK_SIZE = WholeNumbers(1, 100_000)
 LEAD_TIME_DAYS = WholeNumbers(0, 365)
+# A named pack holds 2 units or more (a pack of one is the unit itself); an item comes in a few at most.
+PACK_UNITS = WholeNumbers(2, PACK_SIZE.most)
+MOST_PACKS = 5
+PACK_NAME_LENGTH = 20
+# The doses in one unit of issue (a naloxone kit holds 2); an item not counted in doses has none.
+DOSES_PER_UNIT = WholeNumbers(1, 10)
 
 
 @dataclass(frozen=True)
@@ -94,17 +101,37 @@ class ReceiptLine:
     quantity: int
     expires_on: date | None
     unit_cost: Decimal | None
+    maker: tuple[str, str] | None = None  # the maker and the maker's lot number
 
 
 def receipt_line(row: dict[str, Any], prefix: str) -> ReceiptLine:
-    """Check one received line: SKU, lot, quantity, expiry and optional unit cost."""
+    """Check one received line: SKU, lot, quantity, expiry, optional unit cost and the maker's lot."""
     return ReceiptLine(
         sku=clean_code(row.get("sku"), f"{prefix}.sku"),
         lot=clean_lot(row.get("lot"), f"{prefix}.lot") or "",
         quantity=QUANTITY.check(row.get("quantity"), f"{prefix}.quantity"),
         expires_on=a_date(row.get("expires_on"), f"{prefix}.expires_on"),
         unit_cost=money(row.get("unit_cost"), f"{prefix}.unit_cost"),
+        maker=maker(row.get("manufacturer"), row.get("manufacturer_lot"), prefix),
     )
+
+
+def maker(manufacturer: str | None, manufacturer_lot: str | None, prefix: str = "") -> tuple[str, str] | None:
+    """The maker and the maker's lot number printed on the box: both or neither."""
+    at = f"{prefix}." if prefix else ""
+    name = clean_text(manufacturer, f"{at}manufacturer", max_length=NAME_LENGTH, required=False) or None
+    number = clean_text(manufacturer_lot, f"{at}manufacturer_lot", max_length=CODE_LENGTH, required=False) or None
+    if name is None and number is None:
+        return None
+    if name is None:
+        raise InvalidInput(
+            "Enter the maker's name too: a recall names the maker and its lot number.", field=f"{at}manufacturer"
+        )
+    if number is None:
+        raise InvalidInput(
+            f"Enter the lot number {name} printed on the box too (a recall names it).", field=f"{at}manufacturer_lot"
+        )
+    return name, " ".join(number.split()).upper()
 
 
 def when(occurred_at: datetime | None, now: datetime | None = None, zone: tzinfo = UTC) -> datetime:
@@ -238,3 +265,40 @@ def refill_reason(value: str | None) -> str | None:
     if value not in REFILL_REASONS:
         raise InvalidInput(f"refill_reason must be one of: {', '.join(REFILL_REASONS)}.", field="refill_reason")
     return value
+
+
+def packs(rows: list[dict[str, Any]], unit: str, field: str = "packs") -> list[Pack]:
+    """The packs an item comes in, the supplier's first: each named (short, unique, not the unit itself)
+    and of PACK_UNITS; MOST_PACKS at most."""
+    if len(rows) > MOST_PACKS:
+        raise InvalidInput(f"An item comes in {MOST_PACKS} packs at most (got {len(rows)}).", field=field)
+    found: list[Pack] = []
+    for index, row in enumerate(rows):
+        prefix, number = f"{field}[{index}]", index + 1
+        name = clean_text(row.get("name"), f"{prefix}.name", max_length=PACK_NAME_LENGTH, required=False)
+        if not name:
+            raise InvalidInput(f"Pack {number}: enter what it is called, like box or case.", field=f"{prefix}.name")
+        if name.casefold() == unit.casefold():
+            raise InvalidInput(
+                f"Pack {number}: {name!r} is the unit of issue itself; a pack holds 2 or more of them.",
+                field=f"{prefix}.name",
+            )
+        if any(pack.is_named(name) for pack in found):
+            raise InvalidInput(
+                f"Pack {number}: there is already a pack called {name!r}; give each pack its own name.",
+                field=f"{prefix}.name",
+            )
+        units = row.get("units")
+        if isinstance(units, bool) or not isinstance(units, int) or not PACK_UNITS.least <= units <= PACK_UNITS.most:
+            raise InvalidInput(
+                f"Pack {number} ({name}): the {word_for(2, unit)} in it must be a whole number "
+                f"from {PACK_UNITS.least:,} to {PACK_UNITS.most:,} (got {units!r}).",
+                field=f"{prefix}.units",
+            )
+        found.append(Pack(name, units))
+    return found
+
+
+def doses_per_unit(value: object, field: str = "doses_per_unit") -> int | None:
+    """The doses in one unit of issue, or None for an item not counted in doses."""
+    return None if value is None or value == "" else DOSES_PER_UNIT.check(value, field)

@@ -15,11 +15,14 @@ from inventory.application.answers import (
     ledger_view,
 )
 from inventory.application.core import InventoryCore, replay_events
+from inventory.application.recalls import hold_if_recalled
 from inventory.domain import (
     Encounter,
+    Recall,
     StockLedger,
     encounter_id,
     ledger_id,
+    recall_id,
 )
 from inventory.domain.errors import (
     IdempotencyConflict,
@@ -49,10 +52,13 @@ class StockVerbs(InventoryCore):
         unit_cost: Decimal | str | None = None,
         purchase_order: str | None = None,
         reference: str | None = None,
+        manufacturer: str | None = None,
+        manufacturer_lot: str | None = None,
         actor: str,
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Record a delivery into a site's stock."""
+        """Record a delivery into a site's stock. `manufacturer` and `manufacturer_lot` are what the maker
+        printed on the box: a recall names them (a lot recalled already is held as it comes in)."""
         moment = check.when(occurred_at, zone=self.zone)
         quantity = check.QUANTITY.check(quantity, "quantity")
         expiry = check.a_date(expires_on, "expires_on")
@@ -63,6 +69,8 @@ class StockVerbs(InventoryCore):
         place, item = self._site(site), self._item(sku)
         source = self._funding(funding_source)
         self._check_funding(source, item, self.business_day(moment))
+        maker = check.maker(manufacturer, manufacturer_lot)
+        recall_ids = [] if maker is None else [recall_id(*maker)]
 
         def attempt() -> dict[str, Any]:
             ledger = self._open_ledger(place, item)
@@ -74,14 +82,18 @@ class StockVerbs(InventoryCore):
                 unit_cost=cost,
                 purchase_order=order_number,
                 reference=delivery,
+                manufacturer=None if maker is None else maker[0],
+                manufacturer_lot=None if maker is None else maker[1],
                 actor=actor,
                 occurred_at=moment,
                 zone=self.zone,
             )
-            recordings = self.save(ledger)
+            recall = self._get(Recall, recall_ids[0]) if recall_ids else None
+            hold_if_recalled(ledger, [lot_code], moment, actor, recall=recall)
+            recordings = self.save(ledger, *([recall] if recall is not None else []))
             return dict(ledger_view(ledger), position=recordings[-1].notification.id)
 
-        return self._retrying([ledger_id(place.code, item.sku)], attempt)
+        return self._retrying([ledger_id(place.code, item.sku), *recall_ids], attempt)
 
     def record_encounter(
         self,

@@ -11,6 +11,7 @@ from inventory.application.answers import (
     transfer_view,
 )
 from inventory.application.core import InventoryCore
+from inventory.application.recalls import hold_if_recalled
 from inventory.domain import (
     StockLedger,
     Transfer,
@@ -120,7 +121,8 @@ class TransferVerbs(InventoryCore):
                 rows = [row for row in arrived if row["sku"] == sku]
                 if not any(row["quantity"] for row in rows):
                     continue
-                ledger = self._open_ledger(receiver, self._item(sku, must_be_active=False))
+                item = self._item(sku, must_be_active=False)
+                ledger = self._open_ledger(receiver, item)
                 lots = [{k: row[k] for k in ("lot", "quantity", "expires_on", "funding_source")} for row in rows]
                 ledger.arrive(
                     transfer_id=transfer.id,
@@ -130,6 +132,9 @@ class TransferVerbs(InventoryCore):
                     occurred_at=moment,
                     zone=self.zone,
                 )
+                # Stock recalled while it was on its way is held as it arrives, as it is at the sender's.
+                sender = self._get(StockLedger, ledger_id(transfer.from_site, sku))
+                hold_if_recalled(ledger, [row["lot"] for row in lots if row["quantity"]], moment, actor, sender=sender)
                 ledgers.append(ledger)
             transfer.receive(
                 received=arrived, shortfall=shortfall, note=clean_note(note), actor=actor, occurred_at=moment

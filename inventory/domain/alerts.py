@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     RUNS_OUT_WITHIN_LEAD_TIME = "runs_out_within_lead_time"
     EXPIRING_SOON = "expiring_soon"
     EXPIRED_ON_HAND = "expired_on_hand"
+    RECALLED = "recalled"  # a lot held for a manufacturer's recall still on a shelf: to pull and return
 
 
 def alert_id(kind: str, site: str, sku: str, lot: str | None = None) -> UUID:

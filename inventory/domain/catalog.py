@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from inventory.domain.packs import Pack, packs_from, registered_packs
 from inventory.domain.values import Restriction
 
 
@@ -30,6 +31,13 @@ class Item(Aggregate):
     class Retired(Aggregate.Event):
         actor: str
 
+    class UnitsChanged(Aggregate.Event):
+        """The packs it comes in ({"name", "units"} each, the supplier's first) and the doses in one unit."""
+
+        packs: list[dict[str, Any]]
+        doses_per_unit: int | None
+        actor: str
+
     @event(Registered)
     def __init__(
         self,
@@ -46,12 +54,25 @@ class Item(Aggregate):
         self.category = category
         self.unit = unit
         self.tracks_expiry = tracks_expiry
-        self.pack_size = pack_size
+        # Registered events carry a pack size only: it is the item's one pack (release 0.1.0 logs included).
+        self.packs: list[Pack] = registered_packs(pack_size)
+        # None: not counted in doses.
+        self.doses_per_unit: int | None = None
         self.retired = False
+
+    @property
+    def pack_size(self) -> int:
+        """The pack the supplier sells (the first), in units; 1 when the item has no packs."""
+        return self.packs[0].units if self.packs else 1
 
     @event(Retired)
     def retire(self, actor: str) -> None:
         self.retired = True
+
+    @event(UnitsChanged)
+    def change_units(self, packs: list[dict[str, Any]], doses_per_unit: int | None, actor: str) -> None:
+        self.packs = packs_from(packs)
+        self.doses_per_unit = doses_per_unit
 
 
 class Site(Aggregate):

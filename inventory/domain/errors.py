@@ -70,6 +70,10 @@ class LotExpired(Conflict):
     code = "lot_expired"
 
 
+class LotOnHold(Conflict):
+    code = "lot_on_hold"
+
+
 class FundingRestricted(Conflict):
     code = "funding_restricted"
 

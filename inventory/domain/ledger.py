@@ -18,9 +18,11 @@ from inventory.domain.errors import (
     InvalidState,
     InventoryError,
     LotExpired,
+    LotOnHold,
     NotFound,
     UnknownLot,
 )
+from inventory.domain.holds import Disposition, Hold, HoldReason
 from inventory.domain.lot_history import (
     Entry,
     HistoryFolded,
@@ -32,8 +34,9 @@ from inventory.domain.lot_history import (
     insert,
     walk,
 )
+from inventory.domain.packs import word_for
 from inventory.domain.time_words import day_in_words, moment_in_words
-from inventory.domain.values import Lot, positive_quantity
+from inventory.domain.values import Lot, parse_enum, positive_quantity
 
 
 def ledger_id(site: str, sku: str) -> UUID:
@@ -51,10 +54,7 @@ def _pick(lot: Lot, quantity: int) -> dict[str, Any]:
     }
 
 
-def _plural(quantity: int, unit: str) -> str:
-    if quantity == 1 or unit.endswith("s"):
-        return unit
-    return f"{unit}es" if unit.endswith(("x", "ch", "sh")) else f"{unit}s"
+_plural = word_for  # "kit", "kits", "boxes": one rule for the unit's word (inventory.domain.packs)
 
 
 class StockLedger(Aggregate):
@@ -94,6 +94,11 @@ class StockLedger(Aggregate):
         occurred_at: datetime
 
     class Received(Movement):
+        """Stock from a supplier. `manufacturer` and `manufacturer_lot` are what the maker printed on
+        the box (a recall names them); `lot` is the program's own code for the lot."""
+
+        class_version = 2
+
         lot: str
         quantity: int
         expires_on: date | None
@@ -101,6 +106,12 @@ class StockLedger(Aggregate):
         unit_cost: Decimal | None
         purchase_order: str | None
         reference: str | None
+        manufacturer: str | None
+        manufacturer_lot: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(manufacturer=None, manufacturer_lot=None)
 
         def apply(self, aggregate: StockLedger) -> None:
             aggregate._put(self.lot, self.quantity, self.expires_on, self.funding_source, self, "received")
@@ -153,6 +164,47 @@ class StockLedger(Aggregate):
                     str(self.mail_order_id),
                 )  # fmt: skip
 
+    class UsedInKits(Movement):
+        """Parts taken to assemble kits of `kit_sku` at this site (inventory.domain.kits)."""
+
+        assembly_id: UUID
+        kit_sku: str
+        picks: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._take(self.picks, self, str(self.assembly_id), "into_kits")
+
+    class BackFromKits(Movement):
+        """Parts back in their own lots: kits of `kit_sku` were taken apart."""
+
+        kit_sku: str
+        lots: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            for row in self.lots:
+                aggregate._put(row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self, "into_kits")
+
+    class KitsAssembled(Movement):
+        """Kits made here: each of `lots` is a kit lot of one make-up, with its `components` (per kit: sku,
+        lot, quantity, expiry and funder of each part), so a kit handed out says what is in it."""
+
+        assembly_id: UUID
+        lots: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            for row in self.lots:
+                aggregate._put(row["lot"], row["quantity"], row["expires_on"], None, self, "assembled",
+                               str(self.assembly_id))  # fmt: skip
+                aggregate.parts_of_kits()[row["lot"]] = [dict(part) for part in row["components"]]
+
+    class KitsTakenApart(Movement):
+        """Kits of a kit lot taken apart: their parts go back to the lots they came from."""
+
+        picks: list[dict[str, Any]]
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._take(self.picks, self, "", "assembled")
+
     class Dispatched(Movement):
         transfer_id: UUID
         to_site: str
@@ -188,6 +240,40 @@ class StockLedger(Aggregate):
                     row["lot"], row["quantity"], row["expires_on"], row["funding_source"], self, "returned",
                     str(self.transfer_id),
                 )  # fmt: skip
+
+    class LotHeld(Movement):
+        """A lot kept off the shelf at this site from `occurred_at`: nothing is issued from it until it
+        is released or written off. `recall` is the recall that held it, if one did."""
+
+        lot: str
+        reason: str
+        recall: str | None
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate.lots[self.lot].held = Hold(self.reason, self.occurred_at, self.recall)
+
+    class LotReleased(Movement):
+        """A held lot back on the shelf (its check found nothing wrong, or its recall was withdrawn)."""
+
+        lot: str
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate.lots[self.lot].held = None
+
+    class WrittenOff(Movement):
+        """Held stock taken out for good: destroyed, or returned to its supplier (`disposition`), for the
+        hold's reason. The lot stays held."""
+
+        lot: str
+        quantity: int
+        disposition: str
+        reason: str
+        recall: str | None
+        expires_on: date | None
+        funding_source: str | None
+
+        def apply(self, aggregate: StockLedger) -> None:
+            aggregate._put(self.lot, -self.quantity, self.expires_on, self.funding_source, self, "written_off")
 
     class Adjusted(Movement):
         lot: str
@@ -371,8 +457,15 @@ class StockLedger(Aggregate):
         return sum(lot.quantity for lot in self.lots.values())
 
     def usable_on(self, day: date) -> int:
-        """Units that may be issued on `day` (expired lots excluded)."""
-        return sum(lot.quantity for lot in self.lots.values() if not lot.is_expired_on(day))
+        """Units that may be issued on `day` (expired and held lots excluded)."""
+        return sum(
+            lot.quantity for lot in self.lots.values() if not lot.is_expired_on(day) and not lot.is_held_at(None)
+        )
+
+    @property
+    def held_quantity(self) -> int:
+        """Units in lots held now."""
+        return sum(lot.quantity for lot in self.lots.values() if lot.is_held_at(None))
 
     def lot(self, code: str) -> Lot:
         """The named lot, or UnknownLot."""
@@ -380,6 +473,12 @@ class StockLedger(Aggregate):
             return self.lots[code]
         except KeyError:
             raise UnknownLot(f"There is no lot {code} of {self.sku} at {self.site}.", field="lot") from None
+
+    def parts_of_kits(self) -> dict[str, list[dict[str, Any]]]:
+        """What one kit of each kit lot holds (empty for an item that is not a kit; a ledger restored from a
+        snapshot taken before kits existed has none yet)."""
+        parts: dict[str, list[dict[str, Any]]] = self.__dict__.setdefault("kit_parts", {})
+        return parts
 
     def fold_history(self) -> None:
         """Keep each lot's history small (inventory.domain.lot_history.fold); state only, no event."""
@@ -415,6 +514,8 @@ class StockLedger(Aggregate):
 
         if lot is not None:
             chosen = self.lot(lot)
+            if chosen.is_held_at(at):
+                raise self._on_hold(chosen)
             if chosen.is_expired_on(day):
                 raise LotExpired(
                     f"Lot {lot} of {self.sku} at {self.site} expired on "
@@ -426,7 +527,7 @@ class StockLedger(Aggregate):
                 raise self._shortage(max(available(chosen), 0), quantity, f" in lot {lot}{when}")
             return [_pick(chosen, quantity)]
         usable = sorted(
-            (x for x in self.lots.values() if available(x) > 0 and not x.is_expired_on(day)),
+            (x for x in self.lots.values() if available(x) > 0 and not x.is_expired_on(day) and not x.is_held_at(at)),
             key=lambda x: (x.expires_on or date.max, x.code),
         )
         picks: list[dict[str, Any]] = []
@@ -437,8 +538,18 @@ class StockLedger(Aggregate):
             wanted -= take
             if wanted == 0:
                 return picks
-        expired = 0 if when else self.on_hand - self.usable_on(day)
-        raise self._shortage(quantity - wanted, quantity, when, expired=expired)
+        held = 0 if when else self.held_quantity
+        expired = 0 if when else self.on_hand - held - self.usable_on(day)
+        raise self._shortage(quantity - wanted, quantity, when, expired=expired, held=held)
+
+    def _on_hold(self, lot: Lot) -> LotOnHold:
+        assert lot.held is not None
+        return LotOnHold(
+            f"Lot {lot.code} of {self.sku} at {self.site} is held ({lot.held.words().lower()}) since "
+            f"{day_in_words(lot.held.since.date())}; it cannot be issued. Choose another lot, or release "
+            "the hold if the lot is fine.",
+            field="lot",
+        )
 
     def _late_words(self, at: datetime, zone: tzinfo) -> str:
         """Words for an entry dated before the ledger's latest: the time it is dated."""
@@ -447,13 +558,15 @@ class StockLedger(Aggregate):
             return ""
         return f" on {_when(at, zone)}, the time of this entry (less what was recorded after it)"
 
-    def _shortage(self, available: int, wanted: int, where: str, expired: int = 0) -> InsufficientStock:
+    def _shortage(self, available: int, wanted: int, where: str, expired: int = 0, held: int = 0) -> InsufficientStock:
         message = (
             f"Only {available} {_plural(available, self.unit)} of {self.sku} left at "
             f"{self.site}{where}; {wanted} requested."
         )
         if expired:
             message += f" Another {expired} are in expired lots and cannot be issued."
+        if held:
+            message += f" Another {held} are in held lots (a recall, damage or a check) and cannot be issued."
         return InsufficientStock(message, field="quantity")
 
     # ----- commands -----------------------------------------------------------------------
@@ -470,6 +583,8 @@ class StockLedger(Aggregate):
         reference: str | None,
         actor: str,
         occurred_at: datetime,
+        manufacturer: str | None = None,
+        manufacturer_lot: str | None = None,
         zone: tzinfo = UTC,
     ) -> None:
         """Record stock arriving from a supplier (or an opening balance)."""
@@ -489,6 +604,8 @@ class StockLedger(Aggregate):
             unit_cost=unit_cost,
             purchase_order=purchase_order,
             reference=reference,
+            manufacturer=manufacturer,
+            manufacturer_lot=manufacturer_lot,
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -600,6 +717,64 @@ class StockLedger(Aggregate):
             self.Mailed, restated, mail_order_id=mail_order_id, picks=picks, actor=actor, occurred_at=occurred_at
         )
 
+    def use_in_kits(
+        self,
+        *,
+        assembly_id: UUID,
+        kit_sku: str,
+        picks: list[dict[str, Any]],
+        actor: str,
+        occurred_at: datetime,
+        zone: tzinfo = UTC,
+    ) -> None:
+        """Record parts taken to assemble kits (picks come from `plan_issue`)."""
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(self.UsedInKits, restated, assembly_id=assembly_id, kit_sku=kit_sku, picks=picks,
+                        actor=actor, occurred_at=occurred_at)  # fmt: skip
+
+    def assemble(
+        self, *, assembly_id: UUID, lots: list[dict[str, Any]], actor: str, occurred_at: datetime, zone: tzinfo = UTC
+    ) -> None:
+        """Put in the kit lots an assembly made (inventory.domain.kits.kit_lots, each with its code)."""
+        for row in lots:
+            if row["lot"] in self.lots:
+                raise InvalidInput(f"Lot {row['lot']} of {self.sku} at {self.site} exists already: choose another.",
+                                   field="lot")  # fmt: skip
+            if self.tracks_expiry and row["expires_on"] is None:
+                raise InvalidInput(
+                    f"{self.sku} tracks expiry, and none of the parts of lot {row['lot']} has an expiry date.",
+                    field="lot",
+                )
+        restated = self._put_effects(lots, occurred_at, zone)
+        self._recording(self.KitsAssembled, restated, assembly_id=assembly_id, lots=lots, actor=actor,
+                        occurred_at=occurred_at)  # fmt: skip
+
+    def take_apart(
+        self, *, lot: str, quantity: int, actor: str, occurred_at: datetime, zone: tzinfo = UTC
+    ) -> list[dict[str, Any]]:
+        """Take `quantity` kits of a kit lot apart; returns the parts to put back ({sku, lot, quantity, expiry,
+        funder}, for all of them)."""
+        positive_quantity(quantity)
+        parts = self.parts_of_kits().get(lot)
+        if parts is None:
+            raise InvalidInput(f"Lot {lot} of {self.sku} at {self.site} was not assembled here.", field="lot")
+        found = self.lot(lot)
+        if found.quantity < quantity:
+            raise self._shortage(max(found.quantity, 0), quantity, f" in lot {lot}")
+        picks = [{"lot": lot, "quantity": quantity, "expires_on": found.expires_on, "funding_source": None}]
+        restated = self._take_effects(picks, occurred_at, zone)
+        self._recording(self.KitsTakenApart, restated, picks=picks, actor=actor, occurred_at=occurred_at)
+        return [dict(part, quantity=part["quantity"] * quantity) for part in parts]
+
+    def back_from_kits(
+        self, *, kit_sku: str, lots: list[dict[str, Any]], actor: str, occurred_at: datetime, zone: tzinfo = UTC
+    ) -> None:
+        """Put back the parts of kits taken apart, in their own lots."""
+        for row in lots:
+            self.lot(row["lot"])
+        restated = self._put_effects(lots, occurred_at, zone)
+        self._recording(self.BackFromKits, restated, kit_sku=kit_sku, lots=lots, actor=actor, occurred_at=occurred_at)
+
     def mail_returned(
         self,
         *,
@@ -686,6 +861,50 @@ class StockLedger(Aggregate):
             transfer_id=transfer_id,
             to_site=to_site,
             lots=lots,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+
+    def hold(self, *, lot: str, reason: str, actor: str, occurred_at: datetime, recall: str | None = None) -> bool:
+        """Keep a lot off the shelf from `occurred_at`; False (nothing recorded) if it is held already."""
+        held = self.lot(lot)
+        reason = parse_enum(HoldReason, reason, "reason")
+        if held.held is not None:
+            return False
+        self._move(self.LotHeld, lot=lot, reason=reason, recall=recall, actor=actor, occurred_at=occurred_at)
+        return True
+
+    def release(self, *, lot: str, actor: str, occurred_at: datetime) -> None:
+        """Put a held lot back on the shelf."""
+        held = self.lot(lot)
+        if held.held is None:
+            raise InvalidState(f"Lot {lot} of {self.sku} at {self.site} is not held.", field="lot")
+        self._move(self.LotReleased, lot=lot, actor=actor, occurred_at=occurred_at)
+
+    def write_off(
+        self, *, lot: str, quantity: int, disposition: str, actor: str, occurred_at: datetime, zone: tzinfo = UTC
+    ) -> None:
+        """Take held stock out for good: destroyed or returned to the supplier."""
+        positive_quantity(quantity)
+        disposition = parse_enum(Disposition, disposition, "disposition")
+        held = self.lot(lot)
+        if held.held is None:
+            raise InvalidState(
+                f"Lot {lot} of {self.sku} at {self.site} is not held: hold it first (a recall, damage or a "
+                "check), then write it off.",
+                field="lot",
+            )
+        restated = [(held, change) for change in self._entry_effects(held, occurred_at, -quantity, zone)]
+        self._recording(
+            self.WrittenOff,
+            restated,
+            lot=lot,
+            quantity=quantity,
+            disposition=disposition,
+            reason=held.held.reason,
+            recall=held.held.recall,
+            expires_on=held.expires_on,
+            funding_source=held.funding_source,
             actor=actor,
             occurred_at=occurred_at,
         )

@@ -8,6 +8,7 @@ from enum import Enum, StrEnum
 
 from inventory.domain.errors import InvalidInput
 from inventory.domain.expiry import expired_on
+from inventory.domain.holds import Hold
 from inventory.domain.lot_history import Entry, HistoryFolded, insert
 from inventory.domain.time_words import day_in_words
 
@@ -19,6 +20,7 @@ class Category(StrEnum):
     SHARPS = "sharps"
     WOUND_CARE = "wound_care"
     SAFER_SMOKING = "safer_smoking"
+    KIT = "kit"  # assembled here from other items (inventory.domain.kits)
     OTHER = "other"
 
 
@@ -96,6 +98,11 @@ class Lot:
     funding_source: str | None
     history: list[Entry] | None = field(default_factory=list)
     history_from: datetime | None = None  # entries before this are folded into an opening balance
+    held: Hold | None = None  # kept off the shelf (inventory.domain.holds) until released or written off
+
+    def is_held_at(self, at: datetime | None) -> bool:
+        """True when the lot may not be issued at `at` (now when None) because it is held."""
+        return self.held is not None and self.held.covers(at)
 
     def is_expired_on(self, day: date) -> bool:
         """A lot can be issued up to and including its expiry date (inventory.domain.expiry)."""

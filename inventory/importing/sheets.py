@@ -38,10 +38,10 @@ ITEMS = Sheet(
     (
         Column("sku", "The item's code, like NAL-4MG."),
         Column("name", "The item's name."),
-        Column("category", "naloxone, syringe, test_strip, sharps, wound_care, safer_smoking or other."),
+        Column("category", "naloxone, syringe, test_strip, sharps, wound_care, safer_smoking, kit or other."),
         Column("unit", "What one counts: box, kit, each."),
         Column("tracks_expiry", "yes if each lot has an expiry date, else no."),
-        Column("pack_size", "Units per pack; 1 if empty.", required=False),
+        Column("pack_size", "Units in the supplier's pack (its first pack, called pack); 1 if empty.", required=False),
     ),
 )
 FUNDING = Sheet(

@@ -10,6 +10,7 @@ from inventory.projections.base import Projection
 from inventory.projections.catalog import Catalog
 from inventory.projections.deliveries import Deliveries
 from inventory.projections.distribution import Distribution
+from inventory.projections.recalls import Recalls
 from inventory.projections.seal import Seal
 from inventory.projections.staff import Staff
 from inventory.projections.stock_card import StockCard
@@ -23,6 +24,7 @@ def all_projections(zone: ZoneInfo, seal_key: bytes) -> list[Projection]:
         Catalog(zone),
         Staff(zone),
         StockOnHand(zone),
+        Recalls(zone),
         Suppliers(zone),
         StockCard(zone),
         Distribution(zone),

@@ -223,6 +223,10 @@ def sentence(alert: dict[str, Any]) -> str:
         return f"{on_hand} of {sku} lot {lot} at {site} expired on {expires}."
     if kind == "expiring_soon":
         return f"{on_hand} of {sku} lot {lot} at {site} expire on {expires}."
+    if kind == "recalled":
+        return (
+            f"{on_hand} of {sku} lot {lot} at {site} are recalled by the maker: pull them and return or destroy them."
+        )
     return f"{kind.replace('_', ' ').capitalize()}: {sku} at {site}."
 
 

@@ -10,10 +10,12 @@ from inventory.domain import (
     Encounter,
     FundingSource,
     Item,
+    KitRecipe,
     MailOrder,
     Partner,
     PartnerIssue,
     PurchaseOrder,
+    Recall,
     RecipientType,
     ShiftTally,
     Site,
@@ -23,6 +25,8 @@ from inventory.domain import (
 )
 from inventory.domain.alerts import Alert, Digest
 from inventory.domain.discards import DISCARD_REASONS, DiscardedVisit
+from inventory.domain.holds import DISPOSITIONS, HOLD_REASONS
+from inventory.domain.packs import units_in_words
 from inventory.domain.partners import PARTNER_KINDS
 from inventory.domain.reach import RECIPIENTS, UNKNOWN, channel_label
 from inventory.domain.time_words import day_in_words
@@ -130,6 +134,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     User.TokenRevoked: lambda e: f"API token {e.token_id} revoked",
     Item.Registered: lambda e: f"Item {e.sku} registered: {e.name} ({e.category}, per {e.unit})",
     Item.Retired: lambda e: "Item retired",
+    Item.UnitsChanged: lambda e: f"Packs and doses set: {units_in_words(e.packs, e.doses_per_unit)}",
     Site.Registered: lambda e: f"Site {e.code} registered: {e.name} ({e.kind})",
     Site.StockLevelSet: lambda e: (
         f"Stock level for {e.sku}: reorder at {e.reorder_point}, par {e.par_level}, lead time {e.lead_time_days} days"
@@ -148,7 +153,36 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         f"Received {e.quantity} {e.sku} lot {e.lot} at {e.site}, funded by {e.funding_source}"
         + (f", expires {e.expires_on}" if e.expires_on else "")
         + (f", PO {e.purchase_order}" if e.purchase_order else "")
+        + (f", maker {e.manufacturer} lot {e.manufacturer_lot}" if e.manufacturer_lot else "")
     ),
+    StockLedger.LotHeld: lambda e: (
+        f"Held {e.sku} lot {e.lot} at {e.site}: {HOLD_REASONS.get(e.reason, e.reason).lower()}"
+        + (f" (recall {e.recall})" if e.recall else "")
+    ),
+    StockLedger.LotReleased: lambda e: f"Released {e.sku} lot {e.lot} at {e.site} from its hold",
+    StockLedger.WrittenOff: lambda e: (
+        f"Wrote off {e.quantity} {e.sku} of held lot {e.lot} at {e.site}: "
+        f"{DISPOSITIONS.get(e.disposition, e.disposition).lower()} ({HOLD_REASONS.get(e.reason, e.reason).lower()})"
+    ),
+    StockLedger.UsedInKits: lambda e: f"Put {e.sku} at {e.site} into kits of {e.kit_sku}: {_lots(e.picks)}",
+    StockLedger.BackFromKits: lambda e: (
+        f"Back in {e.sku} at {e.site} from kits of {e.kit_sku} taken apart: {_lots(e.lots)}"
+    ),
+    StockLedger.KitsAssembled: lambda e: f"Made kits of {e.sku} at {e.site}: {_lots(e.lots)}",
+    StockLedger.KitsTakenApart: lambda e: f"Took kits of {e.sku} at {e.site} apart: {_lots(e.picks)}",
+    KitRecipe.Started: lambda e: f"Kit {e.kit_sku} given a recipe",
+    KitRecipe.Set: lambda e: (
+        f"From {day_in_words(e.effective_from)} one kit holds "
+        + ", ".join(f"{part['quantity']} {part['sku']}" for part in e.components)
+    ),
+    Recall.Announced: lambda e: (
+        f"Recall of {e.manufacturer} lot {e.manufacturer_lot}"
+        + (f" (notice {e.notice})" if e.notice else "")
+        + ": "
+        + (", ".join(f"{lot['sku']} lot {lot['lot']}" for lot in e.lots) or "no lot of it received yet")
+    ),
+    Recall.LotCovered: lambda e: f"Recall covers {e.sku} lot {e.lot} too (received after the recall)",
+    Recall.Closed: lambda e: "Recall closed: every unit accounted for",
     StockLedger.Distributed: lambda e: f"Handed out {e.sku} at {e.site}: {_lots(e.picks)}",
     StockLedger.Dispatched: lambda e: f"Sent {e.sku} from {e.site} to {e.to_site}: {_lots(e.picks)}",
     StockLedger.Arrived: lambda e: f"Arrived {e.sku} at {e.site} from {e.from_site}: {_lots(e.lots)}",

@@ -7,19 +7,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from inventory.domain import FundingSource, Item, Partner, RecipientType, Site
+from inventory.domain.packs import packs_from, registered_packs
 from inventory.projections.base import Projection, Recorded, to_json
 from inventory.projections.store import Tx
 
 
 class Catalog(Projection):
     name = "catalog"
-    version = 2  # 2: recipient types, partners and their reports back
+    version = 3  # 2: recipient types, partners and their reports back; 3: items' packs and doses per unit
     tables = ("items", "sites", "stock_levels", "funding_sources", "recipient_types", "partners", "partner_reports")
     ddl = (
         """CREATE TABLE IF NOT EXISTS items (
             id TEXT NOT NULL, sku TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL,
             unit TEXT NOT NULL, tracks_expiry INTEGER NOT NULL, pack_size INTEGER NOT NULL,
-            retired INTEGER NOT NULL DEFAULT 0)""",
+            retired INTEGER NOT NULL DEFAULT 0, packs TEXT NOT NULL DEFAULT '[]', doses_per_unit INTEGER)""",
         """CREATE TABLE IF NOT EXISTS sites (
             id TEXT NOT NULL, code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL,
             is_open INTEGER NOT NULL DEFAULT 1)""",
@@ -54,7 +55,8 @@ class Catalog(Projection):
 
 def _item_registered(event: Any, tx: Tx) -> None:
     tx.execute(
-        "INSERT INTO items (id, sku, name, category, unit, tracks_expiry, pack_size) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO items (id, sku, name, category, unit, tracks_expiry, pack_size, packs)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             str(event.originator_id),
             event.sku,
@@ -63,6 +65,21 @@ def _item_registered(event: Any, tx: Tx) -> None:
             event.unit,
             int(event.tracks_expiry),
             event.pack_size,
+            to_json([pack.as_dict() for pack in registered_packs(event.pack_size)]),
+        ),
+    )
+
+
+def _units_changed(event: Any, tx: Tx) -> None:
+    """New packs and doses; the pack size stays the supplier's pack (the first), 1 with none."""
+    packs = packs_from(event.packs)
+    tx.execute(
+        "UPDATE items SET packs = ?, pack_size = ?, doses_per_unit = ? WHERE id = ?",
+        (
+            to_json([pack.as_dict() for pack in packs]),
+            packs[0].units if packs else 1,
+            event.doses_per_unit,
+            str(event.originator_id),
         ),
     )
 
@@ -176,6 +193,7 @@ _HANDLERS: dict[type, Callable[[Any, Tx], None]] = {
     Partner.Retired: _partner_retired,
     Item.Registered: _item_registered,
     Item.Retired: _item_retired,
+    Item.UnitsChanged: _units_changed,
     Site.Registered: _site_registered,
     Site.Closed: _site_open(0),
     Site.Reopened: _site_open(1),

@@ -21,8 +21,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from inventory.domain import Encounter, MailOrder, PartnerIssue, ShiftTally
+from inventory.domain import Encounter, MailOrder, PartnerIssue, ShiftTally, StockLedger
 from inventory.domain.reach import PARTNER_ORGANISATION, Channel
+from inventory.domain.values import Category
 from inventory.projections.base import Projection, Recorded, to_json
 from inventory.projections.store import Tx
 
@@ -30,8 +31,8 @@ from inventory.projections.store import Tx
 class Distribution(Projection):
     name = "distribution"
     # 2: shift tallies; 3: voids (a voided visit or tally stays, marked, out of the totals); 4: recipients,
-    # channels, partner issues and mail orders
-    version = 4
+    # channels, partner issues and mail orders; 5: the parts of kits handed out, by each part's funder
+    version = 5
     tables = (
         "encounters",
         "shift_tallies",
@@ -41,6 +42,8 @@ class Distribution(Projection):
         "daily_contacts",
         "partner_issues",
         "mail_orders",
+        "kit_makeup",
+        "daily_kit_parts",
     )
     ddl = (
         """CREATE TABLE IF NOT EXISTS encounters (
@@ -85,14 +88,28 @@ class Distribution(Projection):
             carrier TEXT NOT NULL, tracking TEXT NOT NULL, recipient TEXT NOT NULL, for_others INTEGER NOT NULL,
             returned_on TEXT, voided TEXT, voided_at TEXT)""",
         "CREATE INDEX IF NOT EXISTS mail_orders_date ON mail_orders (business_date, site)",
+        # What one kit of each kit lot holds (its parts' lots and funders), and the parts of the kits handed
+        # out each day, by the funder of each part: a kit's syringes count under whoever paid for them.
+        """CREATE TABLE IF NOT EXISTS kit_makeup (
+            site TEXT NOT NULL, kit_sku TEXT NOT NULL, lot TEXT NOT NULL, parts TEXT NOT NULL,
+            PRIMARY KEY (site, kit_sku, lot))""",
+        """CREATE TABLE IF NOT EXISTS daily_kit_parts (
+            business_date TEXT NOT NULL, site TEXT NOT NULL, kit_sku TEXT NOT NULL, sku TEXT NOT NULL,
+            funding_source TEXT NOT NULL, quantity BIGINT NOT NULL,
+            PRIMARY KEY (business_date, site, kit_sku, sku, funding_source))""",
     )
 
     def process(self, batch: Sequence[Recorded], tx: Tx) -> None:
-        totals = _Totals()
+        totals = _Totals(tx)
         for recorded in batch:
             event = recorded.event
             kind = type(event)
-            if kind is ShiftTally.Recorded:
+            if kind is StockLedger.KitsAssembled:
+                tx.executemany(
+                    "INSERT INTO kit_makeup (site, kit_sku, lot, parts) VALUES (?, ?, ?, ?)",
+                    [(event.site, event.sku, row["lot"], to_json(row["components"])) for row in event.lots],
+                )
+            elif kind is ShiftTally.Recorded:
                 totals.tallies.append(_tally(recorded, totals))
             elif kind is Encounter.Recorded:
                 totals.visits.append(_visit(recorded, totals))
@@ -103,7 +120,7 @@ class Distribution(Projection):
             elif kind in _AFTER_ITS_ROW:
                 # What it changes may be in this batch: write what came before, then change it.
                 totals.write(tx)
-                totals = _Totals()
+                totals = _Totals(tx)
                 _AFTER_ITS_ROW[kind](recorded, tx)
         totals.write(tx)
 
@@ -111,7 +128,11 @@ class Distribution(Projection):
 class _Totals:
     """Rows and daily totals gathered from part of a batch, written together."""
 
-    def __init__(self) -> None:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        # the parts of kits handed out: (day, site, kit, part, the part's funder): units
+        self.kit_parts: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+        self.makeups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.visits: list[tuple[Any, ...]] = []
         self.tallies: list[tuple[Any, ...]] = []
         self.partner_issues: list[tuple[Any, ...]] = []
@@ -185,6 +206,18 @@ class _Totals:
                    people_reached = daily_contacts.people_reached + excluded.people_reached""",
             [(*key, *totals) for key, totals in self.contacts.items() if any(totals)],
         )
+        tx.executemany(
+            """INSERT INTO daily_kit_parts (business_date, site, kit_sku, sku, funding_source, quantity)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (business_date, site, kit_sku, sku, funding_source) DO UPDATE SET
+                   quantity = daily_kit_parts.quantity + excluded.quantity""",
+            [(*key, quantity) for key, quantity in self.kit_parts.items() if quantity],
+        )
+        tx.executemany(
+            """DELETE FROM daily_kit_parts WHERE business_date = ? AND site = ? AND kit_sku = ? AND sku = ?
+               AND funding_source = ? AND quantity = 0""",
+            [key for key, quantity in self.kit_parts.items() if quantity < 0],
+        )
         # A total taken back to nothing (a void, a parcel back) leaves no row, as if it had never been: the
         # rows are the same however the log was cut into batches.
         tx.executemany(
@@ -197,6 +230,23 @@ class _Totals:
                AND contacts = 0 AND collecting_for_others = 0 AND people_reached = 0""",
             [key for key, totals in self.contacts.items() if min(totals) < 0],
         )
+
+    def add_kit_parts(self, day: str, site: str, lines: list[dict[str, Any]], sign: int = 1) -> None:
+        """The parts inside the kits a hand-out holds, each under its own funder (a void: sign -1)."""
+        for line in lines:
+            if line.get("category") != Category.KIT:
+                continue
+            for pick in line["lots"]:
+                for part in self._makeup(site, line["sku"], pick["lot"]):
+                    key = (day, site, line["sku"], part["sku"], part["funding_source"] or "")
+                    self.kit_parts[key] += sign * pick["quantity"] * part["quantity"]
+
+    def _makeup(self, site: str, kit_sku: str, lot: str) -> list[dict[str, Any]]:
+        key = (site, kit_sku, lot)
+        if key not in self.makeups:
+            rows = self.tx.fetchall("SELECT parts FROM kit_makeup WHERE site = ? AND kit_sku = ? AND lot = ?", key)
+            self.makeups[key] = json.loads(rows[0][0]) if rows else []
+        return self.makeups[key]
 
     def add_reach(
         self, day: str, site: str, lines: list[dict[str, Any]], way: Way, contacts: int, collecting: int, sign: int = 1
@@ -298,7 +348,7 @@ def _mail_order(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
 def _parcel(recorded: Recorded, tx: Tx, returned: bool) -> None:
     """A parcel that came back leaves the mail totals on the day it came back; a mail order voided leaves
     them on the day it was sent (and, if it had come back, its return is undone too)."""
-    event, totals = recorded.event, _Totals()
+    event, totals = recorded.event, _Totals(tx)
     [(site, day, lines, recipient, others, returned_on)] = tx.fetchall(
         "SELECT site, business_date, lines, recipient, for_others, returned_on FROM mail_orders WHERE id = ?",
         (str(event.originator_id),),
@@ -320,7 +370,7 @@ def _parcel(recorded: Recorded, tx: Tx, returned: bool) -> None:
 
 
 def _partner_issue_voided(recorded: Recorded, tx: Tx) -> None:
-    event, totals = recorded.event, _Totals()
+    event, totals = recorded.event, _Totals(tx)
     [(site, day, lines)] = tx.fetchall(
         "SELECT site, business_date, lines FROM partner_issues WHERE id = ?", (str(event.originator_id),)
     )
@@ -334,7 +384,7 @@ def _partner_issue_voided(recorded: Recorded, tx: Tx) -> None:
 
 def _void(recorded: Recorded, tx: Tx) -> None:
     """Take a voided visit or tally out of the daily totals (on its own date) and mark its row."""
-    event, totals = recorded.event, _Totals()
+    event, totals = recorded.event, _Totals(tx)
     tally = type(event) is ShiftTally.Voided
     table = "shift_tallies" if tally else "encounters"
     extra = "visits" if tally else "participant_code"
@@ -346,6 +396,7 @@ def _void(recorded: Recorded, tx: Tx) -> None:
     figures = (other, reversals, collected, False) if tally else (1, reversals, collected, bool(other))
     rows = json.loads(lines)
     _add(totals.by_item, totals.by_site, day, site, rows, figures, tally, sign=-1)
+    totals.add_kit_parts(day, site, rows, sign=-1)
     contacts, collecting = (other, 0) if tally else (1, int(bool(others)))
     totals.add_reach(day, site, rows, (channel, recipient, others), contacts, collecting, sign=-1)
     tx.execute(
@@ -360,6 +411,7 @@ def _visit(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
     event, day = recorded.event, recorded.day
     figures = (1, event.reversals_reported, event.syringes_collected, bool(event.participant_code))
     _add(totals.by_item, totals.by_site, day, event.site, event.lines, figures, tally=False)
+    totals.add_kit_parts(day, event.site, event.lines)
     way = (event.channel, event.recipient, event.for_others)
     totals.add_reach(day, event.site, event.lines, way, 1, int(bool(event.for_others)))
     return (
@@ -386,6 +438,7 @@ def _tally(recorded: Recorded, totals: _Totals) -> tuple[Any, ...]:
     event, day = recorded.event, recorded.day
     figures = (event.visits, event.reversals_reported, event.syringes_collected, False)
     _add(totals.by_item, totals.by_site, day, event.site, event.lines, figures, tally=True)
+    totals.add_kit_parts(day, event.site, event.lines)
     totals.add_reach(day, event.site, event.lines, (event.channel, event.recipient, event.for_others), event.visits, 0)
     return (
         str(event.originator_id),

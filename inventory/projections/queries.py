@@ -294,14 +294,20 @@ def sites(store: ReadStore, *, open_only: bool = False) -> list[dict[str, Any]]:
 
 
 def items(store: ReadStore, *, active_only: bool = False) -> list[dict[str, Any]]:
-    """Every item (sku, name, category, unit, tracks expiry, pack size, retired), by sku."""
+    """Every item (sku, name, category, unit, tracks expiry, pack size, retired, packs as a list of
+    {"name", "units"}, doses per unit or None), by sku."""
     rows = store.fetchall(
-        "SELECT sku, name, category, unit, tracks_expiry, pack_size, retired FROM items"
+        "SELECT sku, name, category, unit, tracks_expiry, pack_size, retired, packs, doses_per_unit FROM items"
         + (" WHERE retired = 0" if active_only else "")
         + " ORDER BY sku"
     )
-    keys = ("sku", "name", "category", "unit", "tracks_expiry", "pack_size", "retired")
-    return [dict(zip(keys, (s, n, c, u, bool(t), int(p), bool(r)), strict=True)) for s, n, c, u, t, p, r in rows]
+    keys = ("sku", "name", "category", "unit", "tracks_expiry", "pack_size", "retired", "packs", "doses_per_unit")
+    return [
+        dict(
+            zip(keys, (s, n, c, u, bool(t), int(p), bool(r), json.loads(k), None if d is None else int(d)), strict=True)
+        )
+        for s, n, c, u, t, p, r, k, d in rows
+    ]
 
 
 def funding_sources(store: ReadStore) -> list[dict[str, Any]]:

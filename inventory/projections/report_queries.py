@@ -313,9 +313,12 @@ def read_position(reader: Reader, names: Sequence[str]) -> int:
 
 
 def items(reader: Reader) -> dict[str, dict[str, Any]]:
-    """Every item's name, category and unit, by SKU."""
-    rows = reader.fetchall("SELECT sku, name, category, unit FROM items ORDER BY sku")
-    return {str(sku): {"name": name, "category": category, "unit": unit} for sku, name, category, unit in rows}
+    """Every item's name, category, unit and doses per unit (None: not counted in doses), by SKU."""
+    rows = reader.fetchall("SELECT sku, name, category, unit, doses_per_unit FROM items ORDER BY sku")
+    return {
+        str(sku): {"name": name, "category": category, "unit": unit, "doses_per_unit": doses}
+        for sku, name, category, unit, doses in rows
+    }
 
 
 def funding_names(reader: Reader) -> dict[str, str]:
@@ -353,3 +356,16 @@ def corrections(reader: Reader, start: date, end: date) -> dict[str, int]:
         "Receipts, adjustments and counts corrected": corrected,
         "Counts restated by entries dated before them": restated,
     }
+
+
+def kit_parts_out(reader: Reader, start: date, end: date, funding_source: str | None = None) -> list[dict[str, Any]]:
+    """The parts inside the kits handed out between two business dates, by kit, part and the part's funder
+    (a report for one funder: only the parts it paid for)."""
+    where, params = _funding(funding_source)
+    rows = reader.fetchall(
+        f"""SELECT kit_sku, sku, funding_source, SUM(quantity) FROM daily_kit_parts
+            WHERE business_date BETWEEN ? AND ?{where} GROUP BY kit_sku, sku, funding_source
+            HAVING SUM(quantity) <> 0 ORDER BY kit_sku, sku, funding_source""",
+        [start.isoformat(), end.isoformat(), *params],
+    )
+    return [{"kit_sku": kit, "sku": sku, "funding_source": fund, "quantity": int(q)} for kit, sku, fund, q in rows]

@@ -32,6 +32,9 @@ KINDS = (
     "mailed",
 )
 _COLUMN = {kind: index for index, kind in enumerate(KINDS)}
+# Movement kinds kept in another kind's daily column (the daily rows serve balances, which need only the
+# net): held stock written off, parts put into kits (or back) and kits assembled (or taken apart).
+_DAILY = {"written_off": "adjusted", "into_kits": "adjusted", "assembled": "adjusted"}
 
 
 class StockCard(Projection):
@@ -48,6 +51,8 @@ class StockCard(Projection):
         """CREATE INDEX IF NOT EXISTS stock_movements_card
             ON stock_movements (site, sku, business_date, occurred_at, position)""",
         "CREATE INDEX IF NOT EXISTS stock_movements_date ON stock_movements (business_date)",
+        # Every movement of one lot, at every site (a recall, a trace forward from a receipt).
+        "CREATE INDEX IF NOT EXISTS stock_movements_lot ON stock_movements (sku, lot, position)",
         """CREATE TABLE IF NOT EXISTS stock_daily (
             site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, business_date TEXT NOT NULL,
             funding_source TEXT, expires_on TEXT,
@@ -99,7 +104,7 @@ class StockCard(Projection):
                     )
                 )
                 totals = daily[(event.site, event.sku, row["lot"], day, row["funding_source"], expires)]
-                totals[_COLUMN[kind]] += quantity
+                totals[_COLUMN[_DAILY.get(kind, kind)]] += quantity
                 totals[-1] += quantity
         tx.executemany(
             """INSERT INTO stock_movements (position, seq, site, sku, lot, funding_source, expires_on,
@@ -147,6 +152,16 @@ def _movements(event: Any) -> list[Movement]:
         ]
     if kind is StockLedger.Adjusted:
         return [("adjusted", vars(event), event.quantity, event.reason, None, None)]
+    if kind is StockLedger.UsedInKits:
+        return [("into_kits", p, -p["quantity"], None, str(event.assembly_id), event.kit_sku) for p in event.picks]
+    if kind is StockLedger.BackFromKits:
+        return [("into_kits", r, r["quantity"], "taken apart", None, event.kit_sku) for r in event.lots]
+    if kind is StockLedger.KitsAssembled:
+        return [("assembled", r, r["quantity"], None, str(event.assembly_id), None) for r in event.lots]
+    if kind is StockLedger.KitsTakenApart:
+        return [("assembled", p, -p["quantity"], "taken apart", None, None) for p in event.picks]
+    if kind is StockLedger.WrittenOff:
+        return [("written_off", vars(event), -event.quantity, event.disposition, event.recall, None)]
     if kind is StockLedger.Counted:
         return [("counted", vars(event), event.variance, "count_variance", None, None)]
     if kind is StockLedger.CountRestated:

@@ -16,8 +16,8 @@ LotKey = tuple[str, str, str]  # site, sku, lot
 
 class StockOnHand(Projection):
     name = "stock_on_hand"
-    version = 3  # 3: no row for a site and item with nothing on order or in transit
-    tables = ("stock_on_hand", "stock_pipeline", "transfers", "purchase_orders")
+    version = 4  # 3: no row for a site and item with nothing on order or in transit; 4: lots held
+    tables = ("stock_on_hand", "stock_pipeline", "transfers", "purchase_orders", "lot_holds")
     ddl = (
         """CREATE TABLE IF NOT EXISTS stock_on_hand (
             site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, expires_on TEXT,
@@ -26,6 +26,11 @@ class StockOnHand(Projection):
         # The API's list of lots on hand, a page at a time: only lots with stock (queries.stock_page).
         """CREATE INDEX IF NOT EXISTS stock_on_hand_live ON stock_on_hand
            (site, sku, (COALESCE(expires_on, '9999-12-31')), lot) WHERE quantity <> 0""",
+        # Lots kept off the shelf at a site (inventory.domain.holds): a row while the hold lasts.
+        """CREATE TABLE IF NOT EXISTS lot_holds (
+            site TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, reason TEXT NOT NULL, recall TEXT,
+            held_at TEXT NOT NULL, held_by TEXT NOT NULL, PRIMARY KEY (site, sku, lot))""",
+        "CREATE INDEX IF NOT EXISTS lot_holds_recall ON lot_holds (recall)",
         """CREATE TABLE IF NOT EXISTS stock_pipeline (
             site TEXT NOT NULL, sku TEXT NOT NULL, on_order BIGINT NOT NULL DEFAULT 0,
             in_transit BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (site, sku))""",
@@ -69,12 +74,20 @@ class StockOnHand(Projection):
                 or kind is StockLedger.HandedOutOnShift
                 or kind is StockLedger.IssuedToPartner
                 or kind is StockLedger.Mailed
+                or kind is StockLedger.UsedInKits
+                or kind is StockLedger.KitsTakenApart
             ):
                 for pick in event.picks:
                     add(event.site, event.sku, pick, -pick["quantity"])
             elif kind is StockLedger.Received:
                 add(event.site, event.sku, vars(event), event.quantity)
-            elif kind is StockLedger.Arrived or kind is StockLedger.Returned or kind is StockLedger.MailReturned:
+            elif (
+                kind is StockLedger.Arrived
+                or kind is StockLedger.Returned
+                or kind is StockLedger.MailReturned
+                or kind is StockLedger.BackFromKits
+                or kind is StockLedger.KitsAssembled
+            ):
                 for row in event.lots:
                     add(event.site, event.sku, row, row["quantity"])
             elif kind is StockLedger.Adjusted:
@@ -88,6 +101,18 @@ class StockOnHand(Projection):
                     add(event.site, event.sku, row, row["quantity"])
             elif kind is StockLedger.EntryCorrected:
                 add(event.site, event.sku, vars(event), event.quantity)
+            elif kind is StockLedger.WrittenOff:
+                add(event.site, event.sku, vars(event), -event.quantity)
+            elif kind is StockLedger.LotHeld:
+                tx.execute(
+                    """INSERT INTO lot_holds (site, sku, lot, reason, recall, held_at, held_by)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (event.site, event.sku, event.lot, event.reason, event.recall, iso(event.occurred_at), event.actor),
+                )
+            elif kind is StockLedger.LotReleased:
+                tx.execute(
+                    "DELETE FROM lot_holds WHERE site = ? AND sku = ? AND lot = ?", (event.site, event.sku, event.lot)
+                )
             else:
                 handler = _PIPELINE.get(kind)
                 if handler is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from inventory.projections import recall_queries
 from inventory.projections.alerts import open_alerts
 from inventory.projections.order_queries import order_page
 from inventory.projections.transfer_queries import transfer_page
@@ -140,6 +141,7 @@ def test_a_coordinator_records_a_visit_with_the_keyboard_alone(screen: Screen) -
 NOT_PAGES = {
     "admin.import_template": "a workbook to download",
     "exports.download": "a workbook to download",
+    "recalls.workbook": "a workbook to download",
     "exports.job_progress": "the progress of an export, as JSON",
     "health.healthz": "a health check for the machine watching the service",
     "health.readyz": "a readiness check for the machine watching the service",
@@ -164,14 +166,18 @@ def every_page(live: Live) -> dict[str, str]:
     [(receipt,)] = store.fetchall("SELECT MIN(position) FROM stock_movements WHERE kind = 'received'")
     order = order_page(store, statuses=("submitted", "partly_received"), sites=None).rows[0]
     alert = open_alerts(store)[0]
+    recall = recall_queries.recalls(store)[0]  # the demo's recall, on its last evening
+    [(lot,)] = store.fetchall("SELECT MIN(lot) FROM stock_movements WHERE sku = 'NALOX-4MG' AND kind = 'received'")
     values = {
         "code": "SOR", "sku": "NALOX-4MG", "site": "VAN-1", "email": COORDINATOR, "alert_id": alert["id"],
         "order_id": order["id"], "transfer_id": in_transit[0]["id"], "visit_id": visit, "position": str(receipt),
-        "partner": "SHELTER-1",
+        "partner": "SHELTER-1", "recall": recall["id"], "lot": lot,
     }  # fmt: skip
     special = {
         "admin.set_level": {**values, "code": "VAN-1"},  # /admin/levels/<code>/<sku>: a site's code, not a fund's
         "vending.import_dispenses": {**values, "site": "VEND-1"},  # the demo's vending machine
+        "kits.recipe": {**values, "sku": "KIT-OR"},  # the demo's kit
+        "kits.site_kits": {**values, "site": "FIX-DT"},  # where the demo makes kits
     }
     return {
         rule.endpoint: re.sub(

@@ -30,6 +30,8 @@ SIGNS = {
     "Issued to partners": -1,
     "Mailed (less parcels returned)": -1,
 }
+# Flows shown with their own sign (+ in, - out).
+SIGNED = ("Adjusted: ", "Count variance", "Written off: ", "Put into kits", "Kits assembled")
 
 
 def sheets(path: Path | str) -> dict[str, list[list[Any]]]:
@@ -65,7 +67,7 @@ def flows(record: dict[str, Any]) -> int:
     for heading, value in record.items():
         if heading in SIGNS:
             total += SIGNS[heading] * int(value)
-        elif heading.startswith("Adjusted: ") or heading == "Count variance":
+        elif heading.startswith(SIGNED):
             total += int(value)
     return total
 
@@ -113,6 +115,16 @@ def _lots_moved(event: Any) -> list[tuple[str | None, str, str | None, int]]:
         return [(event.funding_source, "adjusted", event.reason, event.quantity)]
     if isinstance(event, StockLedger.Counted):
         return [(event.funding_source, "adjusted", "count_variance", event.variance)]
+    if isinstance(event, StockLedger.WrittenOff):
+        return [(event.funding_source, "written_off", event.disposition, -event.quantity)]
+    if isinstance(event, StockLedger.UsedInKits):
+        return [(p["funding_source"], "into_kits", None, -p["quantity"]) for p in event.picks]
+    if isinstance(event, StockLedger.BackFromKits):
+        return [(r["funding_source"], "into_kits", None, r["quantity"]) for r in event.lots]
+    if isinstance(event, StockLedger.KitsAssembled):
+        return [(None, "assembled", None, r["quantity"]) for r in event.lots]
+    if isinstance(event, StockLedger.KitsTakenApart):
+        return [(p.get("funding_source"), "assembled", None, -p["quantity"]) for p in event.picks]
     return []
 
 
@@ -131,8 +143,8 @@ def expected_summary(
             row["closing"] += move.quantity
         if not start <= move.day <= end:
             continue
-        if move.kind == "adjusted":
-            row[f"adjusted:{move.reason}"] += move.quantity
+        if move.kind in ("adjusted", "written_off"):
+            row[f"{move.kind}:{move.reason}"] += move.quantity
         elif move.kind in ("transfer_out", "distributed", "to_partner", "mailed"):
             row[move.kind] -= move.quantity
         else:

@@ -436,6 +436,23 @@ class LogWriter:
                              kits_distributed=12, actor=ADMIN)  # fmt: skip
         self.app.send_mail_order(key="crash-parcel-1", site="WH", lines=[{"sku": "FTS", "quantity": 10}],
                                  carrier="Post", tracking="RR123456789CA", actor=ADMIN, occurred_at=moment)  # fmt: skip
+        # A lot with its maker's lot number, recalled: held at the warehouse, some of it returned.
+        self.app.receive_stock(site="WH", sku="FTS", lot="FTS-RECALLED", quantity=20,
+                               expires_on=day + timedelta(days=300), funding_source=ITEMS["FTS"][4],
+                               manufacturer="BTNX", manufacturer_lot="FTS-RECALLED", actor=ADMIN,
+                               occurred_at=moment)  # fmt: skip
+        self.app.announce_recall(manufacturer="BTNX", manufacturer_lot="FTS-RECALLED", notice="", actor=ADMIN,
+                                 lots=[{"sku": "FTS", "lot": "FTS-RECALLED"}], sites=["WH"])  # fmt: skip
+        self.app.write_off_lot(site="WH", sku="FTS", lot="FTS-RECALLED", quantity=5,
+                               disposition="returned_to_supplier", actor=ADMIN)  # fmt: skip
+        # A kit made at the warehouse from its test strips, and one handed out there.
+        self.app.register_item(sku="KIT-FTS", name="Test strip kit", category="kit", unit="kit", tracks_expiry=True,
+                               actor=ADMIN)  # fmt: skip
+        self.app.set_kit_recipe(kit_sku="KIT-FTS", components=[{"sku": "FTS", "quantity": 5}],
+                                effective_from=FIRST_DAY, actor=ADMIN)  # fmt: skip
+        self.app.assemble_kits(site="WH", kit_sku="KIT-FTS", quantity=3, actor=ADMIN, occurred_at=moment)
+        self.app.record_encounter(key="crash-kit-visit", site="WH", lines=[{"sku": "KIT-FTS", "quantity": 1}],
+                                  actor=ADMIN, occurred_at=moment + timedelta(minutes=5))  # fmt: skip
         # Alert episodes, so the alerts read model has rows: one raised, told, acknowledged, resolved and
         # raised again; one still open.
         low = Alert(kind=AlertKind.BELOW_REORDER_POINT, site="VAN-1", sku="FTS", lot=None)

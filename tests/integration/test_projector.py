@@ -28,6 +28,7 @@ NAMES = [
     "catalog",
     "staff",
     "stock_on_hand",
+    "recalls",
     "suppliers",
     "stock_card",
     "distribution",

@@ -46,6 +46,7 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("post", "/api/v1/sites"): lambda ids: {"code": f"S-{ids['n']}", "name": "A site", "kind": "fixed"},
     ("post", "/api/v1/items"): lambda ids: {"sku": f"I-{ids['n']}", "name": "An item", "category": "other",
                                             "unit": "box", "tracks_expiry": False},
+    ("put", "/api/v1/items/{sku}/units"): lambda ids: {"packs": [{"name": "case", "units": 24}], "doses_per_unit": 2},
     ("post", "/api/v1/funding-sources"): lambda ids: {"code": f"F-{ids['n']}", "name": "A fund", "federal": False,
                                                       "restrictions": []},
     ("put", "/api/v1/sites/{code}/levels/{sku}"): lambda ids: {"reorder_point": 5, "par_level": 10,
@@ -100,6 +101,21 @@ VALID: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("post", "/api/v1/mail-orders/{mail_order_id}/void"): lambda ids: {"reason": "did_not_happen"},
     ("post", "/api/v1/recipient-types"): lambda ids: {"code": "t_" + re.sub(r"\W", "_", ids["n"]).lower(),
                                                       "name": "A kind of recipient"},
+    # Held lots and recalls: each names a lot of its own, received (and held) by `fresh`.
+    ("post", "/api/v1/holds"): lambda ids: {"site": "WH", "sku": "NALOX-4MG", "lot": f"H-{ids['n']}",
+                                            "reason": "quality_check"},
+    ("post", "/api/v1/holds/release"): lambda ids: {"site": "WH", "sku": "NALOX-4MG", "lot": f"H-{ids['n']}"},
+    ("post", "/api/v1/holds/write-off"): lambda ids: {"site": "WH", "sku": "NALOX-4MG", "lot": f"H-{ids['n']}",
+                                                      "quantity": 1, "disposition": "destroyed"},
+    ("post", "/api/v1/recalls"): lambda ids: {"manufacturer": "Fuzz Pharma", "manufacturer_lot": f"FZ-{ids['n']}",
+                                              "notice": "FDA-1"},
+    ("post", "/api/v1/recalls/{recall_id}/close"): lambda ids: {},
+    # Kits: each a kit of its own (made by `fresh`): one naloxone kit in each.
+    ("put", "/api/v1/items/{sku}/recipe"): lambda ids: {"effective_from": "2026-01-01",
+                                                        "components": [{"sku": "NALOX-4MG", "quantity": 1}]},
+    ("post", "/api/v1/kit-assemblies"): lambda ids: {"site": "WH", "kit_sku": f"KA-{ids['n']}", "quantity": 1},
+    ("post", "/api/v1/kit-assemblies/take-apart"): lambda ids: {"site": "WH", "kit_sku": f"KA-{ids['n']}",
+                                                                "lot": f"KL-{ids['n']}", "quantity": 1},
 }  # fmt: skip
 KEYED = ("/api/v1/encounters", "/api/v1/tallies", "/api/v1/discarded-visits", "/api/v1/partner-issues",
          "/api/v1/mail-orders")  # fmt: skip
@@ -199,6 +215,27 @@ def fresh(root: Caller, template: str, n: str) -> dict[str, str]:
     if "{tally_id}" in template:
         tally = VALID[("post", "/api/v1/tallies")]({"n": n})
         return {"tally_id": ok(root.post("/api/v1/tallies", tally, key=f"fresh-tally-{n:0>6}"))["id"]}
+    if template.startswith("/api/v1/holds"):
+        lot = {"site": "WH", "sku": "NALOX-4MG", "lot": f"H-{n}", "quantity": 5, "expires_on": "2030-01-31",
+               "funding_source": "STATE"}  # fmt: skip
+        ok(root.post("/api/v1/receipts", lot))
+        if template != "/api/v1/holds":
+            ok(root.post("/api/v1/holds", VALID[("post", "/api/v1/holds")]({"n": n})))
+        return {}
+    if template == "/api/v1/items/{sku}/recipe":
+        kit = {"sku": f"KR-{n}", "name": "A kit", "category": "kit", "unit": "kit", "tracks_expiry": True}
+        return {"sku": ok(root.post("/api/v1/items", kit))["sku"]}
+    if template.startswith("/api/v1/kit-assemblies"):
+        kit = {"sku": f"KA-{n}", "name": "A kit", "category": "kit", "unit": "kit", "tracks_expiry": True}
+        ok(root.post("/api/v1/items", kit))
+        ok(root.put(f"/api/v1/items/KA-{n}/recipe", VALID[("put", "/api/v1/items/{sku}/recipe")]({"n": n})), 200)
+        if template.endswith("/take-apart"):
+            made = {"site": "WH", "kit_sku": f"KA-{n}", "quantity": 2, "lot": f"KL-{n}"}
+            ok(root.post("/api/v1/kit-assemblies", made))
+        return {}
+    if "{recall_id}" in template:
+        recall = {"manufacturer": "Fuzz Pharma", "manufacturer_lot": f"FC-{n}"}
+        return {"recall_id": ok(root.post("/api/v1/recalls", recall))["id"]}
     if template.endswith("/submit"):  # the program's order is submitted already: a draft of its own
         order = VALID[("post", "/api/v1/purchase-orders")]({"n": f"S-{n}"})
         return {"order_id": ok(root.post("/api/v1/purchase-orders", order))["id"]}

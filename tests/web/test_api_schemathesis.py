@@ -116,6 +116,7 @@ class Seeded:
     partners: list[str]
     issues: list[str]
     parcels: list[str]
+    recalls: list[str]
     # The log positions of receipts, adjustments and counts, by kind and verb ("receipts/void").
     positions: dict[str, list[int]]
     cases: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -239,6 +240,18 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         )["id"]
         for n in range(3)
     ]
+    # Recalls of makers' lots no receipt names: they hold nothing, so every other case is as before.
+    recalls = [
+        inventory.announce_recall(
+            manufacturer="Seeded Pharma",
+            manufacturer_lot=f"SP-{n}",
+            notice="",
+            lots=[],
+            sites=["WH", "VAN-1"],
+            actor=actor,
+        )["id"]
+        for n in range(3)
+    ]
     found.projector.catch_up()
     yield Seeded(
         app=app,
@@ -254,6 +267,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         partners=["SHELTER-1"],
         issues=[str(i) for i in issues],
         parcels=[str(p) for p in parcels],
+        recalls=[str(r) for r in recalls],
         positions=positions,
     )
     found.close()
@@ -279,6 +293,7 @@ NAMES = {
     "partner": "partners",
     "issue_id": "issues",
     "mail_order_id": "parcels",
+    "recall_id": "recalls",
 }
 
 
@@ -424,6 +439,7 @@ def test_every_operation_needs_a_token(label: str, seeded: Seeded) -> None:
         "partner": seeded.partners[0],
         "issue_id": seeded.issues[0],
         "mail_order_id": seeded.parcels[0],
+        "recall_id": seeded.recalls[0],
         "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
     }
     path_parameters = {parameter.name: names[parameter.name] for parameter in operation.path_parameters}
@@ -470,6 +486,7 @@ def _with_body(label: str, seeded: Seeded) -> tuple[Any, dict[str, Any]]:
         "partner": seeded.partners[0],
         "issue_id": seeded.issues[0],
         "mail_order_id": seeded.parcels[0],
+        "recall_id": seeded.recalls[0],
         "position": seeded.positions[_entry(path)][0] if "{position}" in path else 0,
     }
     return operation, {parameter.name: names[parameter.name] for parameter in operation.path_parameters}

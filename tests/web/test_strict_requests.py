@@ -20,6 +20,7 @@ WRITES = [
     ("POST", "/api/v1/tokens"),
     ("POST", "/api/v1/sites"),
     ("POST", "/api/v1/items"),
+    ("PUT", "/api/v1/items/NALOX-4MG/units"),
     ("POST", "/api/v1/funding-sources"),
     ("PUT", "/api/v1/sites/WH/levels/NALOX-4MG"),
     ("POST", "/api/v1/receipts"),
@@ -52,6 +53,14 @@ WRITES = [
     ("POST", "/api/v1/mail-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/returned"),
     ("POST", "/api/v1/mail-orders/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/void"),
     ("POST", "/api/v1/recipient-types"),
+    ("POST", "/api/v1/holds"),
+    ("POST", "/api/v1/holds/release"),
+    ("POST", "/api/v1/holds/write-off"),
+    ("POST", "/api/v1/recalls"),
+    ("POST", "/api/v1/recalls/7d1a3b4e-4f0a-4c6e-9d55-2a7f3c1b9e10/close"),
+    ("PUT", "/api/v1/items/NALOX-4MG/recipe"),
+    ("POST", "/api/v1/kit-assemblies"),
+    ("POST", "/api/v1/kit-assemblies/take-apart"),
 ]
 DOCUMENTS_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

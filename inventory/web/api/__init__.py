@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from inventory import __version__
-from inventory.web.api import audit, catalog, corrections, exports, reach, stock, transfers
+from inventory.web.api import audit, catalog, corrections, exports, kits, reach, recalls, stock, transfers
 from inventory.web.api.schemas import ErrorResponse
 from inventory.web.errors import http_error
 
@@ -45,7 +45,7 @@ def register_api(app: Flask) -> None:
         },
     )
     api = InventoryApi(app)
-    modules = (catalog, stock, corrections, transfers, reach, audit, exports)
+    modules = (catalog, stock, corrections, transfers, reach, recalls, kits, audit, exports)
     for module in modules:
         api.register_blueprint(module.blp)
 

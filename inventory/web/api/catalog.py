@@ -63,6 +63,23 @@ class Items(MethodView):
         return services().app.register_item(actor=principal.email, **body)
 
 
+@blp.route("/items/<string:sku>/units")
+class ItemUnits(MethodView):
+    @command
+    @blp.arguments(s.ItemUnitsIn)
+    @blp.response(200, s.ItemOut)
+    @documented(*ERRORS, 404)
+    def put(self, body: dict[str, Any], sku: str) -> dict[str, Any]:
+        """Set the packs an item comes in (the supplier's first: orders round up to it) and its doses per unit;
+        stock stays recorded in units of issue."""
+        principal = require(Action.MANAGE_CATALOG)
+        try:
+            return services().app.change_item_units(sku=sku, actor=principal.email, **body)
+        except UnknownItem as error:
+            abort(404, message=error.message)
+            raise  # unreachable: abort raises
+
+
 @blp.route("/funding-sources")
 class FundingSources(MethodView):
     @blp.response(200, s.FundingSourceOut(many=True))

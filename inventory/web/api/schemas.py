@@ -91,6 +91,18 @@ def within(limit: rules.WholeNumbers) -> validate.Range:
 QUANTITY = within(rules.QUANTITY)
 
 
+def pack_name() -> Text:
+    """The pack a quantity is counted in, by its name (units of issue when not given): stored in units."""
+    return Text(
+        rules.PACK_NAME_LENGTH,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The item's pack the quantity is in (its name, like box); units of issue if not given"
+        },
+    )
+
+
 class Day(fields.Date):
     """A date within the range every date entered must be in (inventory.domain.calendar)."""
 
@@ -185,6 +197,26 @@ class ItemIn(Strict):
     pack_size = fields.Integer(load_default=1, validate=within(rules.PACK_SIZE))
 
 
+class PackSchema(Strict):
+    name = Text(rules.PACK_NAME_LENGTH, min_length=1, required=True)
+    units = fields.Integer(required=True, validate=within(rules.PACK_UNITS))
+
+
+class ItemUnitsIn(Strict):
+    packs = fields.List(
+        fields.Nested(PackSchema),
+        required=True,
+        validate=validate.Length(max=rules.MOST_PACKS),
+        metadata={"description": "The packs it comes in, the supplier's first (orders round up to it); [] if none"},
+    )
+    doses_per_unit = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=within(rules.DOSES_PER_UNIT),
+        metadata={"description": "Doses in one unit (a naloxone kit: 2); null if not counted in doses"},
+    )
+
+
 class ItemOut(Schema):
     id = fields.String(required=True)
     sku = fields.String(required=True)
@@ -192,7 +224,9 @@ class ItemOut(Schema):
     category = fields.String(required=True)
     unit = fields.String(required=True)
     tracks_expiry = fields.Boolean(required=True)
-    pack_size = fields.Integer(required=True)
+    pack_size = fields.Integer(required=True, metadata={"description": "Units in the supplier's pack (the first)"})
+    packs = fields.List(fields.Nested(PackSchema), required=True)
+    doses_per_unit = fields.Integer(required=True, allow_none=True)
     retired = fields.Boolean(required=True)
 
 
@@ -250,16 +284,30 @@ class LedgerOut(Schema):
     corrected = fields.Integer(metadata={"description": "The position of the entry corrected"})
 
 
+def maker() -> Text:
+    """Who made a lot received, as on the box (with the maker's lot number: a recall names both)."""
+    return Text(NAME_LENGTH, min_length=1, load_default=None, allow_none=True,
+                metadata={"description": "The maker, as on the box; give its lot number too"})  # fmt: skip
+
+
+def maker_lot() -> Text:
+    return Text(CODE_LENGTH, min_length=1, load_default=None, allow_none=True,
+                metadata={"description": "The lot number the maker printed (a recall names it)"})  # fmt: skip
+
+
 class ReceiptIn(Strict):
     site = Code(required=True)
     sku = Code(required=True)
     lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
+    pack = pack_name()
     expires_on = Day(load_default=None, allow_none=True)
     funding_source = Code(required=True)
     unit_cost = money()
     occurred_at = moment()
     purchase_order = Text(CODE_LENGTH, load_default=None, allow_none=True)
+    manufacturer = maker()
+    manufacturer_lot = maker_lot()
 
 
 class IssueLineIn(Strict):
@@ -465,6 +513,7 @@ class CountIn(Strict):
     sku = Code(required=True)
     lot = Lot(required=True)
     counted = fields.Integer(required=True, validate=within(rules.COUNTED))
+    pack = pack_name()
     occurred_at = moment()
 
 
@@ -554,10 +603,14 @@ class StockCardOut(Paged):
 # ----- transfers and purchase orders ------------------------------------------------------------
 
 
+class TransferLineIn(IssueLineIn):
+    pack = pack_name()
+
+
 class TransferIn(Strict):
     from_site = Code(required=True)
     to_site = Code(required=True)
-    lines = fields.List(fields.Nested(IssueLineIn), required=True, validate=validate.Length(min=1, max=100))
+    lines = fields.List(fields.Nested(TransferLineIn), required=True, validate=validate.Length(min=1, max=100))
     occurred_at = moment()
 
 
@@ -628,6 +681,7 @@ class TransferPageOut(Paged):
 class OrderLineIn(Strict):
     sku = Code(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
+    pack = pack_name()
     unit_cost = money()
 
 
@@ -644,8 +698,11 @@ class OrderReceiptLineIn(Strict):
     sku = Code(required=True)
     lot = Lot(required=True)
     quantity = fields.Integer(required=True, validate=QUANTITY)
+    pack = pack_name()
     expires_on = Day(load_default=None, allow_none=True)
     unit_cost = money()
+    manufacturer = maker()
+    manufacturer_lot = maker_lot()
 
 
 class OrderReceiptIn(Strict):

@@ -17,6 +17,7 @@ from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command, request_key
 from inventory.web.api.docs import ERRORS, PAGE_HEADERS, bad_cursor, documented, page_headers, paged
+from inventory.web.api.packs import in_units_of_issue
 from inventory.web.services import services
 
 blp = Blueprint("api_stock", __name__, url_prefix="/api/v1", description="Stock: record and read")
@@ -44,9 +45,10 @@ class Receipts(MethodView):
     @blp.response(201, s.LedgerOut)
     @documented(*ERRORS)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Record a delivery into a site's stock (lot, expiry, funding source, cost)."""
+        """Record a delivery into a site's stock (lot, expiry, funding source, cost); a quantity sent with a
+        `pack` is in that pack of the item's, and recorded in units of issue."""
         principal = require(Action.RECEIVE_STOCK, body["site"])
-        return services().app.receive_stock(actor=principal.email, **body)
+        return services().app.receive_stock(actor=principal.email, **in_units_of_issue(body))
 
 
 @blp.route("/encounters")
@@ -123,9 +125,10 @@ class Counts(MethodView):
     @blp.response(201, s.LedgerOut)
     @documented(*ERRORS)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Record a physical count of a lot; the answer includes the variance."""
+        """Record a physical count of a lot (`counted` in units of issue, or in the item's `pack`); the answer
+        includes the variance."""
         principal = require(Action.COUNT_STOCK, body["site"])
-        return services().app.count_stock(actor=principal.email, **body)
+        return services().app.count_stock(actor=principal.email, **in_units_of_issue(body, quantity="counted"))
 
 
 @blp.route("/stock")

@@ -16,6 +16,7 @@ from inventory.web.api import schemas as s
 from inventory.web.api.auth import require
 from inventory.web.api.commands import command
 from inventory.web.api.docs import ERRORS, documented, paged
+from inventory.web.api.packs import lines_in_units
 from inventory.web.services import services
 
 blp = Blueprint("api_transfers", __name__, url_prefix="/api/v1", description="Transfers and purchase orders")
@@ -54,9 +55,10 @@ class Transfers(MethodView):
     @blp.response(201, s.TransferOut)
     @documented(*ERRORS)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Send stock from one site to another: it leaves the sender now and is in transit."""
+        """Send stock from one site to another: it leaves the sender now and is in transit. A line's quantity
+        may be in one of the item's packs (`pack`); it is recorded in units of issue."""
         principal = require(Action.TRANSFER, body["from_site"])
-        return services().app.dispatch_transfer(actor=principal.email, **body)
+        return services().app.dispatch_transfer(actor=principal.email, **lines_in_units(body))
 
 
 @blp.route("/transfers/<uuid:transfer_id>")
@@ -129,9 +131,10 @@ class PurchaseOrders(MethodView):
     @blp.response(201, s.PurchaseOrderOut)
     @documented(*ERRORS)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Draft an order for a site, paid by one funding source."""
+        """Draft an order for a site, paid by one funding source; a line's quantity may be in one of the
+        item's packs (`pack`), and is recorded in units of issue."""
         principal = require(Action.PURCHASE, body["site"])
-        return services().app.raise_purchase_order(actor=principal.email, **body)
+        return services().app.raise_purchase_order(actor=principal.email, **lines_in_units(body))
 
 
 @blp.route("/purchase-orders/<uuid:order_id>")
@@ -166,7 +169,8 @@ class PurchaseOrderReceipts(MethodView):
     @blp.response(201, s.PurchaseOrderOut)
     @documented(*ERRORS, 404)
     def post(self, body: dict[str, Any], order_id: Any) -> dict[str, Any]:
-        """Receive (part of) an order into the site's stock: lots, expiries and costs."""
+        """Receive (part of) an order into the site's stock: lots, expiries and costs; a line's quantity may be
+        in one of the item's packs (`pack`), and is recorded in units of issue."""
         app = services().app
         principal = require(Action.RECEIVE_STOCK, app.purchase_order(order_id)["site"])
-        return app.receive_purchase_order(order_id=order_id, actor=principal.email, **body)
+        return app.receive_purchase_order(order_id=order_id, actor=principal.email, **lines_in_units(body))

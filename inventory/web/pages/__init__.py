@@ -15,14 +15,18 @@ from inventory.web.pages import (
     dashboard,
     encounters,
     exports,
+    holds,
+    kits,
     mail,
     offline,
     order_receiving,
     partners,
     purchase_orders,
+    recalls,
     receiving,
     stock,
     tallies,
+    trace,
     transfers,
     vending,
 )
@@ -33,7 +37,7 @@ from inventory.web.services import services
 AREAS = (
     *(dashboard, encounters, tallies, offline, receiving, transfers, counts),
     *(stock, corrections, alerts, audit, exports, admin, purchase_orders, order_receiving, account, partners, mail),
-    vending,
+    *(vending, holds, recalls, trace, kits),
 )
 
 

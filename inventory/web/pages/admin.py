@@ -40,6 +40,7 @@ CATEGORY_LABELS = {
     Category.SHARPS: "Sharps containers",
     Category.WOUND_CARE: "Wound care",
     Category.SAFER_SMOKING: "Safer smoking",
+    Category.KIT: "Kits (assembled here)",
     Category.OTHER: "Other",
 }
 ROLE_LABELS = {

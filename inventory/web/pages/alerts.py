@@ -33,6 +33,7 @@ LABELS = {
     AlertKind.RUNS_OUT_WITHIN_LEAD_TIME: "Runs out within lead time",
     AlertKind.EXPIRING_SOON: "Expiring soon",
     AlertKind.EXPIRED_ON_HAND: "Expired, still on hand",
+    AlertKind.RECALLED: "Recalled: pull it",
 }
 # Shortages, which a purchase order answers (a lot's expiry is answered by using or writing it off).
 SHORTAGES = {AlertKind.OUT_OF_STOCK, AlertKind.BELOW_REORDER_POINT, AlertKind.RUNS_OUT_WITHIN_LEAD_TIME}
@@ -72,6 +73,13 @@ def _order_link(row: dict[str, Any]) -> str | None:
     return url_for("purchase_orders.new", site=row["site"], sku=row["sku"])
 
 
+def _pull_link(row: dict[str, Any]) -> str | None:
+    """Where to record a recalled lot as returned or destroyed, for those who may at its site."""
+    if row["kind"] != AlertKind.RECALLED or not principal().can(Action.ADJUST_STOCK, row["site"]):
+        return None
+    return url_for("holds.site_held", site=row["site"])
+
+
 def _render(status: int = 200, problem: str | None = None) -> ResponseReturnValue:
     who = principal()
     store = services().store
@@ -85,7 +93,10 @@ def _render(status: int = 200, problem: str | None = None) -> ResponseReturnValu
     shown = [chosen] if chosen else [s["code"] for s in sites]
     since = (datetime.now(UTC) - timedelta(days=RESOLVED_DAYS)).isoformat()
     day = today()
-    current = [dict(row, order_link=_order_link(row)) for row in open_alerts(store, shown, kind, awake_on=day)]
+    current = [
+        dict(row, order_link=_order_link(row), pull_link=_pull_link(row))
+        for row in open_alerts(store, shown, kind, awake_on=day)
+    ]
     can_act = who.can(Action.ACKNOWLEDGE_ALERTS)
     staff = _staff_for({row["site"] for row in current}) if can_act else {}
     return render_template(

@@ -163,6 +163,7 @@ NAV = (
     NavLink("purchase_orders.index", "Purchase orders", Action.PURCHASE),
     NavLink("partners.index", "Partners", Action.SUPPLY_PARTNERS),
     NavLink("mail.index", "Mail orders", Action.RECORD_ENCOUNTER),
+    NavLink("recalls.index", "Recalls", Action.READ_RECALLS),
 )
 
 

@@ -33,6 +33,7 @@ from inventory.web.pages.movements import (
     site_name,
     unit_word,
 )
+from inventory.web.pages.packs import entered_in_words, has_packs, pack_choices, pack_field, units_entered
 from inventory.web.services import services
 
 bp = Blueprint("counts", __name__)
@@ -77,10 +78,25 @@ class CountLine(Form):
         validators=[Optional(), within(rules.COUNTED)],
         render_kw={"inputmode": "numeric", "min": 0, "autocomplete": "off"},
     )
+    pack = pack_field()
 
 
 class CountForm(FlaskForm):
     lines = FieldList(FormField(CountLine), max_entries=MAX_LOTS)
+
+    def counted(self, items: dict[str, dict[str, Any]]) -> dict[int, int] | None:
+        """What each lot counted holds, in units of issue, by line; None (said beside the line's choice of
+        pack) when a line is counted in a pack its item does not come in."""
+        found: dict[int, int] = {}
+        refused = False
+        for index, entry in enumerate(self.lines):
+            line = entry.form
+            units = units_entered(line.counted, line.pack, items.get(line.sku.data or ""))
+            if units is not None:
+                found[index] = units
+            elif line.counted.data is not None:
+                refused = True
+        return None if refused else found
 
 
 def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -94,25 +110,30 @@ def _count_groups(form: CountForm, site: str, items: dict[str, dict[str, Any]]) 
         item = items.get(sku) or {"name": sku, "unit": "unit"}
         row = expected.get((sku, lot))
         line.counted.label = Label(line.counted.id, f"Lot {lot}")
+        line.pack.choices = pack_choices(item)
         hint = f"Count the {unit_word(2, item['unit'])}" if row else "No longer on record as on hand"
         if row and row["expires_on"]:
             hint += f" · expires {day_shown(row['expires_on'])}"
         group = groups.setdefault(sku, {"name": item["name"], "sku": sku, "lines": []})
-        group["lines"].append({"line": line, "hint": hint})
+        group["lines"].append({"line": line, "hint": hint, "packs": has_packs(item)})
     return list(groups.values())
 
 
-def _record_counts(site: str, form: CountForm) -> tuple[list[dict[str, Any]], InventoryError | None]:
-    """Record each lot counted, in order; stop at the first refusal (shown next to its lot)."""
+def _record_counts(
+    site: str, form: CountForm, counted: dict[int, int], items: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], InventoryError | None]:
+    """Record each lot counted (`counted`: in units, by line), in order; stop at the first refusal (shown
+    next to its lot)."""
     app, actor = services().app, principal().email
     done: list[dict[str, Any]] = []
-    for entry in form.lines:
+    for index, entry in enumerate(form.lines):
         line = entry.form
-        if line.counted.data is None:
+        if index not in counted:
             continue
+        units = counted[index]
         try:
             result = app.count_stock(
-                site=site, sku=line.sku.data or "", lot=line.lot.data or "", counted=line.counted.data, actor=actor
+                site=site, sku=line.sku.data or "", lot=line.lot.data or "", counted=units, actor=actor
             )
         except InventoryError as error:
             line.counted.errors = [*line.counted.errors, error.message]
@@ -122,8 +143,14 @@ def _record_counts(site: str, form: CountForm) -> tuple[list[dict[str, Any]], In
             {
                 "sku": line.sku.data,
                 "lot": line.lot.data,
-                "counted": line.counted.data,
-                "expected": line.counted.data - variance,
+                "counted": units,
+                # As entered in a pack: "3 boxes of 100 (300 syringes)".
+                "counted_words": entered_in_words(
+                    line.counted.data or 0, line.pack.data, items.get(line.sku.data or "")
+                )
+                if line.pack.data
+                else None,
+                "expected": units - variance,
                 "variance": variance,
             }
         )
@@ -151,8 +178,10 @@ def count(site: str) -> ResponseReturnValue:
         if all(entry.form.counted.data is None for entry in form.lines):
             form.form_errors.append("Enter the count for at least one lot (leave lots you did not count empty).")
             status = 422
+        elif (counted := form.counted(items)) is None:
+            status = 422  # a pack the item does not come in: said beside that lot's choice
         else:
-            done, error = _record_counts(site, form)
+            done, error = _record_counts(site, form, counted, items)
             if done:
                 services().projector.read_your_writes()
             if error is None:

@@ -15,6 +15,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from inventory.application.access import Action
 from inventory.domain.errors import Conflict, InventoryError
+from inventory.domain.packs import word_for
 from inventory.projections import queries
 from inventory.web.pages.common import field_error, principal, today, visible_sites
 from inventory.web.services import services
@@ -110,9 +111,7 @@ def item_label(item: Mapping[str, Any] | None, sku: str) -> str:
 
 def unit_word(quantity: int, unit: str) -> str:
     """The unit of issue as a word for `quantity` of it: kit, kits, boxes, syringes."""
-    if abs(quantity) == 1 or unit.endswith("s"):
-        return unit
-    return f"{unit}es" if unit.endswith(("x", "ch", "sh")) else f"{unit}s"
+    return word_for(quantity, unit)
 
 
 def plural(quantity: int, unit: str) -> str:

@@ -28,6 +28,7 @@ from inventory.web.pages.movements import (
     show_error,
     site_name,
 )
+from inventory.web.pages.packs import entered_in_words, pack_choices, pack_field, units_entered
 from inventory.web.services import services
 
 bp = Blueprint("order_receiving", __name__)
@@ -49,6 +50,7 @@ class ArrivedLine(Form):
         validators=[Optional(), within(rules.QUANTITY)],
         render_kw={"inputmode": "numeric", "min": 1},
     )
+    pack = pack_field()
     lot = StringField(
         "Lot number",
         filters=[_strip],
@@ -65,9 +67,10 @@ class ReceiveOrderForm(FlaskForm):
         "Date received", default=today, validators=[InputRequired("Enter the day it arrived."), not_in_future]
     )
 
-    # Set by the view: the order's open lines by SKU, and the SKUs whose lots carry an expiry date.
+    # Set by the view: the order's open lines by SKU, the SKUs whose lots carry an expiry date, the items.
     open_lines: dict[str, dict[str, Any]] = {}
     tracking: set[str] = set()
+    items: dict[str, dict[str, Any]] = {}
 
     def validate(self, extra_validators: Any = None) -> bool:
         """A line that arrived needs its lot (and expiry, for items that expire) and at most what is still to
@@ -84,13 +87,16 @@ class ReceiveOrderForm(FlaskForm):
             if row.quantity.data is None:
                 continue
             arrived += 1
+            units = units_entered(row.quantity, row.pack, self.items.get(row.sku.data or ""))
             if not row.lot.data:
                 row.lot.errors = [*row.lot.errors, "Enter the lot number printed on the box."]
                 valid = False
             if row.sku.data in self.tracking and row.expires_on.data is None and not row.expires_on.errors:
                 row.expires_on.errors = [*row.expires_on.errors, "Enter the expiry date printed on the box."]
                 valid = False
-            if row.quantity.data > line["outstanding"]:
+            if units is None:  # a pack the item does not come in: said beside the choice
+                valid = False
+            elif units > line["outstanding"]:
                 row.quantity.errors = [
                     *row.quantity.errors,
                     f"Only {line['outstanding']:,} are still to come on this order; "
@@ -114,7 +120,7 @@ class ReceiveOrderForm(FlaskForm):
                 {
                     "sku": row.sku.data,
                     "lot": row.lot.data,
-                    "quantity": row.quantity.data,
+                    "quantity": units_entered(row.quantity, row.pack, self.items.get(row.sku.data or "")),
                     "expires_on": row.expires_on.data,
                     "unit_cost": typed_price(row.unit_cost.data) if row.unit_cost.data else None,
                 },
@@ -173,6 +179,9 @@ def receive(order_id: str) -> ResponseReturnValue:
         form = ReceiveOrderForm()
     form.open_lines = open_lines
     form.tracking = {sku for sku, item in items.items() if item["tracks_expiry"]}
+    form.items = items
+    for entry in form.lines:
+        entry.form.pack.choices = pack_choices(items.get(entry.form.sku.data or ""))
     form.received_on.render_kw = {"max": today().isoformat()}
     status = 200
     if form.validate_on_submit():
@@ -189,7 +198,7 @@ def receive(order_id: str) -> ResponseReturnValue:
             status = form_status(error)
         else:
             services().projector.read_your_writes()
-            flash(_said(order, [line for _, line in arrived], items, form), "success")
+            flash(_said(order, arrived, items, form), "success")
             return redirect(url_for("purchase_orders.show", order_id=order["id"]))
     elif request.method == "POST":
         status = 422
@@ -208,16 +217,20 @@ def receive(order_id: str) -> ResponseReturnValue:
 
 
 def _said(
-    order: dict[str, Any], lines: list[dict[str, Any]], items: dict[str, dict[str, Any]], form: ReceiveOrderForm
+    order: dict[str, Any],
+    arrived: list[tuple[int, dict[str, Any]]],
+    items: dict[str, dict[str, Any]],
+    form: ReceiveOrderForm,
 ) -> str:
-    """What was received, in words, with what the site now holds of each item."""
+    """What was received (as entered: "3 boxes of 100 (300 syringes)"), with what the site now holds of each."""
     store = services().store
     parts = []
-    for line in lines:
+    for index, line in arrived:
         item = items.get(line["sku"], {"unit": "unit", "name": line["sku"]})
         on_hand = sum(row["quantity"] for row in queries.stock_on_hand(store, order["site"], line["sku"]))
+        row = form.lines[index].form
         parts.append(
-            f"{plural(line['quantity'], item['unit'])} of {line['sku']} lot {line['lot']} "
+            f"{entered_in_words(row.quantity.data or 0, row.pack.data, item)} of {line['sku']} lot {line['lot']} "
             f"({order['site']} now has {plural(on_hand, item['unit'])})"
         )
     dated = f" on {day_shown(form.received_on.data)}" if form.received_on.data != today() else ""

@@ -19,6 +19,7 @@ from inventory.application import rules
 from inventory.application.access import Action
 from inventory.application.suggested_order import Suggestion, suggest_quantity
 from inventory.domain.errors import InventoryError, UnknownPurchaseOrder
+from inventory.domain.packs import FIRST_PACK, Pack, pack_words, packs_from
 from inventory.domain.time_words import day_in_words
 from inventory.projections import queries
 from inventory.projections.order_queries import FINISHED, UNFINISHED, order_page, priced, purchase_order_row
@@ -36,6 +37,7 @@ from inventory.web.pages.movements import (
     show_error,
     sites_for,
 )
+from inventory.web.pages.packs import any_packs, entered_in_words, pack_field, packs_of_items, units_entered
 from inventory.web.services import services
 
 bp = Blueprint("purchase_orders", __name__)
@@ -79,6 +81,7 @@ class LineForm(Form):
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
+    pack = pack_field()
     unit_cost = StringField("Unit cost", filters=[_strip], render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
@@ -99,6 +102,9 @@ class OrderForm(FlaskForm):
     )
     lines = FieldList(FormField(LineForm), min_entries=LINE_ROWS, max_entries=MAX_LINES)
 
+    # Set by the view: the items that may be ordered, by SKU (their packs).
+    items: dict[str, dict[str, Any]] = {}
+
     def validate(self, extra_validators: Any = None) -> bool:
         """Each line with an item needs a quantity; a line without one must be empty; one line at least."""
         valid = bool(super().validate(extra_validators))
@@ -110,6 +116,8 @@ class OrderForm(FlaskForm):
                 if row.quantity.data is None and not row.quantity.errors:
                     row.quantity.errors = [*row.quantity.errors, "Enter how many to order."]
                     valid = False
+                elif units_entered(row.quantity, row.pack, self.items.get(row.sku.data)) is None:
+                    valid = False  # a pack the item does not come in: said beside the choice
             elif row.quantity.data is not None or row.unit_cost.data:
                 row.sku.errors = [*row.sku.errors, "Choose the item, or clear this line."]
                 valid = False
@@ -129,7 +137,7 @@ class OrderForm(FlaskForm):
                 index,
                 {
                     "sku": row.sku.data,
-                    "quantity": row.quantity.data,
+                    "quantity": units_entered(row.quantity, row.pack, self.items.get(row.sku.data)),
                     "unit_cost": typed_price(row.unit_cost.data) if row.unit_cost.data else None,
                 },
             )
@@ -177,8 +185,11 @@ def _build_form(items: dict[str, dict[str, Any]]) -> OrderForm:
         for f in queries.funding_sources(services().store)
     ]
     choices = [option("", "No item")] + [option(sku, item_label(item, sku)) for sku, item in items.items()]
+    packs = packs_of_items(items)
+    form.items = items
     for entry in form.lines:
         entry.form.sku.choices = choices
+        entry.form.pack.choices = packs
     return form
 
 
@@ -317,7 +328,7 @@ def new() -> ResponseReturnValue:
             services().projector.read_your_writes()
             flash(
                 f"Purchase order {order['number']} drafted for {order['site']} from {order['supplier']}, "
-                f"paid by {order['funding_source']}: {_described(order['lines'], items)}. "
+                f"paid by {order['funding_source']}: {_entered(form, items)}. "
                 "Submit it once it has gone to the supplier.",
                 "success",
             )
@@ -331,8 +342,10 @@ def new() -> ResponseReturnValue:
             item=item,
             from_site=from_site,
             suggested=suggested,
+            supplier_pack=supplier_pack(item, suggested),
             level=level,
             units=plural,
+            packs_shown=any_packs(items.values()),
             known_suppliers=(known := suppliers(services().store)),
             last_prices=json.dumps(
                 {supplier_key(s["name"]): {sku: p["unit_cost"] for sku, p in s["prices"].items()} for s in known}
@@ -342,13 +355,21 @@ def new() -> ResponseReturnValue:
     )
 
 
-def _described(lines: list[dict[str, Any]], items: dict[str, dict[str, Any]]) -> str:
-    """An order's lines in words: '48 kits of NALOX-4MG, 100 syringes of SYR-1ML'."""
+def _entered(form: OrderForm, items: dict[str, dict[str, Any]]) -> str:
+    """The order's lines as entered: '2 cases of 24 (48 kits) of NALOX-4MG, 100 syringes of SYR-1ML'."""
     return ", ".join(
-        f"{plural(int(line['quantity']), items[line['sku']]['unit'] if line['sku'] in items else 'unit')} "
-        f"of {line['sku']}"
-        for line in lines
+        f"{entered_in_words(row.quantity.data or 0, row.pack.data, items.get(row.sku.data))} of {row.sku.data}"
+        for row in (entry.form for entry in form.lines)
+        if row.sku.data
     )
+
+
+def supplier_pack(item: dict[str, Any] | None, suggested: Suggestion | None) -> str | None:
+    """The suggestion in the supplier's packs ('4 boxes of 100'), when it comes in packs."""
+    if item is None or suggested is None or suggested.pack_size <= 1:
+        return None
+    first = packs_from(item.get("packs") or []) or [Pack(FIRST_PACK, suggested.pack_size)]
+    return f"{suggested.packs:,} {pack_words(first[0], suggested.packs)}"
 
 
 def _order(order_id: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from inventory.application import rules
 from inventory.application.access import Action
 from inventory.domain.errors import InventoryError
-from inventory.projections import queries
+from inventory.domain.text import NAME_LENGTH
+from inventory.projections import queries, recall_queries
 from inventory.projections.order_queries import open_purchase_orders
 from inventory.web.pages.common import day_shown, page, principal, today
 from inventory.web.pages.fields import DayField, typed_price, within
@@ -30,6 +31,7 @@ from inventory.web.pages.movements import (
     show_error,
     site_name,
 )
+from inventory.web.pages.packs import any_packs, entered_in_words, pack_field, packs_of_items, units_entered
 from inventory.web.services import services
 
 bp = Blueprint("receiving", __name__)
@@ -49,6 +51,7 @@ class ReceiveForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
+    pack = pack_field()
     lot = StringField(
         "Lot number",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
@@ -56,6 +59,18 @@ class ReceiveForm(FlaskForm):
             DataRequired("Enter the lot number printed on the box."),
             Length(max=60, message="A lot number is at most 60 characters."),
         ],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    manufacturer = StringField(
+        "Maker",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Length(max=NAME_LENGTH, message=f"At most {NAME_LENGTH} characters.")],
+        render_kw={"autocomplete": "off", "list": "makers"},
+    )
+    manufacturer_lot = StringField(
+        "Maker's lot, if it is not the one above",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Length(max=60, message="A lot number is at most 60 characters.")],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
     expires_on = DayField("Expiry date")
@@ -101,6 +116,7 @@ def _build_form(items: dict[str, dict[str, Any]], orders: list[dict[str, Any]]) 
         option(f["code"], f"{f['name']} ({f['code']}{', federal' if f['federal'] else ''})")
         for f in queries.funding_sources(services().store)
     ]
+    form.pack.choices = packs_of_items(items)
     form.purchase_order.choices = [option("", "No order: straight into stock")] + [
         option(o["id"], f"{o['number']} · {o['supplier']} ({o['funding_source']})", data_funding=o["funding_source"])
         for o in orders
@@ -109,7 +125,7 @@ def _build_form(items: dict[str, dict[str, Any]], orders: list[dict[str, Any]]) 
     return form
 
 
-def _fits_order(form: ReceiveForm, order: dict[str, Any]) -> bool:
+def _fits_order(form: ReceiveForm, order: dict[str, Any], units: int) -> bool:
     """Check the delivery against its order before recording: the order's item, quantity and funding."""
     line = next((line for line in order["lines"] if line["sku"] == form.sku.data), None)
     if line is None:
@@ -121,7 +137,7 @@ def _fits_order(form: ReceiveForm, order: dict[str, Any]) -> bool:
             f"{order['number']} is paid by {order['funding_source']}: choose {order['funding_source']}, or no order."
         ]
         fits = False
-    if form.quantity.data is not None and form.quantity.data > line["outstanding"]:
+    if units > line["outstanding"]:
         form.quantity.errors = [
             f"Only {line['outstanding']:,} of {line['sku']} are still to come on {order['number']}; "
             "receive the rest without an order."
@@ -130,15 +146,18 @@ def _fits_order(form: ReceiveForm, order: dict[str, Any]) -> bool:
     return fits
 
 
-def _record(site: str, form: ReceiveForm, order: dict[str, Any] | None) -> None:
+def _record(site: str, form: ReceiveForm, order: dict[str, Any] | None, units: int) -> None:
     """Record the delivery: against its order when one is chosen, else straight into the site's stock."""
     app, actor, when = services().app, principal().email, occurred_at(form.received_on.data)
     row = {
         "sku": form.sku.data,
         "lot": form.lot.data,
-        "quantity": form.quantity.data,
+        "quantity": units,
         "expires_on": form.expires_on.data,
         "unit_cost": typed_price(form.unit_cost.data) if form.unit_cost.data else None,
+        # The maker's lot is the lot number printed, unless another is typed (a recall names the maker's).
+        "manufacturer": form.manufacturer.data or None,
+        "manufacturer_lot": (form.manufacturer_lot.data or form.lot.data) if form.manufacturer.data else None,
     }
     if order is not None:  # the order is the reference; without a price typed, the order's applies
         app.receive_purchase_order(order_id=order["id"], lines=[row], actor=actor, occurred_at=when)
@@ -162,7 +181,8 @@ def _said(site: str, form: ReceiveForm, item: dict[str, Any], order: dict[str, A
     price = typed_price(form.unit_cost.data) if form.unit_cost.data else None
     cost = f" at {price:,.2f} each" if price is not None else ""
     return (
-        f"Received {plural(form.quantity.data or 0, item['unit'])} of {item['name']} lot {form.lot.data}{expiry} "
+        f"Received {entered_in_words(form.quantity.data or 0, form.pack.data, item)} of {item['name']} "
+        f"lot {form.lot.data}{expiry} "
         f"at {site}{dated}{cost}, paid by {form.funding_source.data}{against}. "
         f"{site} now has {plural(on_hand, item['unit'])} of {item['sku']}."
     )
@@ -185,9 +205,10 @@ def new(site: str) -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         order = next((o for o in orders if o["id"] == form.purchase_order.data), None)
-        if order is None or _fits_order(form, order):
+        units = units_entered(form.quantity, form.pack, items.get(form.sku.data or ""))
+        if units is not None and (order is None or _fits_order(form, order, units)):
             try:
-                _record(site, form, order)
+                _record(site, form, order, units)
             except InventoryError as error:
                 field = error.field.rsplit(".", 1)[-1] if error.field and "." in error.field else error.field
                 show_error(form, error, FIELDS.get(field or "", field))
@@ -209,6 +230,8 @@ def new(site: str) -> ResponseReturnValue:
             site_name=site_name(site),
             orders=orders,
             tracking=tracking,
+            packs_shown=any_packs(items.values()),
+            makers=recall_queries.manufacturers(services().store),
         ),
         status,
     )

@@ -14,8 +14,9 @@ from wtforms.validators import Length, Optional
 
 from inventory.application.access import Action, Principal
 from inventory.domain.expiry import expired_on, expires_soon
+from inventory.domain.holds import DISPOSITIONS, HOLD_REASONS
 from inventory.domain.values import VOID_REASONS
-from inventory.projections import queries
+from inventory.projections import queries, recall_queries
 from inventory.projections.card_pages import card_page
 from inventory.web.pages.common import page, principal, today, visible_sites
 from inventory.web.pages.dashboard import status_of
@@ -39,6 +40,9 @@ MOVEMENTS = {
     "counted": "Count variance",
     "to_partner": "To a partner",
     "mailed": "Mailed",
+    "written_off": "Written off (held)",
+    "into_kits": "Into kits",
+    "assembled": "Kits assembled",
 }
 
 
@@ -119,14 +123,24 @@ def site(site: str) -> str:
     store = services().store
     day = today()
     lots: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    held = {(row["sku"], row["lot"]): row for row in recall_queries.held_lots(store, site)}
     for lot in queries.stock_on_hand(store, site):
-        lots[lot["sku"]].append(dict(lot, expiry=expiry_label(lot["expires_on"], day)))
+        hold = held.get((lot["sku"], lot["lot"]))
+        lots[lot["sku"]].append(
+            dict(lot, expiry=expiry_label(lot["expires_on"], day), held=hold and HOLD_REASONS.get(hold["reason"]))
+        )
     # How long each item lasts at the last four weeks' use (days it was in stock only).
     use = {row["sku"]: row for row in queries.consumption(store, day, site=site)}
     levels = [dict(row, status=status_of(row), use=use.get(row["sku"])) for row in queries.stock_levels(store, site)]
     about = next(s for s in queries.sites(store) if s["code"] == site)
     return render_template(
-        "pages/stock/site.html", place=about, levels=levels, lots=lots, names=item_names(), today=day
+        "pages/stock/site.html",
+        place=about,
+        levels=levels,
+        lots=lots,
+        names=item_names(),
+        today=day,
+        held=sum(1 for row in held.values() if row["quantity"] > 0),
     )
 
 
@@ -165,7 +179,20 @@ def detail(row: dict[str, Any]) -> str:
         return f"From {other}"
     if kind == "returned":
         return f"Transfer to {other} cancelled"
+    if kind == "written_off":
+        return DISPOSITIONS.get(reason, reason)
+    if kind == "into_kits":
+        return f"Back from kits of {other} taken apart" if reason else f"Into kits of {other}"
+    if kind == "assembled":
+        return "Kits taken apart" if reason else "Assembled here"
     return str(row["reason"] or "").replace("_", " ")
+
+
+def trace_link(sku: str, lot: str, who: Principal) -> str | None:
+    """For an auditor: where a lot came from and went (its receipts, orders, funders and every movement)."""
+    if not who.can(Action.READ_AUDIT):
+        return None
+    return url_for("trace.lot", sku=sku, lot=lot)
 
 
 def entered_on(row: dict[str, Any]) -> str:
@@ -221,6 +248,7 @@ def card(site: str, sku: str) -> ResponseReturnValue:
             label=MOVEMENTS.get(row["kind"], row["kind"]),
             detail=detail(row),
             change=change_link(row, site, who),
+            trace=trace_link(sku, row["lot"], who),
             entered_later=entered_on(row) > row["business_date"],
         )
         for row in found.rows

@@ -31,6 +31,7 @@ from inventory.web.pages.movements import (
     sites_for,
     unit_word,
 )
+from inventory.web.pages.packs import entered_in_words, has_packs, pack_choices, pack_field, units_entered
 from inventory.web.services import services
 
 bp = Blueprint("transfers", __name__)
@@ -50,6 +51,7 @@ class DispatchLine(Form):
         default=0,
         validators=[Optional(), within(rules.COUNTED)],
     )
+    pack = pack_field()
     lot = SelectField("Lot", default="")
 
 
@@ -106,6 +108,16 @@ def _described(lines: list[dict[str, Any]], items: dict[str, dict[str, Any]]) ->
     for sku, quantity in totals.items():
         item = items.get(sku)
         parts.append(f"{plural(quantity, item['unit'])} of {item['name']}" if item else f"{quantity:,} of {sku}")
+    return ", ".join(parts) or "nothing"
+
+
+def _sent(form: DispatchForm, sent: list[int], items: dict[str, dict[str, Any]]) -> str:
+    """What was sent, as entered: '2 boxes of 100 (200 syringes) of Syringe 1 mL, 10 kits of Naloxone 4 mg'."""
+    parts = []
+    for line in (form.lines[i].form for i in sent):
+        item = items.get(line.sku.data or "")
+        name = item["name"] if item else line.sku.data
+        parts.append(f"{entered_in_words(line.quantity.data or 0, line.pack.data, item)} of {name}")
     return ", ".join(parts) or "nothing"
 
 
@@ -219,6 +231,7 @@ def _dispatch_form(site: str, stock: dict[str, list[dict[str, Any]]], items: dic
         unit = items.get(line.sku.data or "", {}).get("unit", "unit")
         line.quantity.label = Label(line.quantity.id, f"{unit_word(2, unit).capitalize()} to send")
         line.quantity.render_kw = {"max": sum(lot["quantity"] for lot in lots) or None}
+        line.pack.choices = pack_choices(items.get(line.sku.data or ""))
         line.lot.choices = [option("", "First to expire")] + [
             option(lot["lot"], f"{lot['lot']} · {lot['quantity']:,} on hand" + _expiry(lot)) for lot in lots
         ]
@@ -259,10 +272,13 @@ def new(site: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         sent = [i for i, entry in enumerate(form.lines) if entry.form.quantity.data]
         lines = [
-            {"sku": line.sku.data, "quantity": line.quantity.data, "lot": line.lot.data or None}
+            {"sku": line.sku.data, "quantity": units_entered(line.quantity, line.pack, items.get(line.sku.data or "")),
+             "lot": line.lot.data or None}
             for line in (form.lines[i].form for i in sent)
-        ]
-        if not lines:
+        ]  # fmt: skip
+        if any(line["quantity"] is None for line in lines):  # a pack the item does not come in: said beside it
+            status = 422
+        elif not lines:
             form.form_errors.append("Enter a quantity for at least one item to send.")
             status = 422
         else:
@@ -276,7 +292,7 @@ def new(site: str) -> ResponseReturnValue:
             else:
                 services().projector.read_your_writes()
                 flash(
-                    f"Sent from {site} to {done['to_site']}: {_described(done['lines'], items)}. "
+                    f"Sent from {site} to {done['to_site']}: {_sent(form, sent, items)}. "
                     f"It is in transit until {done['to_site']} receives it.",
                     "success",
                 )
@@ -302,6 +318,7 @@ def _dispatch_row(
         "on_hand": plural(on_hand, item["unit"]),
         # Syringes go out by tens.
         "step": 10 if item["category"] == "syringe" else 1,
+        "packs": has_packs(item),
         "lot_chosen": bool(line.lot.data) or bool(line.lot.errors),
     }
 

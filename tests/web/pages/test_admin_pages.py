@@ -57,15 +57,19 @@ def test_admin_sets_up_a_site_an_item_a_funding_rule_and_levels(
     assert inventory.site("VAN-2")["kind"] == "mobile"
 
     item = {"sku": "FTS", "name": "Fentanyl test strip", "category": "test_strip", "unit": "strip"}
-    response = admin.post("/admin/items/new", {**item, "tracks_expiry": "y", "pack_size": "100"})
+    packs = {"packs-0-name": "box", "packs-0-units": "100", "packs-1-name": "case", "packs-1-units": "2000"}
+    response = admin.post("/admin/items/new", {**item, "tracks_expiry": "y", **packs})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/items"
     assert inventory.item("FTS") | {"id": None} == {
         **item,
         "id": None,
         "tracks_expiry": True,
         "pack_size": 100,
+        "packs": [{"name": "box", "units": 100}, {"name": "case", "units": 2000}],
+        "doses_per_unit": None,
         "retired": False,
     }
+    assert "box of 100 · case of 2,000" in admin.get("/admin/items").get_data(as_text=True)
 
     rule = {"restrictions-0-category": "syringe", "restrictions-0-starts_on": "2024-01-01"}
     response = admin.post("/admin/funding/new", {"code": "fed", "name": "Federal grant", "federal": "y", **rule})

@@ -66,6 +66,8 @@ PAGES = [
                                         "note": "on the shelf"}),
     Page("/admin/sites/new", lambda n: {"code": f"S-{n}", "name": "A site", "kind": "fixed"}),
     Page("/admin/items/new", lambda n: {"sku": f"I-{n}", "name": "An item", "category": "other", "unit": "box"}),
+    Page("/admin/items/NALOX-4MG/units", lambda n: {"packs-0-name": "case", "packs-0-units": "24",
+                                                    "doses_per_unit": "2"}),
     Page("/admin/funding/new", lambda n: {"code": f"F-{n}", "name": "A fund"}),
     Page("/admin/funding/STATE/rules", lambda n: {"restrictions-0-category": "sharps",
                                                   "restrictions-0-starts_on": "2020-01-01"}),
@@ -94,6 +96,8 @@ PAGES = [
          "coordinator"),
     Page("/sites/VAN-1/mail-orders", lambda n: {"lines-0-quantity": "1", "carrier": "Post",
                                                 "tracking": f"RR{100_000_000 + int(n)}CA"}, "coordinator"),
+    Page("/recalls", lambda n: {"manufacturer": "Fuzz Pharma", "manufacturer_lot": f"FZ-{n}", "notice": "FDA-1"},
+         action="/recalls/new"),
     Page("/sign-in", lambda n: {"email": f"nobody{n}@example.org", "password": "wrong password"}, who="nobody",
          answered=(401,)),
 ]  # fmt: skip
@@ -123,6 +127,13 @@ NO_FIELDS = {
     "mail.returned",  # a button
     "mail.void",  # a reason from a list
     "partners.void_issue",  # a reason from a list
+    "holds.site_held",  # a lot and a reason from lists (tests/web/pages/test_held_stock_pages.py)
+    "holds.write_off",  # a number and a choice from a list (the same tests)
+    "holds.release",  # a button
+    "recalls.close",  # a button
+    "kits.site_kits",  # a kit from a list, a number and a lot (tests/web/pages/test_kit_pages.py sends bad ones)
+    "kits.take_apart",  # a kit lot from a list and a number
+    "kits.recipe",  # parts from a list, numbers and a date
 }  # fmt: skip  (a reason from a list, a number)
 FILES = {"admin.import_page", "vending.import_dispenses"}  # an uploaded workbook: the import's own tests send bad cells
 

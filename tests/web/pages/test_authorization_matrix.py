@@ -66,6 +66,7 @@ NEEDS: dict[str, Action] = {
     "admin.reopen_site": Action.MANAGE_CATALOG,
     "admin.items": Action.MANAGE_CATALOG,
     "admin.new_item": Action.MANAGE_CATALOG,
+    "admin.item_units": Action.MANAGE_CATALOG,
     "admin.retire_item": Action.MANAGE_CATALOG,
     "admin.funding": Action.MANAGE_CATALOG,
     "admin.new_funding": Action.MANAGE_CATALOG,
@@ -104,6 +105,20 @@ NEEDS: dict[str, Action] = {
     "corrections.undo_visit": Action.RECORD_ENCOUNTER,
     "corrections.change_entry": Action.RECEIVE_STOCK,
     "vending.import_dispenses": Action.RECORD_ENCOUNTER,
+    "holds.site_held": Action.ADJUST_STOCK,
+    "holds.write_off": Action.ADJUST_STOCK,
+    "holds.release": Action.ADJUST_STOCK,
+    "recalls.index": Action.READ_RECALLS,
+    "recalls.detail": Action.READ_RECALLS,
+    "recalls.workbook": Action.READ_RECALLS,
+    "recalls.record": Action.RECALL,
+    "recalls.close": Action.RECALL,
+    "trace.lot": Action.READ_AUDIT,
+    "trace.visit": Action.READ_AUDIT,
+    "trace.order": Action.READ_AUDIT,
+    "kits.site_kits": Action.ADJUST_STOCK,
+    "kits.take_apart": Action.ADJUST_STOCK,
+    "kits.recipe": Action.MANAGE_CATALOG,
 }
 
 # Routes every signed-in person may use, whatever their role: each acts on their own account only
@@ -187,6 +202,9 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
                                        lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=ADMIN)  # fmt: skip
     issue = inventory.issue_to_partner(key="matrix-issue-1", site=OWN_SITE, partner="SHELTER-1",
                                        lines=[{"sku": "NALOX-4MG", "quantity": 1}], actor=ADMIN)  # fmt: skip
+    # A recall of a maker's lot no receipt names: it holds nothing, so the rest of the matrix is unchanged.
+    recall = inventory.announce_recall(manufacturer="Matrix Pharma", manufacturer_lot="MX-1", notice="", lots=[],
+                                       sites=[OWN_SITE, OTHER_SITE], actor=ADMIN)  # fmt: skip
     flask_app.extensions["inventory"].projector.catch_up()
     inventory.check_alerts(date.today(), datetime.now(UTC), store=flask_app.extensions["inventory"].store)
     flask_app.extensions["inventory"].projector.catch_up()
@@ -215,6 +233,8 @@ def program(inventory: InventoryApplication, people: dict[str, Person], flask_ap
         "partner": "SHELTER-1",
         "parcel": str(parcel["id"]),
         "issue_id": str(issue["id"]),
+        "recall": str(recall["id"]),
+        "lot": WH_ONLY_LOT,  # an auditor's trace of a lot shows every site's stock of it
     }
 
 

@@ -49,7 +49,33 @@
     });
   }
 
+  // A quantity "in" a pack, where the item is chosen on the form: only the chosen item's packs are offered,
+  // and the choice is hidden for an item that has none (its quantity is then in units of issue).
+  function wirePackChoice(scope) {
+    var item = scope.querySelector("select[name$=sku]");
+    var pack = scope.querySelector("select[name$=pack]");
+    var box = pack && pack.closest(".pack-choice");
+    if (!item || !pack || !box) return;
+    function filter() {
+      var mine = 0;
+      pack.querySelectorAll("option[data-sku]").forEach(function (option) {
+        var shown = option.dataset.sku === item.value;
+        option.hidden = !shown;
+        option.disabled = !shown;
+        if (shown) mine += 1;
+        else if (option.selected) pack.value = "";
+      });
+      pack.querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+      box.hidden = mine === 0;
+    }
+    item.addEventListener("change", filter);
+    filter();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-receive-form], form[data-order-form] fieldset.line").forEach(wirePackChoice);
     document.querySelectorAll("form[data-adjust-form]").forEach(wireLotFilter);
     document.querySelectorAll("form[data-adjust-form]").forEach(wireDirection);
     document.querySelectorAll("form[data-receive-form]").forEach(wireOrderFunding);
