@@ -92,15 +92,18 @@ def test_libreoffice_recalculates_every_total_to_the_figures_from_the_events(
     expected = expected_summary(moved, "SOR", start, end)
     header, body, totals = rows_after(sheets["Summary"], "Category")
     for heading, key in COLUMNS.items():
-        column = header.index(heading)
-        assert number(totals[column]) == sum(row.get(key, 0) for row in expected.values()), heading
+        want = sum(row.get(key, 0) for row in expected.values())
+        if heading not in header:  # a column the period has nothing for (write-offs, kits) is left out
+            assert want == 0, heading
+            continue
+        assert number(totals[header.index(heading)]) == want, heading
     check = header.index("Check (0 when the row reconciles)")
     assert body and all(number(row[check]) == 0 for row in body)
     assert number(totals[check]) == 0
 
     # By site: the same totals, and every row's check is zero there too.
     header, body, site_totals = rows_after(sheets["By site"], "Site")
-    for heading in COLUMNS:
+    for heading in (heading for heading in COLUMNS if heading in header):
         assert number(site_totals[header.index(heading)]) == number(totals[header.index(heading) - 1]), heading
     assert all(number(row[header.index("Check (0 when the row reconciles)")]) == 0 for row in body)
 
